@@ -1,0 +1,82 @@
+using Optim4RL.Tensors;
+
+namespace Optim4RL.Optimizers.Learned;
+
+/// <summary>
+/// A coordinate-wise learned optimizer (spec §6): one small network with meta-parameters φ
+/// runs independently on every coordinate of θ, each coordinate keeping its own recurrent
+/// state. This is the kernel interface used by meta-training; agents use it through
+/// <see cref="LearnedOptimizer"/>, an ordinary <see cref="IOptimizer"/>.
+/// </summary>
+/// <remarks>
+/// <para>Layout: a batch of N coordinates (all agents' θ of one task, concatenated). The
+/// recurrent state is structure-of-arrays, shape [<see cref="StateSize"/>, N]: state unit s of
+/// coordinate n is at <c>state[s·N + n]</c>, so SIMD runs over contiguous coordinates.</para>
+/// <para>The gradient g is a constant with respect to φ, and callers clip it (grad_clip)
+/// before the call. Δθ = α · f(φ; h, g).</para>
+/// </remarks>
+public interface ILearnedOptimizer
+{
+    /// <summary>The architecture's name as written in configs and φ files, e.g. <c>Optim4RL</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Recurrent hidden size H of each cell (8 in the paper).</summary>
+    int HiddenSize { get; }
+
+    /// <summary>Floats of recurrent state per coordinate (2·H for Optim4RL).</summary>
+    int StateSize { get; }
+
+    /// <summary>The names and shapes of the arrays packed into φ, in packing order.</summary>
+    MetaParamLayout Layout { get; }
+
+    /// <summary>Fills <paramref name="phi"/> (length <c>Layout.Count</c>) with the architecture's initial values.</summary>
+    void InitMetaParams(ref Rng rng, Span<float> phi);
+
+    /// <summary>
+    /// One optimizer step over N coordinates: reads g (shape [N]) and the state (shape
+    /// [StateSize, N]), writes Δθ (shape [N]) and the new state in place. Allocates nothing.
+    /// </summary>
+    void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate);
+
+    /// <summary>
+    /// The meta-gradient of K consecutive steps (DESIGN.md, "the meta-gradient without
+    /// second-order autodiff"): with the same adjoint λ = ∂L/∂θ_K applied to every step's
+    /// output Δ_k, accumulates Σ_k (dΔ_k/dφ)ᵀ λ — through the recurrent states — into
+    /// <paramref name="metaGrad"/> (added to, not overwritten).
+    /// </summary>
+    /// <param name="phi">φ, length Layout.Count.</param>
+    /// <param name="state0">The state before step 0, shape [StateSize, N]; not modified.</param>
+    /// <param name="grads">The K gradients fed to the steps, shape [K, N].</param>
+    /// <param name="adjoint">λ, shape [N].</param>
+    /// <param name="learningRate">α used in the forward steps.</param>
+    /// <param name="metaGrad">Accumulates dL/dφ, length Layout.Count.</param>
+    void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad);
+}
+
+/// <summary>Names, shapes and offsets of the arrays packed, in order, into one φ vector.</summary>
+public sealed class MetaParamLayout
+{
+    private readonly List<(string Name, int[] Shape, int Offset, int Length)> _entries = new();
+
+    /// <summary>Total number of meta-parameters.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The arrays in packing order.</summary>
+    public IReadOnlyList<(string Name, int[] Shape, int Offset, int Length)> Entries => _entries;
+
+    /// <summary>Appends an array; returns its offset in φ.</summary>
+    public int Add(string name, params int[] shape)
+    {
+        int length = 1;
+        foreach (int d in shape) length *= d;
+        _entries.Add((name, shape, Count, length));
+        Count += length;
+        return Count - length;
+    }
+
+    /// <summary>The entry called <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such array.</exception>
+    public (string Name, int[] Shape, int Offset, int Length) this[string name] =>
+        _entries.FirstOrDefault(e => e.Name == name) is { Name: not null } e ? e : throw new KeyNotFoundException($"No meta-parameter array named '{name}'.");
+}

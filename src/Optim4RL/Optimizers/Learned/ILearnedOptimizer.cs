@@ -6,7 +6,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// A coordinate-wise learned optimizer (spec §6): one small network with meta-parameters φ
 /// runs independently on every coordinate of θ, each coordinate keeping its own recurrent
 /// state. This is the kernel interface used by meta-training; agents use it through
-/// <see cref="LearnedOptimizer"/>, an ordinary <see cref="IOptimizer"/>.
+/// <c>LearnedOptimizer</c>, an ordinary <see cref="IOptimizer"/>.
 /// </summary>
 /// <remarks>
 /// <para>Layout: a batch of N coordinates (all agents' θ of one task, concatenated). The
@@ -47,6 +47,7 @@ public interface ILearnedOptimizer
     /// <param name="phi">φ, length Layout.Count.</param>
     /// <param name="state0">The state before step 0, shape [StateSize, N]; not modified.</param>
     /// <param name="grads">The K gradients fed to the steps, shape [K, N].</param>
+    /// <param name="steps">K, the number of consecutive steps.</param>
     /// <param name="adjoint">λ, shape [N].</param>
     /// <param name="learningRate">α used in the forward steps.</param>
     /// <param name="metaGrad">Accumulates dL/dφ, length Layout.Count.</param>

@@ -7,14 +7,14 @@ namespace Optim4RL.Optimizers;
 /// <c>chain(scale_by_rms(decay, eps, initial_scale=0), scale(−α))</c>, no momentum, not centred:
 /// <code>
 /// ν ← ρ·ν + (1−ρ)·g²        (ν = 0 at init, no bias correction)
-/// Δθ = −α · g / √(ν + ε)     when epsInSqrt (optax's rule, the default)
-/// Δθ = −α · g / (√ν + ε)     otherwise (optax's eps_in_sqrt=False)
+/// Δθ = −α · g / (√ν + ε)     by default (spec §5's rule)
+/// Δθ = −α · g / √(ν + ε)     when epsInSqrt (optax 0.1.7's rule, the reference's version)
 /// </code>
 /// </summary>
 /// <remarks>
 /// optax (0.1.7, the reference's version, and today's default) puts ε inside the square root;
 /// spec §5 writes g/(√ν + ε). The two differ only where ν ≲ 1e−8 (there √(ν+ε) floors the
-/// denominator at 1e−4). <see cref="EpsInSqrt"/> chooses; the default follows optax.
+/// denominator at 1e−4). <see cref="EpsInSqrt"/> chooses; the default follows the spec.
 /// State buffer: <c>nu</c> [P].
 /// </remarks>
 public sealed class RmsProp : IOptimizer
@@ -23,9 +23,9 @@ public sealed class RmsProp : IOptimizer
     /// <param name="learningRate">Step size α (finite).</param>
     /// <param name="decay">Decay ρ of the squared-gradient average, in [0, 1).</param>
     /// <param name="eps">ε (≥ 0).</param>
-    /// <param name="epsInSqrt">true: g/√(ν+ε) (optax default); false: g/(√ν+ε) (spec §5's formula).</param>
+    /// <param name="epsInSqrt">false (default): g/(√ν+ε), spec §5's formula; true: g/√(ν+ε), optax's rule.</param>
     /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is outside its range.</exception>
-    public RmsProp(double learningRate, double decay = 0.9, double eps = 1e-8, bool epsInSqrt = true)
+    public RmsProp(double learningRate, double decay = 0.9, double eps = 1e-8, bool epsInSqrt = false)
     {
         if (!double.IsFinite(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be finite.");
         if (!(decay >= 0 && decay < 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "decay must be in [0, 1).");

@@ -1,6 +1,6 @@
 using Optim4RL.Optimizers;
 using static Optim4RL.Tests.Optimizers.OptimizerTestUtil;
-using Opt = Optim4RL.Optimizers.Optimizers;
+using Opt = Optim4RL.Optimizers.Optax;
 
 namespace Optim4RL.Tests.Optimizers;
 
@@ -116,7 +116,7 @@ public class ChainAndFactoryTests
     public void Aliases_use_optax_defaults()
     {
         Assert.Equal((0.9, 0.999, 1e-8), (Opt.Adam(1e-3).B1, Opt.Adam(1e-3).B2, Opt.Adam(1e-3).Eps));
-        Assert.Equal((0.9, 1e-8, true), (Opt.RmsProp(1e-3).Decay, Opt.RmsProp(1e-3).Eps, Opt.RmsProp(1e-3).EpsInSqrt));
+        Assert.Equal((0.9, 1e-8, false), (Opt.RmsProp(1e-3).Decay, Opt.RmsProp(1e-3).Eps, Opt.RmsProp(1e-3).EpsInSqrt));
         Assert.Equal((0.9, 0.99), (Opt.Lion(1e-4).B1, Opt.Lion(1e-4).B2));
         Assert.Equal(0.1, Opt.Sgd(0.1).LearningRate);
         Assert.Equal(2, Opt.Chain(Opt.Clip(1), Opt.ClipByGlobalNorm(1)).Transforms.Count);

@@ -84,7 +84,7 @@ public class HandDesignedOptimizerTests
     {
         const double lr = 1e-3, rho = 0.9, eps = 1e-8;
         const int steps = 12;
-        var opt = new RmsProp(lr);
+        var opt = new RmsProp(lr, epsInSqrt: true);
         Assert.True(opt.EpsInSqrt);
         var state = opt.Init(P);
         var nu = new double[P];
@@ -106,7 +106,8 @@ public class HandDesignedOptimizerTests
     public void RmsProp_with_eps_outside_sqrt_matches_spec_formula()
     {
         const double lr = 1e-3, rho = 0.9, eps = 1e-8;
-        var opt = new RmsProp(lr, epsInSqrt: false);
+        var opt = new RmsProp(lr);
+        Assert.False(opt.EpsInSqrt);
         var state = opt.Init(P);
         var nu = new double[P];
         var u = new float[P];
@@ -127,7 +128,7 @@ public class HandDesignedOptimizerTests
     {
         // First step, ν = 0.1·g². For g = 1e−5: √(ν+ε) ≈ 1.0005e−4 but √ν + ε ≈ 3.17e−6.
         float[] g = [1e-5f, 1f];
-        var inside = new RmsProp(1.0);
+        var inside = new RmsProp(1.0, epsInSqrt: true);
         var outside = new RmsProp(1.0, epsInSqrt: false);
         var ui = new float[2];
         var uo = new float[2];

@@ -4,12 +4,8 @@ namespace Optim4RL.Optimizers;
 /// optax-style aliases for the hand-designed optimizers (spec §5) and the reference's
 /// config-driven construction (<c>set_optim</c> in sail-sg/optim4rl <c>components/optim.py</c>).
 /// </summary>
-/// <remarks>
-/// Code inside a namespace <c>Optim4RL.*</c> sees the namespace <c>Optim4RL.Optimizers</c>
-/// before this class, so there write <c>Optim4RL.Optimizers.Optimizers.Adam(…)</c> or add an
-/// alias such as <c>using Opt = Optim4RL.Optimizers.Optimizers;</c>.
-/// </remarks>
-public static class Optimizers
+/// <example><c>Optax.Chain(Optax.Clip(1), Optax.Adam(1e-3))</c>, or <c>Optax.FromConfig("Adam", 1e-3, gradClip: 1)</c>.</example>
+public static class Optax
 {
     /// <summary>The names <see cref="FromConfig"/> accepts (matched case-insensitively).</summary>
     public static IReadOnlyList<string> Names { get; } = ["SGD", "Adam", "RMSProp", "Lion"];
@@ -18,7 +14,7 @@ public static class Optimizers
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite.</exception>
     public static Adam Adam(double learningRate) => new(learningRate);
 
-    /// <summary>RMSProp, decay 0.9, ε 1e−8 inside the square root (optax <c>rmsprop</c>); see <see cref="Optim4RL.Optimizers.RmsProp"/>.</summary>
+    /// <summary>RMSProp, decay 0.9, ε 1e−8, Δθ = −α·g/(√ν + ε) (spec §5); see <see cref="Optim4RL.Optimizers.RmsProp"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite.</exception>
     public static RmsProp RmsProp(double learningRate) => new(learningRate);
 

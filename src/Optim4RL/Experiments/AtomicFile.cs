@@ -1,0 +1,137 @@
+using System.Text;
+
+namespace Optim4RL.Experiments;
+
+/// <summary>
+/// All-or-nothing file writes for results, configs and checkpoints: the content goes to a
+/// temporary file in the target's directory, is flushed to disk, and then replaces the target
+/// with one rename. A reader (or a run that crashes and resumes) sees either the old complete
+/// file or the new complete file, never a half-written one, and no temporary file is left behind.
+/// </summary>
+/// <remarks>
+/// The rename is atomic on one file system (POSIX <c>rename</c>, NTFS <c>MoveFileEx</c> with
+/// replace). The directory entry itself is not fsync'ed (.NET offers no portable way), so after
+/// a power cut the target may still show the old version — but never a torn one.
+/// Source: spec/optim4rl.md §8–9 (results per run directory); the brief's durability rule.
+/// </remarks>
+public static class AtomicFile
+{
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="text"/> in UTF-8 (no BOM).</summary>
+    /// <exception cref="IOException">The file cannot be written; the old content, if any, is untouched.</exception>
+    public static void WriteAllText(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        byte[] bytes = Utf8NoBom.GetBytes(text);
+        Write(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>Atomically replaces <paramref name="path"/> with <paramref name="bytes"/>.</summary>
+    /// <exception cref="IOException">The file cannot be written; the old content, if any, is untouched.</exception>
+    public static void WriteAllBytes(string path, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Write(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>
+    /// Atomically replaces <paramref name="path"/> with whatever <paramref name="write"/> writes to
+    /// the stream it is given. The directory is created when missing. If the callback throws, the
+    /// temporary file is deleted, the target keeps its old content, and the exception propagates.
+    /// The callback may dispose the stream (e.g. a <see cref="StreamWriter"/> without leaveOpen);
+    /// it is kept open underneath until it has been flushed to disk.
+    /// </summary>
+    /// <exception cref="IOException">The file cannot be written; the old content, if any, is untouched.</exception>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
+        Directory.CreateDirectory(directory);
+        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                using (var guard = new KeepOpenStream(file))
+                {
+                    write(guard);
+                }
+
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string temp)
+    {
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (IOException)
+        {
+            // Best effort: the original error is the one worth reporting.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+
+    /// <summary>Forwards writes to the file; disposing it only flushes, so the owner can still fsync.</summary>
+    private sealed class KeepOpenStream(Stream inner) : Stream
+    {
+        private bool _closed;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => !_closed && inner.CanSeek;
+
+        public override bool CanWrite => !_closed;
+
+        public override long Length => Open().Length;
+
+        public override long Position
+        {
+            get => Open().Position;
+            set => Open().Position = value;
+        }
+
+        public override void Flush() => Open().Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => Open().Seek(offset, origin);
+
+        public override void SetLength(long value) => Open().SetLength(value);
+
+        public override void Write(byte[] buffer, int offset, int count) => Open().Write(buffer, offset, count);
+
+        public override void Write(ReadOnlySpan<byte> buffer) => Open().Write(buffer);
+
+        public override void WriteByte(byte value) => Open().WriteByte(value);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_closed)
+            {
+                inner.Flush();
+                _closed = true;
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private Stream Open() => _closed ? throw new ObjectDisposedException(nameof(AtomicFile), "The stream was closed by the writer.") : inner;
+    }
+}

@@ -1,0 +1,217 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Optim4RL.Experiments;
+
+namespace Optim4RL.Tests.Experiments;
+
+public partial class ShippedConfigTests
+{
+    // Totals computed by hand from each file (product over keys of the per-key alternative counts).
+    public static readonly TheoryData<string, int> Totals = new()
+    {
+        { "a2c_catch", 2 },          // optimizer 2
+        { "a2c_grid", 12 },          // optimizer 2 x learning rate 6
+        { "a2c_grid8", 12 },         // optimizer 2 x learning rate 6
+        { "meta_rl_catch", 20 },     // reset_interval 2 x meta kwargs (5 grad_norm + 5 grad_clip)
+        { "meta_rlp_catch", 10 },    // meta kwargs 5 + 5
+        { "meta_rl_sdl", 40 },       // reset_interval 4 x meta kwargs 10
+        { "meta_rlp_sdl", 10 },
+        { "meta_rl_bdl", 40 },
+        { "meta_rlp_bdl", 10 },
+        { "meta_rl_grid", 96 },      // reset_interval 4 x meta lr 6 x grad_clip 2 x max_norm 2
+        { "lopt_rl_catch", 20 },     // one param_load_path per meta_rl_catch run
+        { "lopt_rlp_catch", 10 },
+        { "lopt_rl_sdl", 40 },
+        { "lopt_rlp_sdl", 10 },
+        { "lopt_rl_bdl", 40 },
+        { "lopt_rlp_bdl", 10 },
+        { "quick_a2c_catch", 2 },
+        { "quick_a2c_grid", 2 },
+        { "quick_a2c_grid8", 2 },
+        { "quick_meta_rl_catch", 1 },
+        { "quick_meta_rlp_catch", 1 },
+        { "quick_meta_rl_sdl", 1 },
+        { "quick_meta_rlp_sdl", 1 },
+        { "quick_meta_rl_bdl", 1 },
+        { "quick_meta_rlp_bdl", 1 },
+        { "quick_meta_rl_grid", 1 },
+        { "quick_lopt_rl_catch", 1 },
+        { "quick_lopt_rlp_catch", 1 },
+        { "quick_lopt_rl_sdl", 1 },
+        { "quick_lopt_rlp_sdl", 1 },
+        { "quick_lopt_rl_bdl", 1 },
+        { "quick_lopt_rlp_bdl", 1 },
+    };
+
+    public static TheoryData<string, int> LoptTotals => Where(name => name.Contains("lopt_", StringComparison.Ordinal));
+
+    public static TheoryData<string> QuickConfigs => new(Totals.Select(row => (string)row[0]).Where(name => name.StartsWith("quick_", StringComparison.Ordinal)));
+
+    private static TheoryData<string, int> Where(Func<string, bool> keep)
+    {
+        var data = new TheoryData<string, int>();
+        foreach (object[] row in Totals)
+        {
+            if (keep((string)row[0]))
+            {
+                data.Add((string)row[0], (int)row[1]);
+            }
+        }
+
+        return data;
+    }
+
+    internal static string ConfigsDir()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Optim4RL.slnx")) && Directory.Exists(Path.Combine(dir.FullName, "configs")))
+            {
+                return Path.Combine(dir.FullName, "configs");
+            }
+        }
+
+        throw new DirectoryNotFoundException("configs/ not found above " + AppContext.BaseDirectory);
+    }
+
+    private static SweepConfig Load(string name) => SweepConfig.Load(Path.Combine(ConfigsDir(), name + ".json"));
+
+    [Theory]
+    [MemberData(nameof(Totals))]
+    public void Shipped_config_parses_with_its_hand_computed_total(string name, int total)
+    {
+        SweepConfig sweep = Load(name);
+        Assert.Equal(name, sweep.Name);
+        Assert.Equal(total, sweep.Total);
+        for (int k = 1; k <= total; k++)
+        {
+            RunConfig run = sweep.ResolveRun(k);
+            Assert.NotEmpty(run.GetString("agent.name"));
+            Assert.NotEmpty(run.GetStringList("env.name"));
+            Assert.True(run.GetInt("env.num_envs") > 0);
+            Assert.True(run.GetLong("env.train_steps") > 0);
+            Assert.Equal(20, run.GetInt("agent.rollout_steps"));
+            Assert.Equal(42UL + (ulong)(k - 1), run.RunSeed);
+        }
+    }
+
+    [Fact]
+    public void Every_shipped_config_is_listed_with_a_total()
+    {
+        var listed = Totals.Select(row => (string)row[0]).Order().ToArray();
+        var shipped = Directory.GetFiles(ConfigsDir(), "*.json").Select(RunDirectory.ExperimentName).Order().ToArray();
+        Assert.Equal(listed, shipped);
+    }
+
+    [Fact]
+    public void Meta_rl_catch_enumerates_reset_interval_fastest_then_meta_optimizer_kwargs()
+    {
+        SweepConfig sweep = Load("meta_rl_catch");
+        double[] lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
+        for (int k = 1; k <= 20; k++)
+        {
+            RunConfig run = sweep.ResolveRun(k);
+            int i = k - 1;
+            Assert.Equal(i % 2 == 0 ? 32 : 64, run.GetInt("agent.reset_interval"));
+            int j = i / 2;
+            Assert.Equal(lrs[j % 5], run.GetDouble("meta_optim.kwargs.learning_rate"));
+            Assert.Equal(j < 5, run.Has("meta_optim.kwargs.grad_norm"));
+            Assert.Equal(j >= 5, run.Has("meta_optim.kwargs.grad_clip"));
+        }
+    }
+
+    [Fact]
+    public void Meta_rl_grid_carries_per_task_settings_of_the_spec()
+    {
+        RunConfig run = Load("meta_rl_grid").ResolveRun(1);
+        string[] envs = run.GetStringList("env.name").ToArray();
+        Assert.Equal(["small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long", "big_dense_long"], envs);
+        Assert.Equal([1e3, 1e2, 1e2, 1e1, 1e1, 1.0], run.GetDoublePerTask("env.reward_scaling", 6));
+        Assert.Equal([1e-3, 3e-3, 3e-3, 3e-3, 1e-3, 3e-3], run.GetDoublePerTask("agent_optim.kwargs.learning_rate", 6));
+        Assert.Equal(1.0, run.GetDouble("agent_optim.kwargs.grad_clip"));
+        Assert.Equal(30_000_000, run.GetInt("env.train_steps"));
+        Assert.Equal(512, run.GetInt("env.num_envs"));
+
+        // k = 1 + 4*6 = 25: reset back to 72 (first key of 4), lr back to 1e-5, grad_clip -> -1.0.
+        RunConfig k25 = Load("meta_rl_grid").ResolveRun(25);
+        Assert.Equal(72, k25.GetInt("agent.reset_interval"));
+        Assert.Equal(1e-5, k25.GetDouble("meta_optim.kwargs.learning_rate"));
+        Assert.Equal(-1.0, k25.GetDouble("meta_optim.kwargs.grad_clip"));
+        Assert.Equal(0.5, k25.GetDouble("meta_optim.kwargs.max_norm"));
+    }
+
+    [Fact]
+    public void No_pipeline_configs_use_MetapA2C_without_resets()
+    {
+        foreach (string name in new[] { "meta_rlp_catch", "meta_rlp_sdl", "meta_rlp_bdl", "quick_meta_rlp_catch", "quick_meta_rlp_sdl", "quick_meta_rlp_bdl" })
+        {
+            RunConfig run = Load(name).ResolveRun(1);
+            Assert.Equal("MetapA2C", run.GetString("agent.name"));
+            Assert.Equal(-1, run.GetInt("agent.reset_interval"));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LoptTotals))]
+    public void Lopt_param_paths_point_to_runs_of_a_shipped_meta_config(string name, int total)
+    {
+        SweepConfig sweep = Load(name);
+        var seen = new HashSet<string>();
+        for (int k = 1; k <= total; k++)
+        {
+            string path = sweep.ResolveRun(k).GetString("agent_optim.kwargs.param_load_path");
+            Match m = ParamPath().Match(path);
+            Assert.True(m.Success, $"{name} #{k}: '{path}' is not logs/<meta config>/<k>/param.json");
+            string meta = m.Groups[1].Value;
+            int metaIdx = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(name.Replace("lopt_", "meta_", StringComparison.Ordinal), meta);
+            Assert.InRange(metaIdx, 1, Load(meta).Total);
+            Assert.Equal(RunDirectory.For(meta, metaIdx).ParamPath.Replace('\\', '/'), path);
+            seen.Add(path);
+        }
+
+        Assert.Equal(total, seen.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(QuickConfigs))]
+    public void Quick_variant_has_the_same_keys_as_its_full_config(string name)
+    {
+        JsonObject quick = Load(name).Resolve(1);
+        SweepConfig full = Load(name["quick_".Length..]);
+        List<string> quickKeys = KeyPaths(quick);
+        Assert.Contains(
+            Enumerable.Range(1, full.Total).Select(k => string.Join(",", KeyPaths(full.Resolve(k)))),
+            keys => keys == string.Join(",", quickKeys));
+
+        RunConfig run = new(quick);
+        int perIteration = run.GetInt("env.num_envs") * run.GetInt("agent.rollout_steps") * (run.GetInt("agent.inner_updates", 0) + 1);
+        long iterations = run.GetLong("env.train_steps") / perIteration;
+        if (run.Has("agent.inner_updates"))
+        {
+            Assert.InRange(iterations, 60, 200);
+        }
+        else
+        {
+            Assert.InRange(iterations, 200, 1000);
+        }
+    }
+
+    private static List<string> KeyPaths(JsonObject obj, string prefix = "")
+    {
+        var paths = new List<string>();
+        foreach ((string key, JsonNode? value) in obj)
+        {
+            paths.Add(prefix + key);
+            if (value is JsonObject child)
+            {
+                paths.AddRange(KeyPaths(child, prefix + key + "."));
+            }
+        }
+
+        return paths;
+    }
+
+    [GeneratedRegex(@"^logs/([a-z_]+)/([0-9]+)/param\.json$")]
+    private static partial Regex ParamPath();
+}

@@ -132,17 +132,17 @@ public static unsafe class Blas
         if (m == 0 || n == 0) return;
         if (k > 0 && aLen < (long)(aRows - 1) * lda + aCols)
         {
-            throw new ArgumentException($"A has {aLen} elements; [{aRows}×{aCols}] with lda={lda} needs {(long)(aRows - 1) * lda + aCols}.", nameof(aLen));
+            throw new ArgumentException($"A has {aLen} elements; [{aRows}×{aCols}] with lda={lda} needs {(long)(aRows - 1) * lda + aCols}.", "a");
         }
 
         if (k > 0 && bLen < (long)(bRows - 1) * ldb + bCols)
         {
-            throw new ArgumentException($"B has {bLen} elements; [{bRows}×{bCols}] with ldb={ldb} needs {(long)(bRows - 1) * ldb + bCols}.", nameof(bLen));
+            throw new ArgumentException($"B has {bLen} elements; [{bRows}×{bCols}] with ldb={ldb} needs {(long)(bRows - 1) * ldb + bCols}.", "b");
         }
 
         if (cLen < (long)(m - 1) * ldc + n)
         {
-            throw new ArgumentException($"C has {cLen} elements; [{m}×{n}] with ldc={ldc} needs {(long)(m - 1) * ldc + n}.", nameof(cLen));
+            throw new ArgumentException($"C has {cLen} elements; [{m}×{n}] with ldc={ldc} needs {(long)(m - 1) * ldc + n}.", "c");
         }
     }
 

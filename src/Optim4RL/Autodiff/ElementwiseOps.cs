@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Optim4RL.Autodiff;
@@ -88,11 +89,7 @@ internal sealed class UnaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
         switch (kind)
         {
             case UnaryKind.Relu:
-                for (int i = 0; i < dx.Length; i++)
-                {
-                    if (y[i] > T.Zero) dx[i] += dy[i];
-                }
-
+                ReluBackward(y, dy, dx);
                 break;
             case UnaryKind.Tanh:
                 for (int i = 0; i < dx.Length; i++) dx[i] += dy[i] * (one - y[i] * y[i]);
@@ -122,6 +119,29 @@ internal sealed class UnaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
             case UnaryKind.AddScalar:
                 TP.Add(dx, dy, dx);
                 break;
+        }
+    }
+
+    /// <summary>dx += dy where y &gt; 0 (vectorised with a mask).</summary>
+    private static void ReluBackward(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            ref T yr = ref MemoryMarshal.GetReference(y);
+            ref T dyr = ref MemoryMarshal.GetReference(dy);
+            ref T dxr = ref MemoryMarshal.GetReference(dx);
+            for (; i + Vector<T>.Count <= dx.Length; i += Vector<T>.Count)
+            {
+                Vector<T> mask = Vector.GreaterThan(Vector.LoadUnsafe(ref yr, (nuint)i), Vector<T>.Zero);
+                Vector<T> g = Vector.ConditionalSelect(mask, Vector.LoadUnsafe(ref dyr, (nuint)i), Vector<T>.Zero);
+                Vector.StoreUnsafe(Vector.LoadUnsafe(ref dxr, (nuint)i) + g, ref dxr, (nuint)i);
+            }
+        }
+
+        for (; i < dx.Length; i++)
+        {
+            if (y[i] > T.Zero) dx[i] += dy[i];
         }
     }
 }

@@ -49,6 +49,26 @@ public class OpGradientTests
         });
     }
 
+    [Fact]
+    public void Conv2x2Same_and_Dense_gradients_with_many_rows_match_finite_differences()
+    {
+        // N·H·W = 189 and N = 150 rows: exercises the blocked bias-gradient reduction.
+        GradCheck.Check(2 * 2 * 2 * 3 + 3, (g, th, gr) =>
+        {
+            var x = g.Input(3, 7, 9, 2);
+            GradCheck.FillRandom(x, 21);
+            var k = P(g, th, gr, 0, 2, 2, 2, 3);
+            var b = P(g, th, gr, 24, 3);
+            return GradCheck.WeightedSum(g, g.Tanh(g.Conv2x2Same(x, k, b)));
+        });
+        GradCheck.Check(3 * 2 + 2, (g, th, gr) =>
+        {
+            var x = g.Input(150, 3);
+            GradCheck.FillRandom(x, 22);
+            return GradCheck.WeightedSum(g, g.Dense(x, P(g, th, gr, 0, 3, 2), P(g, th, gr, 6, 2)));
+        });
+    }
+
     [Theory]
     [InlineData(1, 1, 1, 1, 1)]
     [InlineData(2, 3, 4, 2, 3)]

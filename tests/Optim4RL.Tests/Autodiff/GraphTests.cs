@@ -139,3 +139,45 @@ public class GraphTests
         Assert.Throws<ArgumentException>(() => g.Parameter(new double[5], new double[5], 3, 3));
     }
 }
+
+public class ParallelGraphTests
+{
+    [Fact]
+    public void Graphs_of_different_agents_run_in_parallel_with_identical_results()
+    {
+        // One graph per agent, all viewing slices of one θ / gradient array, as MetaA2C does.
+        var net = NetworkSpec.ForTask("big_sparse_short", [12, 14, 5], 9);
+        int p = net.Layout.Count, agents = 8;
+        var theta = new float[agents * p];
+        var rng = new Rng(6);
+        for (int a = 0; a < agents; a++) net.InitParams(theta.AsSpan(a * p, p), ref rng);
+        var gradSeq = new float[agents * p];
+        var gradPar = new float[agents * p];
+        var seq = new (Graph<float> G, Node<float> L)[agents];
+        var par = new (Graph<float> G, Node<float> L)[agents];
+        for (int a = 0; a < agents; a++)
+        {
+            var g1 = new Graph<float>();
+            seq[a] = (g1, A2CLossGradientTests.BuildA2CLoss(g1, net, 21, theta, gradSeq, a * p, (ulong)a));
+            var g2 = new Graph<float>();
+            par[a] = (g2, A2CLossGradientTests.BuildA2CLoss(g2, net, 21, theta, gradPar, a * p, (ulong)a));
+        }
+
+        for (int a = 0; a < agents; a++)
+        {
+            seq[a].G.Forward();
+            seq[a].G.Backward(seq[a].L);
+        }
+
+        for (int round = 0; round < 5; round++)
+        {
+            Array.Clear(gradPar);
+            Parallel.For(0, agents, new ParallelOptions { MaxDegreeOfParallelism = 4 }, a =>
+            {
+                par[a].G.Forward();
+                par[a].G.Backward(par[a].L);
+            });
+            Assert.Equal(gradSeq, gradPar);
+        }
+    }
+}

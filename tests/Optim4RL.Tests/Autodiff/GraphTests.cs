@@ -1,0 +1,183 @@
+using Optim4RL.Autodiff;
+using Optim4RL.Nn;
+using Optim4RL.Tensors;
+
+namespace Optim4RL.Tests.Autodiff;
+
+public class GraphTests
+{
+    [Theory]
+    [InlineData("catch")]
+    [InlineData("small_sparse_short")]
+    [InlineData("big_sparse_short")]
+    public void Forward_and_backward_allocate_nothing(string task)
+    {
+        int[] obsShape = task switch
+        {
+            "catch" => [10, 5],
+            "small_sparse_short" => [5, 10, 3],
+            _ => [12, 14, 5],
+        };
+        var net = NetworkSpec.ForTask(task, obsShape, task == "catch" ? 3 : 9);
+        var theta = new float[net.Layout.Count];
+        var grad = new float[net.Layout.Count];
+        var rng = new Rng(1);
+        net.InitParams(theta, ref rng);
+        var g = new Graph<float>();
+        var loss = A2CLossGradientTests.BuildA2CLoss(g, net, 21, theta, grad, 0, 4);
+        for (int i = 0; i < 3; i++)
+        {
+            g.Forward();
+            Array.Clear(grad);
+            g.Backward(loss);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            g.Forward();
+            g.Forward(0, g.Count);
+            Array.Clear(grad);
+            g.Backward(loss);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.True(float.IsFinite(loss.Value.Span[0]));
+    }
+
+    [Fact]
+    public void Managed_gemm_allocates_nothing_after_warm_up()
+    {
+        var a = new float[64 * 40];
+        var b = new float[40 * 33];
+        var bt = new float[33 * 40];
+        var c = new float[64 * 33];
+        long before = 0;
+        for (int i = -1; i < 10; i++)
+        {
+            if (i == 0) before = GC.GetAllocatedBytesForCurrentThread(); // after one warm-up round (packing buffer sized)
+            Blas.ManagedGemm(false, false, 64, 33, 40, 1f, a, 40, b, 33, 0f, c, 33);
+            Blas.ManagedGemm(false, true, 64, 33, 40, 1f, a, 40, bt, 40, 1f, c, 33);
+            Blas.ManagedGemm(true, true, 40, 64, 33, 1f, b, 40, c, 33, 0f, a, 64);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Forward_range_runs_only_the_requested_ops()
+    {
+        var th = new double[] { 2 };
+        var gr = new double[1];
+        var g = new Graph<double>();
+        var x = g.Parameter(th, gr, 0, 1);
+        var y = g.Square(x);
+        int split = g.Count;
+        var t = g.Input(1);
+        var loss = g.Sub(y, t);
+        g.Forward(0, split);
+        Assert.Equal(4.0, y.Value.Span[0]);
+        Assert.Equal(0.0, loss.Value.Span[0]);
+        t.Value.Span[0] = y.Value.Span[0] + 1; // a target computed from the network's output
+        g.Forward(split, g.Count);
+        Assert.Equal(-1.0, loss.Value.Span[0]);
+        Assert.Equal(x.Index + 1, y.Index);
+        Assert.Equal(g.Count - 1, loss.Index);
+    }
+
+    [Fact]
+    public void Nodes_that_depend_only_on_inputs_have_no_gradient()
+    {
+        var g = new Graph<double>();
+        var x = g.Input(2, 3);
+        var y = g.Tanh(x);
+        Assert.Null(x.Grad);
+        Assert.Null(y.Grad);
+        var loss = g.Sum(y);
+        g.Forward();
+        var ex = Assert.Throws<ArgumentException>(() => g.Backward(loss));
+        Assert.Contains("no parameter", ex.Message);
+    }
+
+    [Fact]
+    public void Shape_mismatch_names_both_shapes()
+    {
+        var g = new Graph<double>();
+        var a = g.Input(2, 3);
+        var b = g.Input(3, 2);
+        var ex = Assert.Throws<ArgumentException>(() => g.Add(a, b));
+        Assert.Contains("[2, 3]", ex.Message);
+        Assert.Contains("[3, 2]", ex.Message);
+
+        var w = g.Input(4, 5);
+        var bias = g.Input(5);
+        ex = Assert.Throws<ArgumentException>(() => g.Dense(a, w, bias));
+        Assert.Contains("[2, 3]", ex.Message);
+        Assert.Contains("[4, 5]", ex.Message);
+
+        Assert.Throws<ArgumentException>(() => g.Reshape(a, 4, 2));
+        Assert.Throws<ArgumentException>(() => g.SliceRows(a, 1, 2));
+        Assert.Throws<ArgumentException>(() => g.Backward(a));
+        Assert.Throws<ArgumentException>(() => g.Conv2x2Same(g.Input(1, 3, 3, 2), g.Input(2, 2, 3, 4), g.Input(4)));
+        Assert.Throws<ArgumentException>(() => g.Gather(a, new int[3]));
+    }
+
+    [Fact]
+    public void Nodes_from_another_graph_are_rejected()
+    {
+        var g1 = new Graph<double>();
+        var g2 = new Graph<double>();
+        var a = g1.Input(2);
+        Assert.Throws<ArgumentException>(() => g2.Relu(a));
+    }
+
+    [Fact]
+    public void Parameter_views_must_fit()
+    {
+        var g = new Graph<double>();
+        Assert.Throws<ArgumentException>(() => g.Parameter(new double[5], new double[5], 3, 3));
+    }
+}
+
+public class ParallelGraphTests
+{
+    [Fact]
+    public void Graphs_of_different_agents_run_in_parallel_with_identical_results()
+    {
+        // One graph per agent, all viewing slices of one θ / gradient array, as MetaA2C does.
+        var net = NetworkSpec.ForTask("big_sparse_short", [12, 14, 5], 9);
+        int p = net.Layout.Count, agents = 8;
+        var theta = new float[agents * p];
+        var rng = new Rng(6);
+        for (int a = 0; a < agents; a++) net.InitParams(theta.AsSpan(a * p, p), ref rng);
+        var gradSeq = new float[agents * p];
+        var gradPar = new float[agents * p];
+        var seq = new (Graph<float> G, Node<float> L)[agents];
+        var par = new (Graph<float> G, Node<float> L)[agents];
+        for (int a = 0; a < agents; a++)
+        {
+            var g1 = new Graph<float>();
+            seq[a] = (g1, A2CLossGradientTests.BuildA2CLoss(g1, net, 21, theta, gradSeq, a * p, (ulong)a));
+            var g2 = new Graph<float>();
+            par[a] = (g2, A2CLossGradientTests.BuildA2CLoss(g2, net, 21, theta, gradPar, a * p, (ulong)a));
+        }
+
+        for (int a = 0; a < agents; a++)
+        {
+            seq[a].G.Forward();
+            seq[a].G.Backward(seq[a].L);
+        }
+
+        for (int round = 0; round < 5; round++)
+        {
+            Array.Clear(gradPar);
+            Parallel.For(0, agents, new ParallelOptions { MaxDegreeOfParallelism = 4 }, a =>
+            {
+                par[a].G.Forward();
+                par[a].G.Backward(par[a].L);
+            });
+            Assert.Equal(gradSeq, gradPar);
+        }
+    }
+}

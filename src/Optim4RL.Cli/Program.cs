@@ -1,8 +1,24 @@
+using System.CommandLine;
+using Optim4RL.Cli.Commands;
+
 namespace Optim4RL.Cli;
 
 /// <summary>Entry point of the <c>optim4rl</c> command-line tool.</summary>
 public static class Program
 {
-    /// <summary>Runs the CLI.</summary>
-    public static int Main(string[] args) => 0;
+    /// <summary>Parses the arguments and runs the chosen verb; returns the process exit code.</summary>
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand(
+            "Optim4RL.NET: learned optimizers for reinforcement learning (Lan et al., RLC 2024).\n" +
+            "Verbs: demo (meta-train then evaluate, defaults built in), run (one configuration of a sweep file), " +
+            "sweep (count or run a sweep file), bench (throughput and memory).")
+        {
+            DemoCommand.Create(),
+            RunCommand.Create(),
+            SweepCommand.Create(),
+            BenchCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
+    }
 }

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Optim4RL.Experiments;
+using Spectre.Console;
+
+namespace Optim4RL.Cli.Commands;
+
+/// <summary><c>optim4rl run --config FILE --config-idx K</c>: one configuration of a sweep file.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "Sweep file (JSON, the reference's convention; see configs/README.md).", Required = true };
+        var idx = new Option<int>("--config-idx") { Description = "1-based index of the configuration (k and k + total are repeats; negative counts from the end).", DefaultValueFactory = _ => 1 };
+        var resume = new Option<bool>("--resume") { Description = "Continue a meta-training run from its last checkpoint in logs/<config>/<k>/." };
+        var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
+        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot };
+        var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
+        var cmd = new Command("run",
+            "Run one configuration of a sweep file: A2C (hand-designed or learned optimizer loaded from param_load_path), " +
+            "MetaA2C (pipeline training) or MetapA2C (no pipeline). Results go to logs/<config name>/<k>/.")
+        {
+            config, idx, resume, threads, logs, every,
+        };
+        cmd.SetAction((pr, ct) => Task.FromResult(Execute(pr.GetValue(config)!, pr.GetValue(idx),
+            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every)), ct)));
+        return cmd;
+    }
+
+    /// <summary>Runs one index and prints its summary; returns the exit code.</summary>
+    public static int Execute(string configPath, int configIdx, RunOptions options, CancellationToken ct)
+    {
+        if (options.Threads is < 1) return Ui.Error("--threads must be ≥ 1.");
+        if (options.CheckpointEvery < 1) return Ui.Error("--checkpoint-every must be ≥ 1.");
+        try
+        {
+            var sweep = SweepConfig.Load(configPath);
+            int k = sweep.NormalizeIndex(configIdx);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(sweep.Name)}[/] config {configIdx} (combination {sweep.CombinationIndex(configIdx) + 1} of {sweep.Total})");
+            var outcome = Ui.WithProgress("it", p => ExperimentRunner.Run(sweep, k, options, p, ct));
+            foreach (var line in outcome.Summary) AnsiConsole.WriteLine(line);
+            AnsiConsole.MarkupLine($"Results in [blue]{Markup.Escape(outcome.Directory)}[/]");
+            return outcome.Completed ? 0 : 130;
+        }
+        catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or IOException
+                                      or Agents.TrainingDivergedException or UnauthorizedAccessException)
+        {
+            return Ui.Error(e.Message);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Optim4RL.Experiments;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Optim4RL.Cli.Commands;
+
+/// <summary>Console helpers shared by the verbs: progress bars with rate and ETA, errors.</summary>
+internal static class Ui
+{
+    /// <summary>Prints a one-line error in red to stderr.</summary>
+    public static int Error(string message)
+    {
+        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return 1;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a worker thread while showing one progress bar per phase
+    /// reported through the <see cref="IProgress{T}"/> it receives (rate in <paramref name="unit"/>/s and ETA).
+    /// </summary>
+    public static T WithProgress<T>(string unit, Func<IProgress<RunProgress>, T> work)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Plain output for logs and CI: a line every ~10 % of a phase.
+            var last = new Dictionary<string, int>();
+            var plain = new Progress<RunProgress>(p =>
+            {
+                int decile = p.Total > 0 ? (int)(10 * p.Done / p.Total) : 0;
+                lock (last)
+                {
+                    if (last.TryGetValue(p.Phase, out int d) && d == decile) return;
+                    last[p.Phase] = decile;
+                }
+                Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {p.Phase}: {p.Done}/{p.Total} {p.Status}");
+            });
+            return work(plain);
+        }
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new RateColumn(unit), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                var reporter = new SyncProgress(p =>
+                {
+                    lock (tasks)
+                    {
+                        if (!tasks.TryGetValue(p.Phase, out var t))
+                        {
+                            t = ctx.AddTask(Markup.Escape(p.Phase), maxValue: Math.Max(1, p.Total));
+                            tasks[p.Phase] = t;
+                        }
+                        t.Value = p.Done;
+                        t.Description = Markup.Escape(string.IsNullOrEmpty(p.Status) ? p.Phase : $"{p.Phase} · {p.Status}");
+                    }
+                });
+                result = work(reporter);
+                lock (tasks) foreach (var t in tasks.Values) t.Value = t.MaxValue;
+            });
+        return result;
+    }
+
+    private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value) => report(value);
+    }
+
+    private sealed class RateColumn(string unit) : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            double? speed = task.Speed;
+            return new Text(speed is double s ? $"{s:N0} {unit}/s" : $"– {unit}/s", new Style(Color.Grey));
+        }
+    }
+}

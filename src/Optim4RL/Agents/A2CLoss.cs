@@ -1,0 +1,225 @@
+using Optim4RL.Autodiff;
+using Optim4RL.Envs;
+using Optim4RL.Nn;
+using Optim4RL.Tensors;
+
+namespace Optim4RL.Agents;
+
+/// <summary>
+/// One A2C agent's rollout and loss (spec §4.1): runs the current policy θ for T steps in
+/// every environment of an <see cref="IDiscreteVectorEnv"/>, then computes the A2C loss and
+/// its gradient ∇θ over the (T+1)·N observations. θ and ∇θ are views into caller-owned
+/// vectors, so many agents can share one contiguous θ of shape [B·P].
+/// </summary>
+/// <remarks>
+/// Rows are time-major: row t·N + i holds environment i at time t. Loss =
+/// −mean(log π(a_t|s_t)·δ_t) + w_c·mean(δ²) − w_e·mean(H(π(·|s_t))), δ_t = G^λ_t − v(s_t) with
+/// targets not differentiated (rlax <c>td_lambda</c> with stop-gradient targets,
+/// <c>policy_gradient_loss</c>, <c>entropy_loss</c>). All buffers are allocated once.
+/// Generic over T so the whole loss can be checked by finite differences in double.
+/// </remarks>
+public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+{
+    private readonly IDiscreteVectorEnv _env;
+    private readonly A2CConfig _cfg;
+    private readonly int _n, _t, _obsSize, _actions;
+    private readonly T[] _grad;
+    private readonly int _offset, _paramCount;
+
+    private readonly Graph<T> _act;
+    private readonly Node<T> _actObs, _actLogits;
+
+    private readonly Graph<T> _loss;
+    private readonly Node<T> _obs, _values, _adv, _targets, _total;
+    private readonly int[] _actionsTaken;
+    private readonly int _netEnd;
+
+    private readonly float[] _rewards;
+    private readonly bool[] _dones;
+    private readonly float[] _stepRewards;
+    private readonly bool[] _terminated, _truncated;
+    private readonly int[] _stepActions;
+    private readonly float[] _obsScratch;
+
+    /// <summary>Builds the acting graph (batch N) and the loss graph (batch (T+1)·N) for θ at <paramref name="offset"/>.</summary>
+    /// <param name="spec">The network (spec §3).</param>
+    /// <param name="env">The environments this agent acts in; their state advances with every rollout.</param>
+    /// <param name="cfg">A2C hyper-parameters.</param>
+    /// <param name="theta">The parameter vector holding this agent's θ at [offset, offset + P).</param>
+    /// <param name="grad">The gradient vector; ∇θ is written (not accumulated) at the same offset.</param>
+    /// <param name="offset">Start of this agent's θ in <paramref name="theta"/>.</param>
+    public A2CLoss(NetworkSpec spec, IDiscreteVectorEnv env, A2CConfig cfg, T[] theta, T[] grad, int offset)
+    {
+        cfg.Validate();
+        _env = env;
+        _cfg = cfg;
+        _n = env.NumEnvs;
+        _t = cfg.RolloutSteps;
+        _obsSize = env.ObservationSize;
+        _actions = env.ActionCount;
+        _grad = grad;
+        _offset = offset;
+        _paramCount = spec.Layout.Count;
+
+        int[] obsShape = env.ObservationShape.ToArray();
+
+        _act = new Graph<T>();
+        _actObs = _act.Input([_n, .. obsShape]);
+        (_actLogits, _) = spec.Build(_act, _actObs, theta, grad, offset);
+
+        int rows = (_t + 1) * _n, used = _t * _n;
+        _loss = new Graph<T>();
+        _obs = _loss.Input([rows, .. obsShape]);
+        var (logits, values) = spec.Build(_loss, _obs, theta, grad, offset);
+        _values = values;
+        _netEnd = _loss.Count;
+
+        var logp = _loss.LogSoftmax(_loss.SliceRows(logits, 0, used));
+        _actionsTaken = _loss.IndexInput(used);
+        _adv = _loss.Input(used);
+        var actor = _loss.Scale(_loss.Mean(_loss.Mul(_loss.Gather(logp, _actionsTaken), _adv)), T.CreateChecked(-1.0));
+        _targets = _loss.Input(used);
+        var v = _loss.Reshape(_loss.SliceRows(values, 0, used), used);
+        var critic = _loss.Scale(_loss.Mean(_loss.Square(_loss.Sub(_targets, v))), T.CreateChecked(cfg.CriticLossWeight));
+        var entropy = _loss.Scale(_loss.Mean(_loss.Entropy(logp)), T.CreateChecked(-cfg.EntropyWeight));
+        _total = _loss.Add(_loss.Add(actor, critic), entropy);
+
+        _rewards = new float[used];
+        _dones = new bool[used];
+        _stepRewards = new float[_n];
+        _terminated = new bool[_n];
+        _truncated = new bool[_n];
+        _stepActions = new int[_n];
+        _obsScratch = new float[_n * _obsSize];
+    }
+
+    /// <summary>The environments this agent acts in.</summary>
+    public IDiscreteVectorEnv Env => _env;
+
+    /// <summary>
+    /// Runs one T-step rollout with the current θ (actions sampled from π with <paramref name="rng"/>),
+    /// then writes ∇θ of the A2C loss into the gradient vector (overwriting this agent's slice)
+    /// and returns the loss. Episode returns are reported to <paramref name="tracker"/> when given.
+    /// </summary>
+    public double RolloutAndGradient(ref Rng rng, EpisodeTracker? tracker)
+    {
+        Rollout(ref rng, tracker);
+        return LossAndGradient();
+    }
+
+    /// <summary>Runs a T-step rollout, storing observations, actions, rewards and done flags.</summary>
+    public void Rollout(ref Rng rng, EpisodeTracker? tracker)
+    {
+        Span<T> obsAll = _obs.Value.Span;
+        Span<T> actObs = _actObs.Value.Span;
+        int block = _n * _obsSize;
+        for (int t = 0; t < _t; t++)
+        {
+            _env.Observe(_obsScratch);
+            CopyConvert(_obsScratch, actObs);
+            actObs.CopyTo(obsAll.Slice(t * block, block));
+            _act.Forward();
+            SampleActions(_actLogits.Value.Span, ref rng);
+            _env.Step(_stepActions, _stepRewards, _terminated, _truncated);
+            for (int i = 0; i < _n; i++)
+            {
+                int r = t * _n + i;
+                bool done = _terminated[i] || _truncated[i];
+                _actionsTaken[r] = _stepActions[i];
+                _rewards[r] = _stepRewards[i];
+                _dones[r] = done;
+                tracker?.Record(i, _stepRewards[i], done);
+            }
+        }
+        _env.Observe(_obsScratch);
+        CopyConvert(_obsScratch, obsAll.Slice(_t * block, block));
+    }
+
+    /// <summary>
+    /// Computes the A2C loss of the stored rollout under the current θ and writes ∇θ
+    /// (this agent's slice of the gradient vector is overwritten). Returns the loss.
+    /// </summary>
+    public double LossAndGradient() => LossAndGradient(recomputeTargets: true);
+
+    /// <summary>
+    /// As <see cref="LossAndGradient()"/>; with <paramref name="recomputeTargets"/> false the λ-return
+    /// targets and advantages of the previous call are kept, so the loss is the function whose
+    /// gradient the semi-gradient is (used to check it by finite differences).
+    /// </summary>
+    internal double LossAndGradient(bool recomputeTargets)
+    {
+        _loss.Forward(0, _netEnd);
+        if (recomputeTargets) ComputeTargets();
+        _loss.Forward(_netEnd, _loss.Count);
+        _grad.AsSpan(_offset, _paramCount).Clear();
+        _loss.Backward(_total);
+        return double.CreateChecked(_total.Value.Span[0]);
+    }
+
+    /// <summary>Writes an observation batch (rows time-major, as after a rollout) for tests.</summary>
+    internal Span<T> ObservationBuffer => _obs.Value.Span;
+
+    internal int[] ActionBuffer => _actionsTaken;
+
+    internal ReadOnlySpan<T> TargetBuffer => _targets.Value.Span;
+
+    internal ReadOnlySpan<T> AdvantageBuffer => _adv.Value.Span;
+
+    internal ReadOnlySpan<T> ValueBuffer => _values.Value.Span;
+
+    internal float[] RewardBuffer => _rewards;
+
+    internal bool[] DoneBuffer => _dones;
+
+    /// <summary>λ-returns G_t = r_t + γ_t[(1−λ)v_{t+1} + λG_{t+1}], G_T = v_T; δ_t = G_t − v_t (spec §4.1).</summary>
+    private void ComputeTargets()
+    {
+        ReadOnlySpan<T> v = _values.Value.Span; // [(T+1)·N] (shape [rows, 1])
+        Span<T> targets = _targets.Value.Span, adv = _adv.Value.Span;
+        double gamma = _cfg.Discount, lambda = _cfg.GaeLambda;
+        for (int i = 0; i < _n; i++)
+        {
+            double next = double.CreateChecked(v[_t * _n + i]); // G_T = v(s_T)
+            for (int t = _t - 1; t >= 0; t--)
+            {
+                int r = t * _n + i;
+                double vNext = double.CreateChecked(v[r + _n]);
+                double g = _dones[r] ? 0.0 : gamma;
+                double ret = _rewards[r] + g * ((1 - lambda) * vNext + lambda * next);
+                targets[r] = T.CreateChecked(ret);
+                adv[r] = T.CreateChecked(ret - double.CreateChecked(v[r]));
+                next = ret;
+            }
+        }
+    }
+
+    private void SampleActions(ReadOnlySpan<T> logits, ref Rng rng)
+    {
+        for (int i = 0; i < _n; i++)
+        {
+            var row = logits.Slice(i * _actions, _actions);
+            double max = double.NegativeInfinity;
+            for (int a = 0; a < _actions; a++) max = Math.Max(max, double.CreateChecked(row[a]));
+            double sum = 0;
+            for (int a = 0; a < _actions; a++) sum += Math.Exp(double.CreateChecked(row[a]) - max);
+            double u = rng.NextDouble() * sum, acc = 0;
+            int chosen = _actions - 1;
+            for (int a = 0; a < _actions; a++)
+            {
+                acc += Math.Exp(double.CreateChecked(row[a]) - max);
+                if (u < acc) { chosen = a; break; }
+            }
+            _stepActions[i] = chosen;
+        }
+    }
+
+    private static void CopyConvert(ReadOnlySpan<float> src, Span<T> dst)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            src.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dst));
+            return;
+        }
+        for (int i = 0; i < src.Length; i++) dst[i] = T.CreateChecked(src[i]);
+    }
+}

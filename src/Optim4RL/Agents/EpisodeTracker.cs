@@ -1,0 +1,44 @@
+namespace Optim4RL.Agents;
+
+/// <summary>
+/// Sums rewards per environment and records the returns of episodes as they finish, so a
+/// trainer can report "the mean return of the episodes that finished in this iteration"
+/// (spec §8). Not thread-safe: one tracker per agent.
+/// </summary>
+public sealed class EpisodeTracker
+{
+    private readonly double[] _running;
+
+    /// <summary>Creates a tracker for <paramref name="numEnvs"/> environments.</summary>
+    public EpisodeTracker(int numEnvs) => _running = new double[numEnvs];
+
+    /// <summary>Sum of the returns of episodes finished since the last <see cref="Drain"/>.</summary>
+    public double FinishedReturnSum { get; private set; }
+
+    /// <summary>Number of episodes finished since the last <see cref="Drain"/>.</summary>
+    public int FinishedCount { get; private set; }
+
+    /// <summary>Adds one step's reward of environment <paramref name="env"/>; closes the episode when <paramref name="done"/>.</summary>
+    public void Record(int env, float reward, bool done)
+    {
+        _running[env] += reward;
+        if (done)
+        {
+            FinishedReturnSum += _running[env];
+            FinishedCount++;
+            _running[env] = 0;
+        }
+    }
+
+    /// <summary>Forgets the unfinished episode of environment <paramref name="env"/> (after an external reset).</summary>
+    public void Restart(int env) => _running[env] = 0;
+
+    /// <summary>Returns (sum, count) of finished episodes and starts a new counting window.</summary>
+    public (double Sum, int Count) Drain()
+    {
+        var r = (FinishedReturnSum, FinishedCount);
+        FinishedReturnSum = 0;
+        FinishedCount = 0;
+        return r;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Optim4RL.Agents;
+using Optim4RL.Envs;
+using Optim4RL.Meta;
+using Optim4RL.Nn;
+using Optim4RL.Optimizers;
+using Optim4RL.Optimizers.Learned;
+using Optim4RL.Tensors;
+
+namespace Optim4RL.Experiments;
+
+/// <summary>One benchmark measurement: the median over repeats of a throughput, plus peak memory.</summary>
+/// <param name="Workload">Workload name (see <see cref="Bench.Workloads"/>).</param>
+/// <param name="Description">What was measured.</param>
+/// <param name="Unit">Unit of <see cref="Median"/>.</param>
+/// <param name="Median">Median throughput over the repeats.</param>
+/// <param name="Samples">Every repeat's throughput.</param>
+/// <param name="Secondary">A second throughput in <see cref="SecondaryUnit"/> (e.g. env-steps/s of a meta run), or NaN.</param>
+/// <param name="SecondaryUnit">Unit of <see cref="Secondary"/>.</param>
+/// <param name="PeakWorkingSetBytes">The process's peak working set after the workload.</param>
+public sealed record BenchResult(string Workload, string Description, string Unit, double Median, double[] Samples,
+    double Secondary, string SecondaryUnit, long PeakWorkingSetBytes);
+
+/// <summary>
+/// The throughput workloads of <c>optim4rl bench</c> (issue targets in parentheses): A2C
+/// env-steps/s on Catch with 64 envs and on big_dense_long with 512 envs; MetaA2C
+/// meta-iterations/s on Catch and small_dense_long with 64 agents; the Optim4RL kernel's
+/// coordinate-steps/s forward and forward + backward through K = 4 steps.
+/// Run each workload in its own process to read its own peak memory.
+/// </summary>
+public static class Bench
+{
+    /// <summary>Workload names and descriptions.</summary>
+    public static readonly IReadOnlyList<(string Name, string Description)> Workloads =
+    [
+        ("a2c_catch", "A2C + Adam, catch, 64 envs"),
+        ("a2c_bdl", "A2C + Adam, big_dense_long, 512 envs"),
+        ("meta_catch", "MetaA2C + Optim4RL, catch, 64 agents"),
+        ("meta_sdl", "MetaA2C + Optim4RL, small_dense_long, 64 agents"),
+        ("lopt_forward", "Optim4RL kernel forward, 1M coordinates"),
+        ("lopt_forward_backward", "Optim4RL kernel forward + meta-gradient, K = 4, 1M coordinates"),
+    ];
+
+    /// <summary>Runs one workload <paramref name="repeats"/> times after a warm-up and returns the median.</summary>
+    /// <exception cref="ArgumentException">Unknown workload name.</exception>
+    public static BenchResult Run(string workload, int repeats = 5, int? threads = null)
+    {
+        if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), repeats, "repeats must be ≥ 1.");
+        string desc = Workloads.FirstOrDefault(w => w.Name == workload).Description
+            ?? throw new ArgumentException($"Unknown bench workload '{workload}'. Valid: {string.Join(", ", Workloads.Select(w => w.Name))}.");
+        return workload switch
+        {
+            "a2c_catch" => A2CWorkload(workload, desc, "catch", 64, 200, repeats),
+            "a2c_bdl" => A2CWorkload(workload, desc, "big_dense_long", 512, 20, repeats),
+            "meta_catch" => MetaWorkload(workload, desc, "catch", 64, 4, repeats, threads),
+            "meta_sdl" => MetaWorkload(workload, desc, "small_dense_long", 64, 10, repeats, threads),
+            "lopt_forward" => KernelWorkload(workload, desc, backward: false, repeats),
+            _ => KernelWorkload(workload, desc, backward: true, repeats),
+        };
+    }
+
+    private static BenchResult A2CWorkload(string name, string desc, string env, int numEnvs, int iterations, int repeats)
+    {
+        var rng = new Rng(7);
+        var e = EnvRegistry.CreateDiscrete(env, numEnvs, rng.Split(0));
+        var spec = NetworkSpec.ForTask(e.Name, e.ObservationShape.ToArray(), e.ActionCount);
+        var agent = new A2C(spec, e, Optax.FromConfig("Adam", 1e-3), new A2CConfig(), rng.Split(1));
+        for (int i = 0; i < Math.Max(3, iterations / 10); i++) agent.Step();
+        var samples = Measure(repeats, () =>
+        {
+            for (int i = 0; i < iterations; i++) agent.Step();
+            return iterations * (double)agent.StepsPerIteration;
+        });
+        return Result(name, desc, "env-steps/s", samples, double.NaN, "");
+    }
+
+    private static BenchResult MetaWorkload(string name, string desc, string env, int agents, int iterations, int repeats, int? threads)
+    {
+        var cfg = new MetaA2CConfig([new MetaTaskConfig(env, agents, 1e-3f, 1f, 32)], long.MaxValue / 4, 4, true, -1, -1, new A2CConfig(), 7);
+        var meta = new MetaA2C(cfg, LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 1e-3, gradNorm: 0.5))
+        {
+            MaxDegreeOfParallelism = threads,
+        };
+        meta.Step();
+        var samples = Measure(repeats, () =>
+        {
+            for (int i = 0; i < iterations; i++) meta.Step();
+            return iterations;
+        });
+        double median = Median(samples);
+        return Result(name, desc, "meta-iterations/s", samples, median * cfg.StepsPerIteration(0), "env-steps/s");
+    }
+
+    private static BenchResult KernelWorkload(string name, string desc, bool backward, int repeats)
+    {
+        const int n = 1_000_000, k = 4;
+        var lopt = LearnedOptimizers.Create("Optim4RL");
+        var rng = new Rng(3);
+        var phi = new float[lopt.Layout.Count];
+        lopt.InitMetaParams(ref rng, phi);
+        var state = new float[lopt.StateSize * n];
+        var state0 = new float[lopt.StateSize * n];
+        var grads = new float[k * n];
+        for (int i = 0; i < grads.Length; i++) grads[i] = (float)(rng.NextNormal() * Math.Pow(10, -4 + 3 * rng.NextDouble()));
+        var adj = new float[n];
+        for (int i = 0; i < n; i++) adj[i] = (float)rng.NextNormal();
+        var upd = new float[n];
+        var mg = new float[phi.Length];
+        void Once()
+        {
+            state0.CopyTo(state, 0);
+            for (int s = 0; s < k; s++) lopt.Step(phi, state, grads.AsSpan(s * n, n), upd, 1e-3f);
+            if (backward) lopt.MetaGradient(phi, state0, grads, k, adj, 1e-3f, mg);
+        }
+        Once();
+        var samples = Measure(repeats, () => { Once(); return (double)k * n; });
+        return Result(name, desc, "coordinate-steps/s", samples, double.NaN, "");
+    }
+
+    private static double[] Measure(int repeats, Func<double> work)
+    {
+        var samples = new double[repeats];
+        for (int r = 0; r < repeats; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            double units = work();
+            samples[r] = units / sw.Elapsed.TotalSeconds;
+        }
+        return samples;
+    }
+
+    private static BenchResult Result(string name, string desc, string unit, double[] samples, double secondary, string secondaryUnit)
+    {
+        using var p = Process.GetCurrentProcess();
+        p.Refresh();
+        return new BenchResult(name, desc, unit, Median(samples), samples, secondary, secondaryUnit, p.PeakWorkingSet64);
+    }
+
+    private static double Median(double[] x)
+    {
+        var s = x.OrderBy(v => v).ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+}

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Optim4RL.Agents;
+using Optim4RL.Envs;
+using Optim4RL.Meta;
+using Optim4RL.Nn;
+using Optim4RL.Optimizers;
+using Optim4RL.Optimizers.Learned;
+using Optim4RL.Tensors;
+
+namespace Optim4RL.Experiments;
+
+/// <summary>One evaluation task of the demo with the step budget and learning rates used on it.</summary>
+/// <param name="Env">Task name.</param>
+/// <param name="TrainSteps">Environment steps per A2C run.</param>
+/// <param name="LearnedAlpha">α of the learned optimizer (trained and untrained φ alike).</param>
+/// <param name="AdamLearningRate">Adam's learning rate.</param>
+public sealed record DemoEvalTask(string Env, long TrainSteps, double LearnedAlpha, double AdamLearningRate);
+
+/// <summary>
+/// Settings of <c>optim4rl demo</c>: meta-train Optim4RL on Catch with pipeline training, then
+/// train fresh A2C agents with the learned φ, with Adam and with the untrained φ, over several
+/// seeds, on Catch and on an unseen gridworld. Defaults fit in about 15 minutes on 2 cores.
+/// </summary>
+public sealed record DemoOptions
+{
+    /// <summary>Meta-training task.</summary>
+    public string MetaEnv { get; init; } = "catch";
+    /// <summary>B, agents in meta-training.</summary>
+    public int MetaAgents { get; init; } = 64;
+    /// <summary>R, pipeline reset interval in meta-iterations.</summary>
+    public int ResetInterval { get; init; } = 32;
+    /// <summary>Meta-training environment steps (B·20·5 per meta-iteration).</summary>
+    public long MetaTrainSteps { get; init; } = 1_600_000;
+    /// <summary>α of the learned optimizer during meta-training.</summary>
+    public double MetaAlpha { get; init; } = 1e-3;
+    /// <summary>Meta-optimizer (Adam) learning rate.</summary>
+    public double MetaLearningRate { get; init; } = 1e-3;
+    /// <summary>Meta-optimizer global-norm clip (grad_norm).</summary>
+    public double MetaGradNorm { get; init; } = 0.5;
+    /// <summary>Evaluation tasks.</summary>
+    public IReadOnlyList<DemoEvalTask> EvalTasks { get; init; } =
+    [
+        new("catch", 500_000, 1e-3, 1e-3),
+        new("small_dense_short", 2_000_000, 1e-3, 3e-3),
+    ];
+    /// <summary>Environments per evaluation agent.</summary>
+    public int EvalEnvs { get; init; } = 64;
+    /// <summary>Seeds per (task, optimizer).</summary>
+    public int Seeds { get; init; } = 5;
+    /// <summary>Base seed.</summary>
+    public ulong Seed { get; init; } = 42;
+    /// <summary>Where the φ file and CSV files go.</summary>
+    public string OutputDir { get; init; } = "logs/demo";
+    /// <summary>Threads (null = all cores).</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>A much smaller version for smoke tests and a first look (about a minute).</summary>
+    public static DemoOptions Quick => new()
+    {
+        MetaAgents = 16,
+        ResetInterval = 8,
+        MetaTrainSteps = 16 * 20 * 5 * 40,
+        EvalTasks = [new("catch", 100_000, 1e-3, 1e-3), new("small_dense_short", 200_000, 1e-3, 3e-3)],
+        EvalEnvs = 32,
+        Seeds = 2,
+        OutputDir = "logs/demo-quick",
+    };
+}
+
+/// <summary>One row of the demo table: a (task, optimizer) pair summarised over seeds.</summary>
+public sealed record DemoRow(string Task, string Optimizer, double FinalMean, double FinalStdErr, int Seeds,
+    double? StepsTo80Mean, int SeedsReaching80, double WallSeconds);
+
+/// <summary>The demo's outcome.</summary>
+public sealed record DemoResult(IReadOnlyList<DemoRow> Rows, string PhiPath, double MetaSeconds, long MetaIterations,
+    IReadOnlyList<MetaIterationLog> MetaLogs, string OutputDir);
+
+/// <summary>Runs the demo (see <see cref="DemoOptions"/>). Writes <c>param.json</c>, <c>meta_train.csv</c>, <c>curves.csv</c> and <c>summary.csv</c>.</summary>
+public static class Demo
+{
+    /// <summary>Optimizer labels used in the table and CSV files.</summary>
+    public const string Learned = "Optim4RL (meta-learned φ)", AdamName = "Adam", Untrained = "Optim4RL (untrained φ)";
+
+    /// <summary>Runs meta-training then the evaluation grid. Cancellation stops at the next iteration and throws <see cref="OperationCanceledException"/>.</summary>
+    public static DemoResult Run(DemoOptions o, IProgress<RunProgress>? progress = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(o.OutputDir);
+        var lopt = LearnedOptimizers.Create("Optim4RL");
+
+        // 1. Meta-train on Catch with pipeline training.
+        var metaCfg = new MetaA2CConfig(
+            [new MetaTaskConfig(o.MetaEnv, o.MetaAgents, (float)o.MetaAlpha, 1f, o.ResetInterval)],
+            o.MetaTrainSteps, InnerUpdates: 4, Pipeline: true, GradClip: -1, MaxNorm: -1, new A2CConfig(), o.Seed);
+        var meta = new MetaA2C(metaCfg, lopt, Optax.FromConfig("Adam", o.MetaLearningRate, gradNorm: o.MetaGradNorm), null)
+        {
+            MaxDegreeOfParallelism = o.Threads,
+        };
+        float[] untrained = (float[])meta.Phi.Clone();
+        var sw = Stopwatch.StartNew();
+        var metaLogs = new List<MetaIterationLog>();
+        for (long i = 0; i < meta.Iterations; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var log = meta.Step();
+            metaLogs.Add(log);
+            progress?.Report(new RunProgress($"meta-train {o.MetaEnv}", log.Iteration, meta.Iterations,
+                $"meta-loss {log.MetaLoss:F3}, agents' return {log.MeanReturn:F2}"));
+        }
+        double metaSeconds = sw.Elapsed.TotalSeconds;
+        string phiPath = Path.Combine(o.OutputDir, "param.json");
+        MetaParamsFile.Save(phiPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi,
+            new Dictionary<string, string> { ["source"] = "optim4rl demo", ["meta_iterations"] = meta.Iteration.ToString(CultureInfo.InvariantCulture) });
+        float[] learned = (float[])meta.Phi.Clone();
+        WriteMetaCsv(Path.Combine(o.OutputDir, "meta_train.csv"), metaLogs);
+
+        // 2. Evaluate: every (task, optimizer, seed) is an independent A2C run.
+        string[] optimizers = [Learned, AdamName, Untrained];
+        var jobs = (from t in o.EvalTasks from opt in optimizers from s in Enumerable.Range(0, o.Seeds) select (Task: t, Opt: opt, Seed: s)).ToArray();
+        var results = new (List<IterationLog> Logs, double Seconds)[jobs.Length];
+        long totalSteps = jobs.Sum(j => j.Task.TrainSteps), doneSteps = 0;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = o.Threads ?? Environment.ProcessorCount, CancellationToken = cancel };
+        Parallel.For(0, jobs.Length, po, i =>
+        {
+            var (task, opt, seed) = jobs[i];
+            IOptimizer optimizer = opt switch
+            {
+                AdamName => Optax.FromConfig("Adam", task.AdamLearningRate),
+                // A kernel owns scratch buffers and is not thread-safe: one instance per run.
+                Learned => new LearnedOptimizer(LearnedOptimizers.Create(lopt.Name), learned, (float)task.LearnedAlpha),
+                _ => new LearnedOptimizer(LearnedOptimizers.Create(lopt.Name), untrained, (float)task.LearnedAlpha),
+            };
+            var rng = new Rng(o.Seed + 1).Split((ulong)seed);
+            var env = EnvRegistry.CreateDiscrete(task.Env, o.EvalEnvs, rng.Split(0));
+            var spec = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount);
+            var agent = new A2C(spec, env, optimizer, new A2CConfig(), rng.Split(1));
+            var w = Stopwatch.StartNew();
+            var logs = agent.Train(task.TrainSteps, l =>
+            {
+                long d = Interlocked.Add(ref doneSteps, agent.StepsPerIteration);
+                if (l.Iteration % 20 == 0) progress?.Report(new RunProgress("evaluate", d, totalSteps, $"{task.Env} / {opt}"));
+            }, cancel);
+            results[i] = (logs, w.Elapsed.TotalSeconds);
+        });
+        cancel.ThrowIfCancellationRequested();
+
+        // 3. Summaries.
+        var rows = new List<DemoRow>();
+        var curves = new StringBuilder("task,optimizer,seed,step,return\n");
+        foreach (var task in o.EvalTasks)
+        {
+            var finals = optimizers.ToDictionary(opt => opt, opt => Enumerable.Range(0, jobs.Length)
+                .Where(i => jobs[i].Task == task && jobs[i].Opt == opt).Select(i => results[i]).ToList());
+            double best = finals.Values.Max(rs => LearningCurve.MeanStdErr(rs.Select(r => LearningCurve.FinalReturn(r.Logs))).Mean);
+            foreach (var opt in optimizers)
+            {
+                var rs = finals[opt];
+                var (mean, se) = LearningCurve.MeanStdErr(rs.Select(r => LearningCurve.FinalReturn(r.Logs)));
+                var reach = best > 0 ? rs.Select(r => LearningCurve.StepsToReach(r.Logs, 0.8 * best)).Where(x => x.HasValue).Select(x => (double)x!.Value).ToList() : [];
+                rows.Add(new DemoRow(task.Env, opt, mean, se, rs.Count, reach.Count > 0 ? reach.Average() : null, reach.Count, rs.Sum(r => r.Seconds)));
+            }
+            for (int i = 0; i < jobs.Length; i++)
+            {
+                if (jobs[i].Task != task) continue;
+                foreach (var (step, ret) in LearningCurve.Points(results[i].Logs))
+                    curves.Append(CultureInfo.InvariantCulture, $"{task.Env},{jobs[i].Opt},{jobs[i].Seed},{step},{ret:R}\n");
+            }
+        }
+        AtomicFile.WriteAllText(Path.Combine(o.OutputDir, "curves.csv"), curves.ToString());
+        var summary = new StringBuilder("task,optimizer,final_return_mean,final_return_stderr,seeds,steps_to_80pct_best,seeds_reaching_80pct,wall_seconds\n");
+        foreach (var r in rows)
+            summary.Append(CultureInfo.InvariantCulture,
+                $"{r.Task},{r.Optimizer},{r.FinalMean:R},{r.FinalStdErr:R},{r.Seeds},{(r.StepsTo80Mean is double s ? s.ToString("R", CultureInfo.InvariantCulture) : "")},{r.SeedsReaching80},{r.WallSeconds:F2}\n");
+        AtomicFile.WriteAllText(Path.Combine(o.OutputDir, "summary.csv"), summary.ToString());
+        return new DemoResult(rows, phiPath, metaSeconds, meta.Iteration, metaLogs, o.OutputDir);
+    }
+
+    private static void WriteMetaCsv(string path, IReadOnlyList<MetaIterationLog> logs)
+    {
+        var sb = new StringBuilder("iteration,step,meta_loss,meta_grad_norm,agents_mean_return\n");
+        foreach (var l in logs)
+            sb.Append(CultureInfo.InvariantCulture, $"{l.Iteration},{l.Step},{l.MetaLoss:R},{l.MetaGradNorm:R},{(l.Episodes > 0 ? l.MeanReturn.ToString("R", CultureInfo.InvariantCulture) : "")}\n");
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+}

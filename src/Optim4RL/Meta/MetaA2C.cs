@@ -1,0 +1,239 @@
+using Optim4RL.Agents;
+using Optim4RL.Optimizers;
+using Optim4RL.Optimizers.Learned;
+using Optim4RL.Tensors;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Optim4RL.Meta;
+
+/// <summary>What one meta-iteration did, for logs and progress bars.</summary>
+/// <param name="Iteration">1-based meta-iteration.</param>
+/// <param name="Step">Environment steps of the first task so far.</param>
+/// <param name="MetaLoss">Mean over tasks and agents of the meta-loss (A2C loss of θ_K on a fresh rollout).</param>
+/// <param name="MetaGradNorm">Global norm of the meta-gradient applied (after max_norm and the task mean).</param>
+/// <param name="ReturnSum">Sum of the returns of agents' episodes that finished in the iteration (first task).</param>
+/// <param name="Episodes">How many such episodes there were.</param>
+public readonly record struct MetaIterationLog(long Iteration, long Step, double MetaLoss, double MetaGradNorm, double ReturnSum, int Episodes)
+{
+    /// <summary>Mean return of the finished episodes, NaN when none finished.</summary>
+    public double MeanReturn => Episodes > 0 ? ReturnSum / Episodes : double.NaN;
+}
+
+/// <summary>
+/// Meta-training of a learned optimizer with A2C agents (spec §7): MetaA2C with pipeline
+/// training, or the MetapA2C ablation (agents never reset). Each meta-iteration, per task:
+/// pipeline resets → K inner updates of every agent with the learned optimizer →
+/// meta-loss on a fresh rollout → meta-gradient by back-propagation through the K updates
+/// (g constant; DESIGN.md) → mean over agents; then optional per-task rescale to max_norm,
+/// mean over tasks, and one meta-optimizer step on φ.
+/// </summary>
+/// <remarks>
+/// Agents of a task run in parallel (one Parallel.For per inner update); every agent has its
+/// own RNG streams, so results do not depend on the thread count. The learned optimizer
+/// runs over all B·P coordinates of a task at once.
+/// </remarks>
+public sealed class MetaA2C
+{
+    private const uint CheckpointMagic = 0x4B43344F; // "O4CK"
+    private const int CheckpointVersion = 1;
+
+    private readonly MetaA2CConfig _cfg;
+    private readonly ILearnedOptimizer _lopt;
+    private readonly IOptimizer _metaOptimizer;
+    private readonly OptimizerState _metaState;
+    private readonly MetaTaskState[] _tasks;
+    private readonly float[] _phi, _metaGrad, _taskGrad, _phiUpdate;
+    private readonly double[] _agentLoss;
+
+    /// <summary>Builds every task's agents and environments and initialises φ.</summary>
+    /// <param name="cfg">Run settings.</param>
+    /// <param name="lopt">The learned optimizer architecture.</param>
+    /// <param name="metaOptimizer">The optimizer of φ (Adam with grad_clip or grad_norm in the reference).</param>
+    /// <param name="initialPhi">Starting φ (e.g. loaded from a file); null draws the architecture's initial values.</param>
+    /// <exception cref="ArgumentException">No task, an unknown task name, or <paramref name="initialPhi"/> of the wrong length.</exception>
+    public MetaA2C(MetaA2CConfig cfg, ILearnedOptimizer lopt, IOptimizer metaOptimizer, float[]? initialPhi = null)
+    {
+        if (cfg.Tasks.Count == 0) throw new ArgumentException("Meta-training needs at least one task (env.name).", nameof(cfg));
+        if (cfg.InnerUpdates < 1) throw new ArgumentException("inner_updates must be ≥ 1.", nameof(cfg));
+        _cfg = cfg;
+        _lopt = lopt;
+        _metaOptimizer = metaOptimizer;
+        var root = new Rng(cfg.Seed);
+        _phi = new float[lopt.Layout.Count];
+        if (initialPhi is null)
+        {
+            var r = root.Split(1000);
+            lopt.InitMetaParams(ref r, _phi);
+        }
+        else
+        {
+            if (initialPhi.Length != _phi.Length)
+                throw new ArgumentException($"Initial φ has {initialPhi.Length} values; {lopt.Name} needs {_phi.Length}.", nameof(initialPhi));
+            initialPhi.CopyTo(_phi, 0);
+        }
+        _metaGrad = new float[_phi.Length];
+        _taskGrad = new float[_phi.Length];
+        _phiUpdate = new float[_phi.Length];
+        _metaState = metaOptimizer.Init(_phi.Length);
+        _tasks = new MetaTaskState[cfg.Tasks.Count];
+        for (int i = 0; i < _tasks.Length; i++) _tasks[i] = new MetaTaskState(cfg.Tasks[i], cfg, lopt, root.Split((ulong)i));
+        _agentLoss = new double[_tasks.Max(t => t.B)];
+    }
+
+    /// <summary>The meta-parameters φ (live; copy before keeping).</summary>
+    public float[] Phi => _phi;
+
+    /// <summary>The learned optimizer being meta-trained.</summary>
+    public ILearnedOptimizer LearnedOptimizer => _lopt;
+
+    /// <summary>Meta-iterations completed.</summary>
+    public long Iteration { get; private set; }
+
+    /// <summary>Total meta-iterations of the run.</summary>
+    public long Iterations => _cfg.Iterations;
+
+    /// <summary>Run settings.</summary>
+    public MetaA2CConfig Config => _cfg;
+
+    /// <summary>Thread count used for agents and the optimizer kernel (null = all cores).</summary>
+    public int? MaxDegreeOfParallelism { get; set; }
+
+    /// <summary>
+    /// One meta-iteration (spec §7 steps 1–6).
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The meta-gradient or φ became NaN/Inf; φ is left at its last finite value.</exception>
+    public MetaIterationLog Step()
+    {
+        long t = Iteration + 1;
+        Array.Clear(_metaGrad);
+        double lossSum = 0, retSum = 0;
+        int episodes = 0;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism ?? -1 };
+
+        for (int ti = 0; ti < _tasks.Length; ti++)
+        {
+            var task = _tasks[ti];
+            float alpha = task.Config.LearningRate;
+
+            // 1. Pipeline reset.
+            for (int j = 0; j < task.B; j++)
+                if (task.Schedule.ShouldReset(j, t)) task.ResetAgent(j);
+
+            task.State.AsSpan().CopyTo(task.State0);
+
+            // 2. K inner updates with the learned optimizer.
+            for (int k = 0; k < task.K; k++)
+            {
+                Parallel.For(0, task.B, po, j => task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
+                var gk = task.Grads.AsSpan(k * task.N, task.N);
+                ClipInto(task.Grad, gk, (float)_cfg.GradClip);
+                _lopt.Step(_phi, task.State, gk, task.Updates, alpha);
+                TP.Add(task.Theta, task.Updates, task.Theta);
+            }
+
+            // 3. Meta-loss on a fresh rollout; its gradient is the adjoint λ = ∇θ L(θ_K).
+            Parallel.For(0, task.B, po, j => _agentLoss[j] = task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
+            double taskLoss = 0;
+            for (int j = 0; j < task.B; j++) taskLoss += _agentLoss[j];
+            lossSum += taskLoss / task.B;
+
+            // 4. Meta-gradient through the K updates, mean over agents.
+            Array.Clear(_taskGrad);
+            _lopt.MetaGradient(_phi, task.State0, task.Grads, task.K, task.Grad, alpha, _taskGrad);
+            TP.Multiply(_taskGrad, 1f / task.B, _taskGrad);
+
+            // 5. Optional rescale to exactly max_norm, then accumulate the task mean.
+            if (_cfg.MaxNorm > 0)
+            {
+                float norm = TP.Norm(_taskGrad);
+                if (norm > 0) TP.Multiply(_taskGrad, (float)(_cfg.MaxNorm / norm), _taskGrad);
+            }
+            TP.Add(_metaGrad, _taskGrad, _metaGrad);
+
+            if (ti == 0)
+            {
+                foreach (var tr in task.Trackers)
+                {
+                    var (s, c) = tr.Drain();
+                    retSum += s;
+                    episodes += c;
+                }
+            }
+            else
+            {
+                foreach (var tr in task.Trackers) tr.Drain();
+            }
+        }
+
+        TP.Multiply(_metaGrad, 1f / _tasks.Length, _metaGrad);
+        float gradNorm = TP.Norm(_metaGrad);
+        if (!float.IsFinite(gradNorm))
+            throw new TrainingDivergedException($"The meta-gradient is NaN/Inf at meta-iteration {t}; φ is kept at its value after iteration {t - 1}. Lower meta_optim learning_rate or set grad_clip/grad_norm.");
+
+        // 6. Meta-optimizer step on φ.
+        _metaOptimizer.Update(_metaGrad, _metaState, _phiUpdate);
+        TP.Add(_phi, _phiUpdate, _phiUpdate);
+        if (!float.IsFinite(TP.Sum<float>(_phiUpdate)))
+            throw new TrainingDivergedException($"φ became NaN/Inf at meta-iteration {t}; φ is kept at its value after iteration {t - 1}.");
+        _phiUpdate.CopyTo(_phi, 0);
+
+        Iteration = t;
+        return new MetaIterationLog(t, t * _cfg.StepsPerIteration(0), lossSum / _tasks.Length, gradNorm, retSum, episodes);
+    }
+
+    /// <summary>
+    /// Writes everything needed to continue exactly: φ, the meta-optimizer state, the
+    /// iteration, and every agent's θ, optimizer state, environment state and RNG streams.
+    /// </summary>
+    public void SaveCheckpoint(Stream stream)
+    {
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(CheckpointMagic);
+        w.Write(CheckpointVersion);
+        w.Write(_lopt.Name);
+        w.Write(Iteration);
+        MetaTaskState.WriteFloats(w, _phi);
+        _metaState.Save(w);
+        w.Write(_tasks.Length);
+        foreach (var task in _tasks) task.Save(w);
+    }
+
+    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same configuration.</summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint, or belongs to another configuration.</exception>
+    public void LoadCheckpoint(Stream stream)
+    {
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (r.ReadUInt32() != CheckpointMagic) throw new InvalidDataException("Not an Optim4RL.NET meta-training checkpoint.");
+            int version = r.ReadInt32();
+            if (version != CheckpointVersion) throw new InvalidDataException($"Checkpoint version {version} is not supported (expected {CheckpointVersion}).");
+            string name = r.ReadString();
+            if (name != _lopt.Name) throw new InvalidDataException($"Checkpoint is for learned optimizer '{name}', this run uses '{_lopt.Name}'.");
+            long iteration = r.ReadInt64();
+            MetaTaskState.ReadFloats(r, _phi);
+            _metaState.Load(r);
+            int tasks = r.ReadInt32();
+            if (tasks != _tasks.Length) throw new InvalidDataException($"Checkpoint has {tasks} tasks, this run has {_tasks.Length}.");
+            foreach (var task in _tasks) task.Load(r);
+            Iteration = iteration;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("Checkpoint ends early: the file is truncated or corrupt.", e);
+        }
+    }
+
+    private static void ClipInto(ReadOnlySpan<float> src, Span<float> dst, float clip)
+    {
+        if (clip > 0)
+        {
+            TP.Min(src, clip, dst);
+            TP.Max(dst, -clip, dst);
+        }
+        else
+        {
+            src.CopyTo(dst);
+        }
+    }
+}

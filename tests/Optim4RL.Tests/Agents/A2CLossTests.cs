@@ -1,0 +1,148 @@
+using Optim4RL.Agents;
+using Optim4RL.Envs;
+using Optim4RL.Nn;
+using Optim4RL.Tensors;
+
+namespace Optim4RL.Tests.Agents;
+
+public class A2CLossTests
+{
+    private static (A2CLoss<double> Loss, double[] Theta, double[] Grad, NetworkSpec Spec) Make(string task, int envs, int steps, ulong seed = 1)
+    {
+        var rng = new Rng(seed);
+        var env = EnvRegistry.CreateDiscrete(task, envs, rng.Split(0));
+        env.Reset();
+        var spec = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount);
+        var theta = new double[spec.Layout.Count];
+        var grad = new double[theta.Length];
+        var init = rng.Split(1);
+        spec.InitParams<double>(theta, ref init);
+        // Larger weights than LeCun init make the policy far from uniform, so every loss term matters.
+        for (int i = 0; i < theta.Length; i++) theta[i] *= 3;
+        var cfg = new A2CConfig(RolloutSteps: steps);
+        return (new A2CLoss<double>(spec, env, cfg, theta, grad, 0), theta, grad, spec);
+    }
+
+    [Theory]
+    [InlineData("small_sparse_short")]
+    [InlineData("big_dense_short")]
+    [InlineData("catch")]
+    public void Semi_gradient_matches_finite_differences_of_the_loss_with_fixed_targets(string task)
+    {
+        var (loss, theta, grad, _) = Make(task, envs: 3, steps: 6);
+        var rng = new Rng(9);
+        loss.Rollout(ref rng, null);
+        loss.LossAndGradient(recomputeTargets: true);
+        var analytic = (double[])grad.Clone();
+
+        var pick = new Rng(5);
+        const double h = 1e-6;
+        double worst = 0;
+        for (int c = 0; c < 120; c++)
+        {
+            int i = pick.NextInt(theta.Length);
+            double x = theta[i];
+            theta[i] = x + h;
+            double up = loss.LossAndGradient(recomputeTargets: false);
+            theta[i] = x - h;
+            double down = loss.LossAndGradient(recomputeTargets: false);
+            theta[i] = x;
+            double fd = (up - down) / (2 * h);
+            double err = Math.Abs(fd - analytic[i]) / Math.Max(1e-6, Math.Abs(fd) + Math.Abs(analytic[i]));
+            worst = Math.Max(worst, err);
+        }
+        Assert.True(worst < 1e-4, $"worst relative error {worst}");
+    }
+
+    [Fact]
+    public void Lambda_returns_equal_the_weighted_sum_of_n_step_returns()
+    {
+        // Independent formula: G^λ_t = (1−λ) Σ_{n=1}^{T−t−1} λ^{n−1} G^(n)_t + λ^{T−t−1} G^(T−t)_t,
+        // G^(n)_t = Σ_{i<n} (Π_{j<i} γ_{t+j}) r_{t+i} + (Π_{j<n} γ_{t+j}) v_{t+n}, γ_t = γ(1 − done_t).
+        var (loss, _, _, _) = Make("catch", envs: 4, steps: 20, seed: 3);
+        var rng = new Rng(11);
+        loss.Rollout(ref rng, null);
+        loss.LossAndGradient();
+        int n = 4, T = 20;
+        double gamma = 0.995, lambda = 0.95;
+        var v = loss.ValueBuffer.ToArray();
+        var targets = loss.TargetBuffer.ToArray();
+        var adv = loss.AdvantageBuffer.ToArray();
+        bool anyDone = false;
+        for (int e = 0; e < n; e++)
+        {
+            for (int t = 0; t < T; t++)
+            {
+                double Gn(int steps)
+                {
+                    double g = 0, disc = 1;
+                    for (int i = 0; i < steps; i++)
+                    {
+                        int r = (t + i) * n + e;
+                        g += disc * loss.RewardBuffer[r];
+                        disc *= loss.DoneBuffer[r] ? 0 : gamma;
+                    }
+                    return g + disc * v[(t + steps) * n + e];
+                }
+                double expected = 0;
+                for (int k = 1; k <= T - t - 1; k++) expected += (1 - lambda) * Math.Pow(lambda, k - 1) * Gn(k);
+                expected += Math.Pow(lambda, T - t - 1) * Gn(T - t);
+                int row = t * n + e;
+                anyDone |= loss.DoneBuffer[row];
+                Assert.Equal(expected, targets[row], 9);
+                Assert.Equal(expected - v[row], adv[row], 9);
+            }
+        }
+        Assert.True(anyDone, "the rollout should contain an episode end to exercise the done cut");
+    }
+
+    [Fact]
+    public void Loss_terms_match_a_direct_computation()
+    {
+        var (loss, theta, _, spec) = Make("small_sparse_short", envs: 2, steps: 4, seed: 4);
+        var rng = new Rng(2);
+        loss.Rollout(ref rng, null);
+        double total = loss.LossAndGradient();
+
+        // Recompute logits and values with an independent dense forward pass.
+        int used = 8, rows = 10, actions = 9, obs = loss.Env.ObservationSize;
+        var x = loss.ObservationBuffer.ToArray();
+        var l = spec.Layout;
+        double[] Dense(double[] input, int rowsIn, int inDim, int outDim, int wOff, int bOff, bool relu)
+        {
+            var y = new double[rowsIn * outDim];
+            for (int r = 0; r < rowsIn; r++)
+                for (int o = 0; o < outDim; o++)
+                {
+                    double s = theta[bOff + o];
+                    for (int i = 0; i < inDim; i++) s += input[r * inDim + i] * theta[wOff + i * outDim + o];
+                    y[r * outDim + o] = relu ? Math.Max(0, s) : s;
+                }
+            return y;
+        }
+        var e = l.Entries;
+        var h = Dense(x, rows, obs, 32, e[0].Offset, e[1].Offset, true);
+        var logits = Dense(h, rows, 32, actions, e[2].Offset, e[3].Offset, false);
+        var values = Dense(h, rows, 32, 1, e[4].Offset, e[5].Offset, false);
+        double actor = 0, critic = 0, ent = 0;
+        var targets = loss.TargetBuffer.ToArray();
+        for (int r = 0; r < used; r++)
+        {
+            double max = double.NegativeInfinity;
+            for (int a = 0; a < actions; a++) max = Math.Max(max, logits[r * actions + a]);
+            double z = 0;
+            for (int a = 0; a < actions; a++) z += Math.Exp(logits[r * actions + a] - max);
+            double logZ = max + Math.Log(z);
+            double delta = targets[r] - values[r];
+            actor += -(logits[r * actions + loss.ActionBuffer[r]] - logZ) * delta;
+            critic += delta * delta;
+            for (int a = 0; a < actions; a++)
+            {
+                double lp = logits[r * actions + a] - logZ;
+                ent += -Math.Exp(lp) * lp;
+            }
+        }
+        double expected = actor / used + 0.5 * critic / used - 0.01 * ent / used;
+        Assert.Equal(expected, total, 9);
+    }
+}

@@ -1,0 +1,594 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Optim4RL.Tensors;
+using static Optim4RL.Optimizers.Learned.LearnedSimd;
+
+namespace Optim4RL.Optimizers.Learned;
+
+/// <summary>
+/// The Optim4RL learned optimizer (Lan et al., RLC 2024; spec §6): per coordinate, two GRU
+/// cells (flax convention, hidden size 8, input size 1) with Dense(8→1) heads. Cell 1 reads g
+/// and gives o1, m = sign(g)·exp(o1); cell 2 reads g² and gives o2, v = exp(o2); the update is
+/// Δθ = −α · m / √(v + 10⁻⁸).
+/// </summary>
+/// <remarks>
+/// <para><b>φ layout</b> (514 floats; <see cref="Layout"/> names every array): for c = 1, 2 in
+/// turn, <c>cellc.W_ir</c>, <c>cellc.W_iz</c>, <c>cellc.W_in</c> [1, 8];
+/// <c>cellc.W_hr</c>, <c>cellc.W_hz</c>, <c>cellc.W_hn</c> [8, 8]; <c>cellc.b_r</c>,
+/// <c>cellc.b_z</c>, <c>cellc.b_in</c>, <c>cellc.b_hn</c> [8]; then <c>headc.kernel</c> [8, 1]
+/// and <c>headc.bias</c> [1]. Kernels are flax Dense kernels, shape [in, out], row-major, so
+/// the recurrent term of unit j is Σᵢ h[i]·W[i, j]. The GRU cell is
+/// r = σ(W_ir x + W_hr h + b_r), z = σ(W_iz x + W_hz h + b_z),
+/// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h.</para>
+/// <para><b>State</b>: [16, N] structure-of-arrays; units 0–7 are cell 1's h, 8–15 cell 2's.</para>
+/// <para><b>Kernel</b> (DESIGN.md, "Making the kernel fast"): coordinates are processed in fixed
+/// chunks of <see cref="ChunkSize"/> with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>;
+/// inside a chunk, one SIMD vector of coordinates (16 with AVX-512) at a time runs the fused
+/// cells with the weights broadcast from φ. A trailing partial vector is zero-padded and run
+/// through the same code, so every coordinate sees identical arithmetic. tanh is a rational
+/// approximation clamped to ±9 (|error| ≤ 3.1·10⁻⁷), σ(x) = ½ + ½·tanh(x/2), exp is the
+/// runtime's vectorised exp; the backward pass uses the derivatives of exactly these values
+/// (tanh' = 1 − tanh², σ' = σ(1 − σ)).</para>
+/// <para><b>Meta-gradient</b> (DESIGN.md, "The meta-gradient without second-order autodiff"):
+/// per vector of coordinates, the K forward steps are recomputed from state0 with their
+/// intermediates kept in a small per-thread scratch (L1/L2-resident), then a reverse sweep
+/// k = K−1 … 0 applies the output adjoint λ at every step, carries the adjoint of (h1, h2)
+/// backwards, and leaves the pre-activation adjoints in the scratch; ∂L/∂φ is then summed over
+/// the K steps in registers (recurrent kernels in a 4-row × 4-step register tile) into per-lane
+/// accumulators. Per-chunk sums are reduced in chunk order, in double, after the parallel loop,
+/// so the result is bitwise identical for any thread count (it differs in the last bits between
+/// SIMD widths, whose lane sums differ; Step's outputs do not).</para>
+/// <para>One instance may be used by one thread at a time (it is internally parallel).</para>
+/// </remarks>
+public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
+{
+    private const int H = 8;
+
+    // Offsets inside one "net" (a GRU cell followed by its head), 257 floats.
+    private const int OffWir = 0, OffWiz = 8, OffWin = 16;
+    private const int OffWhr = 24, OffWhz = 88, OffWhn = 152;
+    private const int OffBr = 216, OffBz = 224, OffBin = 232, OffBhn = 240;
+    private const int OffK = 248, OffC = 256;
+    private const int NetSize = 257;
+    private const int ParamCount = 2 * NetSize;
+
+    /// <summary>The fixed number of coordinates per parallel work item (a multiple of every SIMD width).</summary>
+    public const int ChunkSize = 4096;
+
+    /// <summary>The ε inside √(v + ε).</summary>
+    public const float Epsilon = 1e-8f;
+
+    // flax's variance_scaling "truncated_normal": the stddev of a standard normal truncated to [−2, 2].
+    private const double TruncatedNormalStd = 0.87962566103423978;
+
+    private readonly MetaParamLayout _layout;
+    private readonly Action<int> _chunkBody;
+    private ParallelOptions _parallelOptions = new();
+    private double[] _partials = [];
+
+    // Arguments of the call in progress, read by the parallel chunk bodies.
+    private float* _phi, _state, _grads, _updates, _adjoint;
+    private int _n, _k, _width;
+    private float _alpha;
+    private bool _meta;
+
+    /// <summary>Creates the kernel; it holds no φ (φ is an argument of every call).</summary>
+    public Optim4RLOptimizer()
+    {
+        _layout = new MetaParamLayout();
+        for (int c = 1; c <= 2; c++)
+        {
+            _layout.Add($"cell{c}.W_ir", 1, H);
+            _layout.Add($"cell{c}.W_iz", 1, H);
+            _layout.Add($"cell{c}.W_in", 1, H);
+            _layout.Add($"cell{c}.W_hr", H, H);
+            _layout.Add($"cell{c}.W_hz", H, H);
+            _layout.Add($"cell{c}.W_hn", H, H);
+            _layout.Add($"cell{c}.b_r", H);
+            _layout.Add($"cell{c}.b_z", H);
+            _layout.Add($"cell{c}.b_in", H);
+            _layout.Add($"cell{c}.b_hn", H);
+            _layout.Add($"head{c}.kernel", H, 1);
+            _layout.Add($"head{c}.bias", 1);
+        }
+        if (_layout.Count != ParamCount) throw new InvalidOperationException("Optim4RL layout size mismatch.");
+        _chunkBody = RunChunk;
+    }
+
+    /// <inheritdoc />
+    public string Name => "Optim4RL";
+
+    /// <inheritdoc />
+    public int HiddenSize => H;
+
+    /// <inheritdoc />
+    public int StateSize => 2 * H;
+
+    /// <inheritdoc />
+    public MetaParamLayout Layout => _layout;
+
+    /// <summary>
+    /// Test knob: the maximum number of threads for the chunk loop (−1: the default scheduler).
+    /// Results are bitwise identical for every value.
+    /// </summary>
+    internal int MaxDegreeOfParallelism
+    {
+        get => _parallelOptions.MaxDegreeOfParallelism;
+        set => _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = value };
+    }
+
+    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
+    internal int VectorWidthOverride { get; set; }
+
+    /// <summary>The SIMD width (lanes) the kernel uses on this machine.</summary>
+    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride
+        : Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
+
+    /// <summary>
+    /// Fills φ as flax initialises the modules: input kernels and head kernels LeCun-normal
+    /// (truncated normal, variance 1/fan_in; fan_in 1 and 8), recurrent kernels orthogonal
+    /// (Gram–Schmidt QR of a standard normal 8×8 matrix, signs fixed so that diag(R) &gt; 0),
+    /// all biases zero.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="phi"/> is not <c>Layout.Count</c> long.</exception>
+    public void InitMetaParams(ref Rng rng, Span<float> phi)
+    {
+        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
+        phi.Clear();
+        Span<double> m = stackalloc double[H * H];
+        for (int c = 0; c < 2; c++)
+        {
+            Span<float> net = phi.Slice(c * NetSize, NetSize);
+            double inputStd = Math.Sqrt(1.0 / 1) / TruncatedNormalStd;
+            foreach (int off in (ReadOnlySpan<int>)[OffWir, OffWiz, OffWin])
+                for (int j = 0; j < H; j++) net[off + j] = (float)(rng.NextTruncatedNormal() * inputStd);
+            foreach (int off in (ReadOnlySpan<int>)[OffWhr, OffWhz, OffWhn])
+            {
+                Orthogonal(ref rng, m);
+                for (int i = 0; i < H * H; i++) net[off + i] = (float)m[i];
+            }
+            double headStd = Math.Sqrt(1.0 / H) / TruncatedNormalStd;
+            for (int j = 0; j < H; j++) net[OffK + j] = (float)(rng.NextTruncatedNormal() * headStd);
+        }
+    }
+
+    /// <summary>An orthogonal 8×8 matrix (row-major): modified Gram–Schmidt on the columns of a normal matrix.</summary>
+    private static void Orthogonal(ref Rng rng, Span<double> a)
+    {
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextNormal();
+        for (int j = 0; j < H; j++)
+        {
+            for (int p = 0; p < j; p++)
+            {
+                double dot = 0;
+                for (int i = 0; i < H; i++) dot += a[i * H + p] * a[i * H + j];
+                for (int i = 0; i < H; i++) a[i * H + j] -= dot * a[i * H + p];
+            }
+            double norm = 0;
+            for (int i = 0; i < H; i++) norm += a[i * H + j] * a[i * H + j];
+            norm = Math.Sqrt(norm); // > 0 with probability 1; R's diagonal is this norm, so Q needs no sign fix
+            for (int i = 0; i < H; i++) a[i * H + j] /= norm;
+        }
+    }
+
+    /// <summary>
+    /// One Optim4RL step over N = <c>grads.Length</c> coordinates (spec §6).
+    /// <paramref name="updates"/> may alias <paramref name="grads"/>.
+    /// </summary>
+    /// <param name="phi">φ, length 514.</param>
+    /// <param name="state">Recurrent state [16, N], updated in place.</param>
+    /// <param name="grads">Gradients [N], already clipped by the caller.</param>
+    /// <param name="updates">Receives Δθ [N].</param>
+    /// <param name="learningRate">α.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate)
+    {
+        int n = grads.Length;
+        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
+        if (state.Length != 2 * H * (long)n) throw new ArgumentException($"state must have {2 * H}·N = {2 * H * (long)n} elements, got {state.Length}.", nameof(state));
+        if (updates.Length != n) throw new ArgumentException($"updates must have N = {n} elements, got {updates.Length}.", nameof(updates));
+        if (n == 0) return;
+        fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates)
+        {
+            _phi = pPhi; _state = pState; _grads = pGrads; _updates = pUpd; _adjoint = null;
+            _n = n; _k = 1; _alpha = learningRate; _meta = false; _width = VectorWidth;
+            try { RunChunks((n + ChunkSize - 1) / ChunkSize); }
+            finally { _phi = _state = _grads = _updates = null; }
+        }
+    }
+
+    /// <summary>
+    /// Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> consecutive steps into
+    /// <paramref name="metaGrad"/> (added to). See <see cref="ILearnedOptimizer.MetaGradient"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
+    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad)
+    {
+        int n = adjoint.Length;
+        if (steps < 0) throw new ArgumentException("steps must be ≥ 0.", nameof(steps));
+        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
+        if (metaGrad.Length != ParamCount) throw new ArgumentException($"metaGrad must have {ParamCount} elements, got {metaGrad.Length}.", nameof(metaGrad));
+        if (state0.Length != 2 * H * (long)n) throw new ArgumentException($"state0 must have {2 * H}·N = {2 * H * (long)n} elements, got {state0.Length}.", nameof(state0));
+        if (grads.Length != (long)steps * n) throw new ArgumentException($"grads must have K·N = {(long)steps * n} elements, got {grads.Length}.", nameof(grads));
+        if (n == 0 || steps == 0) return;
+        int chunks = (n + ChunkSize - 1) / ChunkSize;
+        if (_partials.Length < chunks * ParamCount) _partials = new double[chunks * ParamCount];
+        fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint)
+        {
+            _phi = pPhi; _state = pState; _grads = pGrads; _updates = null; _adjoint = pAdj;
+            _n = n; _k = steps; _alpha = learningRate; _meta = true; _width = VectorWidth;
+            try { RunChunks(chunks); }
+            finally { _phi = _state = _grads = _adjoint = null; }
+        }
+        for (int p = 0; p < ParamCount; p++)
+        {
+            double s = 0;
+            for (int c = 0; c < chunks; c++) s += _partials[c * ParamCount + p];
+            metaGrad[p] += (float)s;
+        }
+    }
+
+    private void RunChunks(int chunks)
+    {
+        if (chunks == 1 || _parallelOptions.MaxDegreeOfParallelism == 1)
+            for (int c = 0; c < chunks; c++) RunChunk(c);
+        else
+            Parallel.For(0, chunks, _parallelOptions, _chunkBody);
+    }
+
+    private void RunChunk(int chunk)
+    {
+        switch (_width)
+        {
+            case 16: Chunk<Vector512<float>>(chunk); break;
+            case 8: Chunk<Vector256<float>>(chunk); break;
+            case 4: Chunk<Vector128<float>>(chunk); break;
+            default: throw new InvalidOperationException($"Unsupported SIMD width {_width}.");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Per-thread scratch layout, in vectors of W floats (W = lanes):
+    //   acc   [514]            per-lane ∂L/∂φ of the chunk (meta only)
+    //   hs1   [(K+1)·8]        cell-1 states h_0 … h_K of the current vector of coordinates
+    //   hs2   [(K+1)·8]        cell-2 states
+    //   sv1   [K·32]           cell-1 gates r, z, n and u = W_hn h + b_hn of every step, replaced
+    //                          in the reverse sweep by their pre-activation adjoints
+    //   sv2   [K·32]           cell-2 gates, likewise
+    //   dv    [K·2]            Δ_k and v/(v + ε) of every step, replaced by the head adjoints
+    //   adj1, adj2 [8 each]    carried adjoints of h1, h2
+    //   tail  [16 + K + 2]     zero-padded copies for a trailing partial vector: state, g, λ, Δ
+    // ---------------------------------------------------------------------------------------------
+
+    private static int ScratchVectors(int k, bool meta) =>
+        (meta ? ParamCount + 2 * (k + 1) * H + 2 * k * 4 * H + 2 * k + 2 * H : 0) + 2 * H + k + 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Chunk<TV>(int chunk) where TV : struct
+    {
+        int w = Count<TV>();
+        int n = _n, k = _k;
+        int start = chunk * ChunkSize;
+        int end = Math.Min(n, start + ChunkSize);
+        bool meta = _meta;
+        float* scratch = AlignedScratch.ForCurrentThread(ScratchVectors(k, meta) * w);
+        float* phi = _phi;
+        float alpha = _alpha;
+
+        float* acc = scratch;
+        float* work = meta ? acc + ParamCount * w : scratch;
+        float* tail = meta ? work + (2 * (k + 1) * H + 2 * k * 4 * H + 2 * k + 2 * H) * w : scratch;
+        if (meta) new Span<float>(acc, ParamCount * w).Clear();
+
+        int fullEnd = start + (end - start) / w * w;
+        for (int i = start; i < fullEnd; i += w)
+        {
+            if (meta) MetaBlock<TV>(phi, _state + i, n, _grads + i, k, _adjoint + i, alpha, work, acc);
+            else StepBlock<TV>(phi, _state + i, n, _grads + i, _updates + i, alpha);
+        }
+
+        if (fullEnd < end)
+        {
+            // Zero-padded trailing vector: zero state, g = 0 and λ = 0 in the unused lanes give Δ = 0
+            // and exactly zero contributions to ∂L/∂φ.
+            int rem = end - fullEnd;
+            float* tState = tail, tGrads = tail + 2 * H * w, tAdj = tGrads + k * w, tUpd = tAdj + w;
+            new Span<float>(tail, (2 * H + k + 2) * w).Clear();
+            for (int s = 0; s < 2 * H; s++)
+                new ReadOnlySpan<float>(_state + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tState + s * w, rem));
+            for (int s = 0; s < k; s++)
+                new ReadOnlySpan<float>(_grads + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tGrads + s * w, rem));
+            if (meta)
+            {
+                new ReadOnlySpan<float>(_adjoint + fullEnd, rem).CopyTo(new Span<float>(tAdj, rem));
+                MetaBlock<TV>(phi, tState, w, tGrads, k, tAdj, alpha, work, acc);
+            }
+            else
+            {
+                StepBlock<TV>(phi, tState, w, tGrads, tUpd, alpha);
+                for (int s = 0; s < 2 * H; s++)
+                    new ReadOnlySpan<float>(tState + s * w, rem).CopyTo(new Span<float>(_state + (long)s * n + fullEnd, rem));
+                new ReadOnlySpan<float>(tUpd, rem).CopyTo(new Span<float>(_updates + fullEnd, rem));
+            }
+        }
+
+        if (meta)
+        {
+            fixed (double* pp = &_partials[chunk * ParamCount])
+                for (int p = 0; p < ParamCount; p++) pp[p] = Sum(Load<TV>(acc + p * w));
+        }
+    }
+
+    // The block and cell methods are compiled separately and fully optimised at once: each is small
+    // enough for the JIT to inline every SIMD helper (one huge method would exceed its inlining budget).
+    private const MethodImplOptions Kernel = MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization;
+
+    /// <summary>One Optim4RL step for one vector of coordinates; state stride <paramref name="stride"/>.</summary>
+    [MethodImpl(Kernel)]
+    private static void StepBlock<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float alpha) where TV : struct
+    {
+        TV g = Load<TV>(grads);
+        TV o1 = CellForward<TV, NoSave>(phi, g, state, stride, state, stride, null);
+        TV o2 = CellForward<TV, NoSave>(phi + NetSize, Mul(g, g), state + H * stride, stride, state + H * stride, stride, null);
+        Store(updates, Update(g, o1, o2, alpha, out _));
+    }
+
+    /// <summary>Δ = −α·sign(g)·exp(o1)/√(exp(o2) + ε); also returns v/(v + ε) for the backward pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Update<TV>(TV g, TV o1, TV o2, float alpha, out TV vRatio) where TV : struct
+    {
+        TV m = Mul(Sign(g), Exp(o1));
+        TV v = Exp(o2);
+        TV ve = Add(v, Bcast<TV>(Epsilon));
+        vRatio = Div(v, ve);
+        return Div(Mul(Bcast<TV>(-alpha), m), Sqrt(ve));
+    }
+
+    private interface ISaveMode { }
+    private struct Save : ISaveMode { }
+    private struct NoSave : ISaveMode { }
+
+    /// <summary>
+    /// One GRU cell plus head for one vector of coordinates. Reads h from
+    /// <paramref name="hIn"/> (unit j at hIn + j·inStride), writes h' to <paramref name="hOut"/>
+    /// (may equal hIn), returns the head output o. With <typeparamref name="TSave"/> = Save it
+    /// stores r, z, n, u of unit j at save + (4j + {0,1,2,3})·W.
+    /// </summary>
+    [MethodImpl(Kernel)]
+    private static TV CellForward<TV, TSave>(float* net, TV x, float* hIn, nint inStride, float* hOut, nint outStride, float* save)
+        where TV : struct where TSave : struct, ISaveMode
+    {
+        int w = Count<TV>();
+        TV h0 = Load<TV>(hIn), h1 = Load<TV>(hIn + inStride), h2 = Load<TV>(hIn + 2 * inStride), h3 = Load<TV>(hIn + 3 * inStride);
+        TV h4 = Load<TV>(hIn + 4 * inStride), h5 = Load<TV>(hIn + 5 * inStride), h6 = Load<TV>(hIn + 6 * inStride), h7 = Load<TV>(hIn + 7 * inStride);
+        TV o = Bcast<TV>(net[OffC]);
+        for (int j = 0; j < H; j++)
+        {
+            TV ar = Fma(x, Bcast<TV>(net[OffWir + j]), Bcast<TV>(net[OffBr + j]));
+            TV az = Fma(x, Bcast<TV>(net[OffWiz + j]), Bcast<TV>(net[OffBz + j]));
+            TV u = Bcast<TV>(net[OffBhn + j]);
+            float* wr = net + OffWhr + j, wz = net + OffWhz + j, wn = net + OffWhn + j;
+            ar = Fma(h0, Bcast<TV>(wr[0 * H]), ar); az = Fma(h0, Bcast<TV>(wz[0 * H]), az); u = Fma(h0, Bcast<TV>(wn[0 * H]), u);
+            ar = Fma(h1, Bcast<TV>(wr[1 * H]), ar); az = Fma(h1, Bcast<TV>(wz[1 * H]), az); u = Fma(h1, Bcast<TV>(wn[1 * H]), u);
+            ar = Fma(h2, Bcast<TV>(wr[2 * H]), ar); az = Fma(h2, Bcast<TV>(wz[2 * H]), az); u = Fma(h2, Bcast<TV>(wn[2 * H]), u);
+            ar = Fma(h3, Bcast<TV>(wr[3 * H]), ar); az = Fma(h3, Bcast<TV>(wz[3 * H]), az); u = Fma(h3, Bcast<TV>(wn[3 * H]), u);
+            ar = Fma(h4, Bcast<TV>(wr[4 * H]), ar); az = Fma(h4, Bcast<TV>(wz[4 * H]), az); u = Fma(h4, Bcast<TV>(wn[4 * H]), u);
+            ar = Fma(h5, Bcast<TV>(wr[5 * H]), ar); az = Fma(h5, Bcast<TV>(wz[5 * H]), az); u = Fma(h5, Bcast<TV>(wn[5 * H]), u);
+            ar = Fma(h6, Bcast<TV>(wr[6 * H]), ar); az = Fma(h6, Bcast<TV>(wz[6 * H]), az); u = Fma(h6, Bcast<TV>(wn[6 * H]), u);
+            ar = Fma(h7, Bcast<TV>(wr[7 * H]), ar); az = Fma(h7, Bcast<TV>(wz[7 * H]), az); u = Fma(h7, Bcast<TV>(wn[7 * H]), u);
+            TV r = Sigmoid(ar);
+            TV z = Sigmoid(az);
+            TV nn = Tanh(Fma(r, u, Fma(x, Bcast<TV>(net[OffWin + j]), Bcast<TV>(net[OffBin + j]))));
+            TV hj = Load<TV>(hIn + j * inStride); // not yet overwritten when hOut == hIn
+            TV hNew = Fma(z, Sub(hj, nn), nn);    // (1 − z)·n + z·h
+            Store(hOut + j * outStride, hNew);
+            o = Fma(hNew, Bcast<TV>(net[OffK + j]), o);
+            if (typeof(TSave) == typeof(Save))
+            {
+                float* s = save + 4 * j * w;
+                Store(s, r);
+                Store(s + w, z);
+                Store(s + 2 * w, nn);
+                Store(s + 3 * w, u);
+            }
+        }
+        return o;
+    }
+
+    /// <summary>
+    /// Recomputes K steps for one vector of coordinates, runs the reverse sweep, then adds the
+    /// per-lane ∂L/∂φ of the K steps to <paramref name="acc"/>.
+    /// </summary>
+    [MethodImpl(Kernel)]
+    private static void MetaBlock<TV>(float* phi, float* state0, nint stride, float* grads, int k, float* adjoint, float alpha,
+        float* work, float* acc) where TV : struct
+    {
+        int w = Count<TV>();
+        int hv = H * w; // floats per stored hidden state
+        float* hs1 = work, hs2 = hs1 + (k + 1) * hv;
+        float* sv1 = hs2 + (k + 1) * hv, sv2 = sv1 + k * 4 * hv;
+        float* dv = sv2 + k * 4 * hv;
+        float* adj1 = dv + 2 * k * w, adj2 = adj1 + hv;
+
+        for (int j = 0; j < H; j++)
+        {
+            Store(hs1 + j * w, Load<TV>(state0 + j * stride));
+            Store(hs2 + j * w, Load<TV>(state0 + (H + j) * stride));
+        }
+        for (int s = 0; s < k; s++)
+        {
+            TV g = Load<TV>(grads + s * stride);
+            TV o1 = CellForward<TV, Save>(phi, g, hs1 + s * hv, w, hs1 + (s + 1) * hv, w, sv1 + s * 4 * hv);
+            TV o2 = CellForward<TV, Save>(phi + NetSize, Mul(g, g), hs2 + s * hv, w, hs2 + (s + 1) * hv, w, sv2 + s * 4 * hv);
+            TV delta = Update(g, o1, o2, alpha, out TV vRatio);
+            Store(dv + 2 * s * w, delta);
+            Store(dv + (2 * s + 1) * w, vRatio);
+        }
+
+        TV lambda = Load<TV>(adjoint);
+        TV zero = Bcast<TV>(0f);
+        for (int j = 0; j < H; j++) { Store(adj1 + j * w, zero); Store(adj2 + j * w, zero); }
+        for (int s = k - 1; s >= 0; s--)
+        {
+            // ∂Δ/∂o1 = Δ;  ∂Δ/∂o2 = −½·Δ·v/(v + ε). The head adjoints replace Δ and v/(v + ε) in dv.
+            TV ob1 = Mul(lambda, Load<TV>(dv + 2 * s * w));
+            TV ob2 = Mul(Mul(Bcast<TV>(-0.5f), ob1), Load<TV>(dv + (2 * s + 1) * w));
+            Store(dv + 2 * s * w, ob1);
+            Store(dv + (2 * s + 1) * w, ob2);
+            CellBackward(phi, hs1 + s * hv, sv1 + s * 4 * hv, adj1, ob1);
+            CellBackward(phi + NetSize, hs2 + s * hv, sv2 + s * 4 * hv, adj2, ob2);
+        }
+
+        AccumulateNet<TV>(acc, grads, stride, k, false, hs1, sv1, dv);
+        AccumulateNet<TV>(acc + NetSize * w, grads, stride, k, true, hs2, sv2, dv + w);
+    }
+
+    /// <summary>
+    /// Backward of one cell-plus-head step for one vector of coordinates. <paramref name="adj"/>
+    /// holds the adjoint of h' (from later steps) on entry and the adjoint of h on exit;
+    /// <paramref name="ob"/> is the adjoint of the head output. The step's saved gates
+    /// (r, z, n, u of unit j at save + (4j + 0…3)·W) are replaced by the pre-activation adjoints
+    /// (∂a_r, ∂a_z, ∂u, ∂a_n), from which <see cref="AccumulateNet{TV}"/> forms ∂L/∂φ.
+    /// </summary>
+    [MethodImpl(Kernel)]
+    private static void CellBackward<TV>(float* net, float* hPrev, float* save, float* adj, TV ob)
+        where TV : struct
+    {
+        nint w = Count<TV>();
+        TV one = Bcast<TV>(1f);
+        TV h0 = Load<TV>(hPrev), h1 = Load<TV>(hPrev + w), h2 = Load<TV>(hPrev + 2 * w), h3 = Load<TV>(hPrev + 3 * w);
+        TV h4 = Load<TV>(hPrev + 4 * w), h5 = Load<TV>(hPrev + 5 * w), h6 = Load<TV>(hPrev + 6 * w), h7 = Load<TV>(hPrev + 7 * w);
+        TV d0 = Bcast<TV>(0f), d1 = d0, d2 = d0, d3 = d0, d4 = d0, d5 = d0, d6 = d0, d7 = d0;
+        for (nint j = 0; j < H; j++)
+        {
+            TV hb = Fma(ob, Bcast<TV>(net[OffK + j]), Load<TV>(adj + j * w)); // ∂L/∂h'_j
+            float* s = save + 4 * j * w;
+            TV r = Load<TV>(s), z = Load<TV>(s + w), nn = Load<TV>(s + 2 * w), u = Load<TV>(s + 3 * w);
+            TV hj = Load<TV>(hPrev + j * w);
+            TV dz = Mul(hb, Sub(hj, nn));                        // ∂h'/∂z = h − n
+            TV dn = Fnma(hb, z, hb);                             // ∂h'/∂n = 1 − z
+            Store(adj + j * w, Mul(hb, z));                      // ∂h'/∂h (direct path)
+            TV dan = Fnma(Mul(dn, nn), nn, dn);                  // tanh' = 1 − n²
+            TV dar = Mul(Mul(dan, u), Mul(r, Sub(one, r)));     // σ' = σ(1 − σ)
+            TV du = Mul(dan, r);
+            TV daz = Mul(dz, Mul(z, Sub(one, z)));
+            Store(s, dar);
+            Store(s + w, daz);
+            Store(s + 2 * w, du);
+            Store(s + 3 * w, dan);
+
+            float* wr = net + OffWhr + j, wz = net + OffWhz + j, wn = net + OffWhn + j;
+            d0 = Fma(dar, Bcast<TV>(wr[0 * H]), Fma(daz, Bcast<TV>(wz[0 * H]), Fma(du, Bcast<TV>(wn[0 * H]), d0)));
+            d1 = Fma(dar, Bcast<TV>(wr[1 * H]), Fma(daz, Bcast<TV>(wz[1 * H]), Fma(du, Bcast<TV>(wn[1 * H]), d1)));
+            d2 = Fma(dar, Bcast<TV>(wr[2 * H]), Fma(daz, Bcast<TV>(wz[2 * H]), Fma(du, Bcast<TV>(wn[2 * H]), d2)));
+            d3 = Fma(dar, Bcast<TV>(wr[3 * H]), Fma(daz, Bcast<TV>(wz[3 * H]), Fma(du, Bcast<TV>(wn[3 * H]), d3)));
+            d4 = Fma(dar, Bcast<TV>(wr[4 * H]), Fma(daz, Bcast<TV>(wz[4 * H]), Fma(du, Bcast<TV>(wn[4 * H]), d4)));
+            d5 = Fma(dar, Bcast<TV>(wr[5 * H]), Fma(daz, Bcast<TV>(wz[5 * H]), Fma(du, Bcast<TV>(wn[5 * H]), d5)));
+            d6 = Fma(dar, Bcast<TV>(wr[6 * H]), Fma(daz, Bcast<TV>(wz[6 * H]), Fma(du, Bcast<TV>(wn[6 * H]), d6)));
+            d7 = Fma(dar, Bcast<TV>(wr[7 * H]), Fma(daz, Bcast<TV>(wz[7 * H]), Fma(du, Bcast<TV>(wn[7 * H]), d7)));
+        }
+        AddTo(adj, d0); AddTo(adj + w, d1); AddTo(adj + 2 * w, d2); AddTo(adj + 3 * w, d3);
+        AddTo(adj + 4 * w, d4); AddTo(adj + 5 * w, d5); AddTo(adj + 6 * w, d6); AddTo(adj + 7 * w, d7);
+    }
+
+    /// <summary>
+    /// Adds one net's per-lane ∂L/∂φ over the K steps of one vector of coordinates to
+    /// <paramref name="acc"/>, from the states h_0…h_K (<paramref name="hs"/>), the
+    /// pre-activation adjoints left in <paramref name="da"/> by <see cref="CellBackward{TV}"/>
+    /// and the head adjoints (step s at <paramref name="ob"/> + 2s·W). Summing over the steps in
+    /// registers first touches each accumulator once per vector of coordinates, not once per step.
+    /// </summary>
+    [MethodImpl(Kernel)]
+    private static void AccumulateNet<TV>(float* acc, float* grads, nint stride, int k, bool square, float* hs, float* da, float* ob)
+        where TV : struct
+    {
+        nint w = Count<TV>();
+        nint hv = H * w;
+
+        // Head: ∂kernel_j = Σ_s ob_s·h_{s+1}[j], ∂bias = Σ_s ob_s.
+        TV c = Load<TV>(acc + OffC * w);
+        for (nint s = 0; s < k; s++) c = Add(c, Load<TV>(ob + 2 * s * w));
+        Store(acc + OffC * w, c);
+        for (nint j = 0; j < H; j++)
+        {
+            TV a = Load<TV>(acc + (OffK + j) * w);
+            for (nint s = 0; s < k; s++) a = Fma(Load<TV>(ob + 2 * s * w), Load<TV>(hs + (s + 1) * hv + j * w), a);
+            Store(acc + (OffK + j) * w, a);
+        }
+
+        // Input kernels and biases: ∂W_i·[j] = Σ_s ∂a·[j]·x_s, ∂b·[j] = Σ_s ∂a·[j].
+        for (nint j = 0; j < H; j++)
+        {
+            TV wir = Load<TV>(acc + (OffWir + j) * w), wiz = Load<TV>(acc + (OffWiz + j) * w), win = Load<TV>(acc + (OffWin + j) * w);
+            TV br = Load<TV>(acc + (OffBr + j) * w), bz = Load<TV>(acc + (OffBz + j) * w);
+            TV bin = Load<TV>(acc + (OffBin + j) * w), bhn = Load<TV>(acc + (OffBhn + j) * w);
+            for (nint s = 0; s < k; s++)
+            {
+                TV x = Load<TV>(grads + s * stride);
+                if (square) x = Mul(x, x);
+                float* d = da + s * 4 * hv + 4 * j * w;
+                TV dar = Load<TV>(d), daz = Load<TV>(d + w), du = Load<TV>(d + 2 * w), dan = Load<TV>(d + 3 * w);
+                wir = Fma(dar, x, wir); br = Add(br, dar);
+                wiz = Fma(daz, x, wiz); bz = Add(bz, daz);
+                win = Fma(dan, x, win); bin = Add(bin, dan);
+                bhn = Add(bhn, du);
+            }
+            Store(acc + (OffWir + j) * w, wir); Store(acc + (OffWiz + j) * w, wiz); Store(acc + (OffWin + j) * w, win);
+            Store(acc + (OffBr + j) * w, br); Store(acc + (OffBz + j) * w, bz);
+            Store(acc + (OffBin + j) * w, bin); Store(acc + (OffBhn + j) * w, bhn);
+        }
+
+        // Recurrent kernels: ∂W_h·[i, j] = Σ_s h_s[i]·∂(a_r, a_z, u)[j]. Register tile of four rows i
+        // by four steps s: 16 h values stay in registers while each ∂a vector is loaded once per tile.
+        for (nint i = 0; i < H; i += 4)
+        {
+            nint s = 0;
+            for (; s + 4 <= k; s += 4)
+            {
+                float* h = hs + s * hv + i * w;
+                TV h00 = Load<TV>(h), h01 = Load<TV>(h + hv), h02 = Load<TV>(h + 2 * hv), h03 = Load<TV>(h + 3 * hv);
+                TV h10 = Load<TV>(h + w), h11 = Load<TV>(h + w + hv), h12 = Load<TV>(h + w + 2 * hv), h13 = Load<TV>(h + w + 3 * hv);
+                TV h20 = Load<TV>(h + 2 * w), h21 = Load<TV>(h + 2 * w + hv), h22 = Load<TV>(h + 2 * w + 2 * hv), h23 = Load<TV>(h + 2 * w + 3 * hv);
+                TV h30 = Load<TV>(h + 3 * w), h31 = Load<TV>(h + 3 * w + hv), h32 = Load<TV>(h + 3 * w + 2 * hv), h33 = Load<TV>(h + 3 * w + 3 * hv);
+                float* d = da + s * 4 * hv;
+                for (nint g = 0; g < 3; g++)
+                {
+                    float* a = acc + (OffWhr + g * H * H + i * H) * w;
+                    for (nint j = 0; j < H; j++)
+                    {
+                        float* dj = d + (4 * j + g) * w;
+                        TV e0 = Load<TV>(dj), e1 = Load<TV>(dj + 4 * hv), e2 = Load<TV>(dj + 8 * hv), e3 = Load<TV>(dj + 12 * hv);
+                        float* a0 = a + j * w;
+                        Store(a0, Fma(h03, e3, Fma(h02, e2, Fma(h01, e1, Fma(h00, e0, Load<TV>(a0))))));
+                        float* a1 = a0 + hv;
+                        Store(a1, Fma(h13, e3, Fma(h12, e2, Fma(h11, e1, Fma(h10, e0, Load<TV>(a1))))));
+                        float* a2 = a1 + hv;
+                        Store(a2, Fma(h23, e3, Fma(h22, e2, Fma(h21, e1, Fma(h20, e0, Load<TV>(a2))))));
+                        float* a3 = a2 + hv;
+                        Store(a3, Fma(h33, e3, Fma(h32, e2, Fma(h31, e1, Fma(h30, e0, Load<TV>(a3))))));
+                    }
+                }
+            }
+            for (; s < k; s++)
+            {
+                float* h = hs + s * hv + i * w;
+                TV hi0 = Load<TV>(h), hi1 = Load<TV>(h + w), hi2 = Load<TV>(h + 2 * w), hi3 = Load<TV>(h + 3 * w);
+                float* d = da + s * 4 * hv;
+                for (nint g = 0; g < 3; g++)
+                {
+                    float* a = acc + (OffWhr + g * H * H + i * H) * w;
+                    for (nint j = 0; j < H; j++)
+                    {
+                        TV e = Load<TV>(d + (4 * j + g) * w);
+                        float* a0 = a + j * w;
+                        FmaTo(a0, hi0, e);
+                        FmaTo(a0 + hv, hi1, e);
+                        FmaTo(a0 + 2 * hv, hi2, e);
+                        FmaTo(a0 + 3 * hv, hi3, e);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -61,3 +61,26 @@ public interface IDiscreteVectorEnv : IVectorEnv
     /// <exception cref="ArgumentOutOfRangeException">An action is outside [0, ActionCount).</exception>
     void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated);
 }
+
+/// <summary>
+/// A vector environment with continuous actions of <see cref="ActionSize"/> values per
+/// environment (the MuJoCo tasks; Gymnasium v4 / Brax semantics, see
+/// <c>spec/continuous-control.md</c>).
+/// </summary>
+public interface IContinuousVectorEnv : IVectorEnv
+{
+    /// <summary>Values per action (e.g. 8 for Ant); policies emit values in [−1, 1] scaled to the actuators' control range by the task.</summary>
+    int ActionSize { get; }
+
+    /// <summary>Length of an episode before truncation (1000 for the MuJoCo tasks).</summary>
+    int MaxEpisodeSteps { get; }
+
+    /// <summary>
+    /// Advances every environment by one step with auto-reset.
+    /// </summary>
+    /// <param name="actions">[NumEnvs, ActionSize] actions.</param>
+    /// <param name="rewards">[NumEnvs] receives the rewards.</param>
+    /// <param name="terminated">[NumEnvs] true where the task's own rule ended the episode (e.g. unhealthy).</param>
+    /// <param name="truncated">[NumEnvs] true where only the time limit ended it (bootstrap from the value there).</param>
+    void Step(ReadOnlySpan<float> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated);
+}

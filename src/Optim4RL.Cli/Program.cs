@@ -19,6 +19,8 @@ public static class Program
             SweepCommand.Create(),
             BenchCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        // On Ctrl-C the verbs finish the current iteration and write a checkpoint; give them time
+        // before System.CommandLine would terminate the process (its default is 2 s).
+        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(120) });
     }
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Optim4RL.NET needs on a fresh Debian machine (idempotent, quiet when all is there):
-#   - OpenBLAS (single-threaded build) for matrix products: Debian package libopenblas0-serial.
+#   - OpenBLAS for matrix products: Debian package libopenblas0-pthread (the flavour built with locking,
+#     so parallel agents may call it concurrently; Optim4RL.NET keeps it to one thread per call).
 # NuGet packages are restored by `dotnet build`/`dotnet test` themselves.
 set -euo pipefail
 
 need=()
-ldconfig -p 2>/dev/null | grep -q 'libopenblas.so.0' || need+=(libopenblas0-serial)
+dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (Debian packages)…" >&2

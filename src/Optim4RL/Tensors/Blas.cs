@@ -7,7 +7,7 @@ namespace Optim4RL.Tensors;
 /// <summary>
 /// Row-major matrix products: <c>C = α·op(A)·op(B) + β·C</c>. <c>float</c> goes to OpenBLAS's
 /// <c>cblas_sgemm</c> and <c>double</c> to <c>cblas_dgemm</c> when a CBLAS library loads
-/// (<c>libopenblas.so.0</c>, Debian package <c>libopenblas0-serial</c>; else <c>libblas.so.3</c>;
+/// (Debian's <c>libopenblas0-pthread</c> flavour first, then whatever <c>libopenblas.so.0</c> is; else <c>libblas.so.3</c>;
 /// else <c>openblas</c> by the platform's search rules); otherwise, and for other element types,
 /// a managed <see cref="Vector{T}"/> kernel (<see cref="ManagedGemm{T}"/>) does the work.
 /// </summary>
@@ -16,8 +16,10 @@ namespace Optim4RL.Tensors;
 /// through unmanaged function pointers rather than <c>[DllImport]</c> with
 /// <see cref="NativeLibrary.SetDllImportResolver"/>: an assembly has only one resolver slot, which
 /// other native bindings (e.g. MuJoCo) may need. Calls allocate nothing on the managed heap. OpenBLAS
-/// is asked to stay single-threaded (<c>openblas_set_num_threads(1)</c>) since callers parallelise
-/// over agents. Set the environment variable <c>OPTIM4RL_BLAS=managed</c> to force the managed kernel.
+/// is asked to stay single-threaded (<c>OPENBLAS_NUM_THREADS=1</c> before loading, and
+/// <c>openblas_set_num_threads(1)</c>) since callers parallelise over agents. The pthread flavour is
+/// preferred because it is built with locking: Debian's serial flavour is built without
+/// <c>USE_LOCKING</c>, and concurrent calls into it from several threads can race on its shared buffers. Set the environment variable <c>OPTIM4RL_BLAS=managed</c> to force the managed kernel.
 /// </remarks>
 public static unsafe class Blas
 {
@@ -33,7 +35,13 @@ public static unsafe class Blas
         Backend = "managed";
         LibraryName = null;
         if (string.Equals(Environment.GetEnvironmentVariable("OPTIM4RL_BLAS"), "managed", StringComparison.OrdinalIgnoreCase)) return;
-        foreach (string name in new[] { "libopenblas.so.0", "libblas.so.3", "openblas" })
+        if (OperatingSystem.IsLinux())
+        {
+            // No worker pool: every product runs on the calling thread (callers parallelise over agents).
+            SetEnv("OPENBLAS_NUM_THREADS", "1", 0);
+        }
+        string arch = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64";
+        foreach (string name in new[] { $"/usr/lib/{arch}-linux-gnu/openblas-pthread/libopenblas.so.0", "libopenblas.so.0", "libblas.so.3", "openblas" })
         {
             if (!NativeLibrary.TryLoad(name, typeof(Blas).Assembly, null, out IntPtr lib)) continue;
             if (NativeLibrary.TryGetExport(lib, "cblas_sgemm", out IntPtr s) && NativeLibrary.TryGetExport(lib, "cblas_dgemm", out IntPtr d))
@@ -45,7 +53,8 @@ public static unsafe class Blas
                     ((delegate* unmanaged[Cdecl]<int, void>)setThreads)(1);
                 }
 
-                Backend = name.Contains("openblas", StringComparison.Ordinal) ? "openblas" : "blas";
+                Backend = name.Contains("openblas-pthread", StringComparison.Ordinal) ? "openblas (pthread, locking)"
+                    : name.Contains("openblas", StringComparison.Ordinal) ? "openblas" : "blas";
                 LibraryName = name;
                 return;
             }
@@ -54,8 +63,11 @@ public static unsafe class Blas
         }
     }
 
+    [DllImport("libc.so.6", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
     /// <summary>
-    /// <c>"openblas"</c> when OpenBLAS was loaded, <c>"blas"</c> for another CBLAS library
+    /// <c>"openblas (pthread, locking)"</c> or <c>"openblas"</c> when OpenBLAS was loaded, <c>"blas"</c> for another CBLAS library
     /// (<c>libblas.so.3</c>), <c>"managed"</c> when none loaded and every product runs in C#.
     /// </summary>
     public static string Backend { get; }

@@ -111,10 +111,11 @@ public class GemmTests
     [Fact]
     public void Backend_is_reported()
     {
-        Assert.Contains(Blas.Backend, new[] { "openblas", "blas", "managed" });
-        if (File.Exists("/usr/lib/x86_64-linux-gnu/libopenblas.so.0") && Environment.GetEnvironmentVariable("OPTIM4RL_BLAS") == null)
+        Assert.Contains(Blas.Backend, new[] { "openblas (pthread, locking)", "openblas", "blas", "managed" });
+        if (File.Exists("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0") && Environment.GetEnvironmentVariable("OPTIM4RL_BLAS") == null)
         {
-            Assert.Equal("openblas", Blas.Backend);
+            // setup.sh installs the thread-safe flavour; parallel agents rely on its locking.
+            Assert.Equal("openblas (pthread, locking)", Blas.Backend);
         }
     }
 }

@@ -26,11 +26,8 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     private readonly T[] _grad;
     private readonly int _offset, _paramCount;
 
-    private readonly Graph<T> _act;
-    private readonly Node<T> _actObs, _actLogits;
-
     private readonly Graph<T> _loss;
-    private readonly Node<T> _obs, _values, _adv, _targets, _total;
+    private readonly Node<T> _obs, _logits, _values, _adv, _targets, _total;
     private readonly int[] _actionsTaken;
     private readonly int _netEnd;
 
@@ -41,7 +38,11 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     private readonly int[] _stepActions;
     private readonly float[] _obsScratch;
 
-    /// <summary>Builds the acting graph (batch N) and the loss graph (batch (T+1)·N) for θ at <paramref name="offset"/>.</summary>
+    /// <summary>
+    /// Builds the graph over (T+1)·N observations for θ at <paramref name="offset"/>. The rollout runs
+    /// its network part one time step (N rows) at a time, so the loss reuses those activations
+    /// instead of a second forward pass.
+    /// </summary>
     /// <param name="spec">The network (spec §3).</param>
     /// <param name="env">The environments this agent acts in; their state advances with every rollout.</param>
     /// <param name="cfg">A2C hyper-parameters.</param>
@@ -63,23 +64,18 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
 
         int[] obsShape = env.ObservationShape.ToArray();
 
-        _act = new Graph<T>();
-        _actObs = _act.Input([_n, .. obsShape]);
-        (_actLogits, _) = spec.Build(_act, _actObs, theta, grad, offset);
-
         int rows = (_t + 1) * _n, used = _t * _n;
         _loss = new Graph<T>();
         _obs = _loss.Input([rows, .. obsShape]);
-        var (logits, values) = spec.Build(_loss, _obs, theta, grad, offset);
-        _values = values;
+        (_logits, _values) = spec.Build(_loss, _obs, theta, grad, offset);
         _netEnd = _loss.Count;
 
-        var logp = _loss.LogSoftmax(_loss.SliceRows(logits, 0, used));
+        var logp = _loss.LogSoftmax(_loss.SliceRows(_logits, 0, used));
         _actionsTaken = _loss.IndexInput(used);
         _adv = _loss.Input(used);
         var actor = _loss.Scale(_loss.Mean(_loss.Mul(_loss.Gather(logp, _actionsTaken), _adv)), T.CreateChecked(-1.0));
         _targets = _loss.Input(used);
-        var v = _loss.Reshape(_loss.SliceRows(values, 0, used), used);
+        var v = _loss.Reshape(_loss.SliceRows(_values, 0, used), used);
         var critic = _loss.Scale(_loss.Mean(_loss.Square(_loss.Sub(_targets, v))), T.CreateChecked(cfg.CriticLossWeight));
         var entropy = _loss.Scale(_loss.Mean(_loss.Entropy(logp)), T.CreateChecked(-cfg.EntropyWeight));
         _total = _loss.Add(_loss.Add(actor, critic), entropy);
@@ -104,22 +100,23 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     public double RolloutAndGradient(ref Rng rng, EpisodeTracker? tracker)
     {
         Rollout(ref rng, tracker);
-        return LossAndGradient();
+        return LossAndGradientAfterRollout(recomputeTargets: true);
     }
 
-    /// <summary>Runs a T-step rollout, storing observations, actions, rewards and done flags.</summary>
+    /// <summary>
+    /// Runs a T-step rollout, storing observations, actions, rewards and done flags; the network's
+    /// activations for all T + 1 observations are left in the graph for the loss.
+    /// </summary>
     public void Rollout(ref Rng rng, EpisodeTracker? tracker)
     {
         Span<T> obsAll = _obs.Value.Span;
-        Span<T> actObs = _actObs.Value.Span;
         int block = _n * _obsSize;
         for (int t = 0; t < _t; t++)
         {
             _env.Observe(_obsScratch);
-            CopyConvert(_obsScratch, actObs);
-            actObs.CopyTo(obsAll.Slice(t * block, block));
-            _act.Forward();
-            SampleActions(_actLogits.Value.Span, ref rng);
+            CopyConvert(_obsScratch, obsAll.Slice(t * block, block));
+            _loss.ForwardRows(0, _netEnd, t * _n, _n);
+            SampleActions(_logits.Value.Span.Slice(t * _n * _actions, _n * _actions), ref rng);
             _env.Step(_stepActions, _stepRewards, _terminated, _truncated);
             for (int i = 0; i < _n; i++)
             {
@@ -133,6 +130,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
         }
         _env.Observe(_obsScratch);
         CopyConvert(_obsScratch, obsAll.Slice(_t * block, block));
+        _loss.ForwardRows(0, _netEnd, _t * _n, _n);
     }
 
     /// <summary>
@@ -142,13 +140,19 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     public double LossAndGradient() => LossAndGradient(recomputeTargets: true);
 
     /// <summary>
-    /// As <see cref="LossAndGradient()"/>; with <paramref name="recomputeTargets"/> false the λ-return
+    /// As <see cref="LossAndGradient()"/> (a full forward pass under the current θ); with <paramref name="recomputeTargets"/> false the λ-return
     /// targets and advantages of the previous call are kept, so the loss is the function whose
     /// gradient the semi-gradient is (used to check it by finite differences).
     /// </summary>
     internal double LossAndGradient(bool recomputeTargets)
     {
         _loss.Forward(0, _netEnd);
+        return LossAndGradientAfterRollout(recomputeTargets);
+    }
+
+    /// <summary>The loss and ∇θ using the network activations that <see cref="Rollout"/> left (θ unchanged since).</summary>
+    private double LossAndGradientAfterRollout(bool recomputeTargets)
+    {
         if (recomputeTargets) ComputeTargets();
         _loss.Forward(_netEnd, _loss.Count);
         _grad.AsSpan(_offset, _paramCount).Clear();

@@ -36,10 +36,19 @@ internal sealed class UnaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
 
     public override string Name => kind.ToString();
 
-    public override void Forward()
+    public override void Forward() => Compute(x.Value.Span, Out.Value.Span, scratch);
+
+    public override bool RowSeparable => true;
+
+    public override void ForwardRows(int start, int count)
     {
-        ReadOnlySpan<T> xs = x.Value.Span;
-        Span<T> y = Out.Value.Span;
+        int row = Out.Value.Length / Out.Shape[0];
+        Compute(x.Value.Span.Slice(start * row, count * row), Out.Value.Span.Slice(start * row, count * row),
+            scratch is null ? null : scratch.AsSpan(start * row, count * row));
+    }
+
+    private void Compute(ReadOnlySpan<T> xs, Span<T> y, Span<T> scratch)
+    {
         switch (kind)
         {
             case UnaryKind.Relu:
@@ -159,19 +168,28 @@ internal sealed class BinaryOp<T>(Node<T> a, Node<T> b, BinaryKind kind) : Op<T>
 {
     public override string Name => kind.ToString();
 
-    public override void Forward()
+    public override void Forward() => Compute(a.Value.Span, b.Value.Span, Out.Value.Span);
+
+    public override bool RowSeparable => true;
+
+    public override void ForwardRows(int start, int count)
     {
-        Span<T> y = Out.Value.Span;
+        int row = Out.Value.Length / Out.Shape[0];
+        Compute(a.Value.Span.Slice(start * row, count * row), b.Value.Span.Slice(start * row, count * row), Out.Value.Span.Slice(start * row, count * row));
+    }
+
+    private void Compute(ReadOnlySpan<T> av, ReadOnlySpan<T> bv, Span<T> y)
+    {
         switch (kind)
         {
             case BinaryKind.Add:
-                TP.Add(a.Value.Span, b.Value.Span, y);
+                TP.Add(av, bv, y);
                 break;
             case BinaryKind.Sub:
-                TP.Subtract(a.Value.Span, b.Value.Span, y);
+                TP.Subtract(av, bv, y);
                 break;
             case BinaryKind.Mul:
-                TP.Multiply(a.Value.Span, b.Value.Span, y);
+                TP.Multiply(av, bv, y);
                 break;
         }
     }

@@ -260,6 +260,29 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// Runs the forward pass of ops [from, to) for the rows [start, start + count) of the first axis
+    /// only — e.g. one time step of a rollout through a network built for all T + 1 steps, so the
+    /// rollout's forward passes fill the activations the loss needs. Every node in the range must
+    /// share the same first axis (rows = samples), and every op must be row-separable (Dense,
+    /// Conv2x2Same, elementwise ops, inputs, parameters, reshapes that keep the first axis).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The op range or the row block is out of bounds.</exception>
+    /// <exception cref="NotSupportedException">An op in the range mixes rows (e.g. a reduction).</exception>
+    public void ForwardRows(int from, int to, int start, int count)
+    {
+        if (from < 0 || to > ops.Count || from > to) throw new ArgumentOutOfRangeException(nameof(from), $"Range [{from}, {to}) is outside [0, {ops.Count}].");
+        for (int i = from; i < to; i++)
+        {
+            Node<T> node = nodes[i];
+            if (node.Kind is "Parameter" || node.Shape.Length == 0) continue;
+            if (!ops[i].RowSeparable) throw new NotSupportedException($"Op {i} ({ops[i].Name}) does not compute rows independently.");
+            if (start < 0 || count < 0 || start + count > node.Shape[0])
+                throw new ArgumentOutOfRangeException(nameof(start), $"Rows [{start}, {start + count}) are outside node {i} ({node.Kind}) with {node.Shape[0]} rows.");
+            ops[i].ForwardRows(start, count);
+        }
+    }
+
+    /// <summary>
     /// Reverse pass from a scalar loss: zeroes every non-parameter gradient buffer, sets
     /// ∂loss/∂loss = 1, and runs the ops up to the loss's in reverse order. Parameter gradients
     /// ACCUMULATE into the caller's gradient vector. Needs the forward values of those ops.

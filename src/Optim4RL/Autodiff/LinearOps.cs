@@ -14,12 +14,15 @@ internal sealed class DenseOp<T>(Node<T> x, Node<T> w, Node<T> b) : Op<T> where 
 
     public override string Name => "Dense";
 
-    public override void Forward()
+    public override void Forward() => ForwardRows(0, n);
+
+    public override bool RowSeparable => true;
+
+    public override void ForwardRows(int start, int count)
     {
-        Span<T> y = Out.Value.Span;
-        ReadOnlySpan<T> bias = b.Value.Span;
-        ColumnSums.BroadcastRows(bias, y, n);
-        Blas.Gemm(false, false, n, nOut, nIn, T.One, x.Value.Span, nIn, w.Value.Span, nOut, T.One, y, nOut);
+        Span<T> y = Out.Value.Span.Slice(start * nOut, count * nOut);
+        ColumnSums.BroadcastRows(b.Value.Span, y, count);
+        Blas.Gemm(false, false, count, nOut, nIn, T.One, x.Value.Span.Slice(start * nIn, count * nIn), nIn, w.Value.Span, nOut, T.One, y, nOut);
     }
 
     public override void Backward()
@@ -69,13 +72,18 @@ internal sealed class Conv2x2SameOp<T> : Op<T> where T : unmanaged, IFloatingPoi
 
     public override string Name => "Conv2x2Same";
 
-    public override void Forward()
+    public override void Forward() => ForwardRows(0, n);
+
+    public override bool RowSeparable => true;
+
+    /// <summary>Samples [start, start + count): their im2col rows, then one GEMM over them.</summary>
+    public override void ForwardRows(int start, int count)
     {
         // im2col: row (n,i,j) = [x[n,i,j,:], x[n,i,j+1,:], x[n,i+1,j,:], x[n,i+1,j+1,:]], zeros past the edge.
         ref T xr = ref MemoryMarshal.GetReference(x.Value.Span);
         ref T cr = ref MemoryMarshal.GetArrayDataReference(col);
-        int r = 0;
-        for (int bn = 0; bn < n; bn++)
+        int r = start * h * w;
+        for (int bn = start; bn < start + count; bn++)
         {
             for (int i = 0; i < h; i++)
             {
@@ -101,10 +109,10 @@ internal sealed class Conv2x2SameOp<T> : Op<T> where T : unmanaged, IFloatingPoi
             }
         }
 
-        Span<T> y = Out.Value.Span;
-        ReadOnlySpan<T> bias = b.Value.Span;
-        ColumnSums.BroadcastRows(bias, y, rows);
-        Blas.Gemm(false, false, rows, f, cols, T.One, col, cols, k.Value.Span, f, T.One, y, f);
+        int first = start * h * w, blockRows = count * h * w;
+        Span<T> y = Out.Value.Span.Slice(first * f, blockRows * f);
+        ColumnSums.BroadcastRows(b.Value.Span, y, blockRows);
+        Blas.Gemm(false, false, blockRows, f, cols, T.One, col.AsSpan(first * cols, blockRows * cols), cols, k.Value.Span, f, T.One, y, f);
     }
 
     public override void Backward()

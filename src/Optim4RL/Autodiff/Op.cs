@@ -18,6 +18,17 @@ internal abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
     public abstract void Forward();
 
     public abstract void Backward();
+
+    /// <summary>
+    /// True when the op treats the rows (first axis) of its inputs and output independently, so
+    /// <see cref="ForwardRows"/> can compute a block of rows on its own (Dense, Conv2x2Same,
+    /// elementwise ops, views).
+    /// </summary>
+    public virtual bool RowSeparable => false;
+
+    /// <summary>Computes output rows [start, start + count) only; valid when <see cref="RowSeparable"/>.</summary>
+    public virtual void ForwardRows(int start, int count) =>
+        throw new NotSupportedException($"{Name} does not compute rows independently, so it cannot run on a block of rows.");
 }
 
 /// <summary>An op with nothing to compute: inputs, parameters and views (reshape, row slices).</summary>
@@ -30,6 +41,12 @@ internal sealed class NoOp<T>(string name) : Op<T> where T : unmanaged, IFloatin
     }
 
     public override void Backward()
+    {
+    }
+
+    public override bool RowSeparable => true;
+
+    public override void ForwardRows(int start, int count)
     {
     }
 }

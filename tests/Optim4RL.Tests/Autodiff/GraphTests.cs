@@ -181,3 +181,42 @@ public class ParallelGraphTests
         }
     }
 }
+
+public class GraphRowBlockTests
+{
+    [Fact]
+    public void Forward_by_row_blocks_equals_one_forward()
+    {
+        var rng = new Optim4RL.Tensors.Rng(4);
+        var spec = Optim4RL.Nn.NetworkSpec.ForTask("big_dense_short", [11, 15, 5], 9);
+        var theta = new double[spec.Layout.Count];
+        var grad = new double[theta.Length];
+        spec.InitParams<double>(theta, ref rng);
+        var g = new Optim4RL.Autodiff.Graph<double>();
+        var x = g.Input(6, 11, 15, 5);
+        var (logits, value) = spec.Build(g, x, theta, grad, 0);
+        var xs = x.Value.Span;
+        for (int i = 0; i < xs.Length; i++) xs[i] = rng.NextDouble() < 0.1 ? 1 : 0;
+        g.Forward();
+        var expected = logits.Value.Span.ToArray().Concat(value.Value.Span.ToArray()).ToArray();
+        logits.Value.Span.Clear();
+        value.Value.Span.Clear();
+        int end = g.Count;
+        g.ForwardRows(0, end, 0, 2);
+        g.ForwardRows(0, end, 2, 3);
+        g.ForwardRows(0, end, 5, 1);
+        var got = logits.Value.Span.ToArray().Concat(value.Value.Span.ToArray()).ToArray();
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], got[i], 12);
+    }
+
+    [Fact]
+    public void Row_blocks_are_refused_for_ops_that_mix_rows()
+    {
+        var g = new Optim4RL.Autodiff.Graph<double>();
+        var x = g.Input(4, 3);
+        var m = g.Mean(x);
+        Assert.Throws<NotSupportedException>(() => g.ForwardRows(0, g.Count, 0, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.ForwardRows(0, 1, 3, 2));
+        GC.KeepAlive(m);
+    }
+}

@@ -93,7 +93,7 @@ public sealed class Catch : IDiscreteVectorEnv
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="env"/> is outside [0, NumEnvs).</exception>
     public void Reset(int env)
     {
-        CheckEnv(env);
+        EnvChecks.Env(env, NumEnvs);
         ResetEnv(env);
     }
 
@@ -111,15 +111,7 @@ public sealed class Catch : IDiscreteVectorEnv
     public void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
     {
         int n = NumEnvs;
-        CheckLength(actions.Length, nameof(actions));
-        CheckLength(rewards.Length, nameof(rewards));
-        CheckLength(terminated.Length, nameof(terminated));
-        CheckLength(truncated.Length, nameof(truncated));
-        for (int i = 0; i < n; i++)
-        {
-            if ((uint)actions[i] >= 3u)
-                throw new ArgumentOutOfRangeException(nameof(actions), actions[i], $"Action of environment {i} must be in [0, 3).");
-        }
+        EnvChecks.DiscreteStep(n, ActionCount, actions, rewards.Length, terminated.Length, truncated.Length);
 
         float scale = RewardScaling;
         for (int i = 0; i < n; i++)
@@ -237,7 +229,7 @@ public sealed class Catch : IDiscreteVectorEnv
     /// <summary>Sets environment <paramref name="env"/>'s board (test hook; RNG untouched).</summary>
     internal void SetState(int env, int ballRow, int ballCol, int paddleCol)
     {
-        CheckEnv(env);
+        EnvChecks.Env(env, NumEnvs);
         if ((uint)ballRow >= PaddleRow) throw new ArgumentOutOfRangeException(nameof(ballRow));
         if ((uint)ballCol >= Columns) throw new ArgumentOutOfRangeException(nameof(ballCol));
         if ((uint)paddleCol >= Columns) throw new ArgumentOutOfRangeException(nameof(paddleCol));
@@ -255,17 +247,5 @@ public sealed class Catch : IDiscreteVectorEnv
         _ballRow[i] = 0;
         _ballCol[i] = _rngs[i].NextInt(Columns);
         _paddleCol[i] = PaddleStartColumn;
-    }
-
-    private void CheckEnv(int env)
-    {
-        if ((uint)env >= (uint)NumEnvs)
-            throw new ArgumentOutOfRangeException(nameof(env), env, $"Environment index must be in [0, {NumEnvs}).");
-    }
-
-    private void CheckLength(int length, string name)
-    {
-        if (length < NumEnvs)
-            throw new ArgumentException($"Span holds {length} values; NumEnvs = {NumEnvs} are needed.", name);
     }
 }

@@ -152,7 +152,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="env"/> is outside [0, NumEnvs).</exception>
     public void Reset(int env)
     {
-        CheckEnv(env);
+        EnvChecks.Env(env, NumEnvs);
         ResetEnv(env);
     }
 
@@ -166,15 +166,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
     public void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
     {
         int n = NumEnvs;
-        CheckLength(actions.Length, nameof(actions));
-        CheckLength(rewards.Length, nameof(rewards));
-        CheckLength(terminated.Length, nameof(terminated));
-        CheckLength(truncated.Length, nameof(truncated));
-        for (int i = 0; i < n; i++)
-        {
-            if ((uint)actions[i] >= 9u)
-                throw new ArgumentOutOfRangeException(nameof(actions), actions[i], $"Action of environment {i} must be in [0, 9).");
-        }
+        EnvChecks.DiscreteStep(n, ActionCount, actions, rewards.Length, terminated.Length, truncated.Length);
 
         int rows = _rows, cols = _cols, numObjects = _numObjects;
         int[] objRow = _objRow, objCol = _objCol;
@@ -355,7 +347,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// </summary>
     internal void SetState(int env, (int Row, int Col) agent, ReadOnlySpan<(int Row, int Col)> objects, int time)
     {
-        CheckEnv(env);
+        EnvChecks.Env(env, NumEnvs);
         if ((uint)agent.Row >= (uint)_rows || (uint)agent.Col >= (uint)_cols) throw new ArgumentOutOfRangeException(nameof(agent));
         if (objects.Length != _numObjects) throw new ArgumentException("One position per object is needed.", nameof(objects));
         if ((uint)time >= (uint)_maxSteps) throw new ArgumentOutOfRangeException(nameof(time));
@@ -421,17 +413,5 @@ public sealed class Gridworld : IDiscreteVectorEnv
             _objCol[b + j] = c;
         }
         _time[i] = 0;
-    }
-
-    private void CheckEnv(int env)
-    {
-        if ((uint)env >= (uint)NumEnvs)
-            throw new ArgumentOutOfRangeException(nameof(env), env, $"Environment index must be in [0, {NumEnvs}).");
-    }
-
-    private void CheckLength(int length, string name)
-    {
-        if (length < NumEnvs)
-            throw new ArgumentException($"Span holds {length} values; NumEnvs = {NumEnvs} are needed.", name);
     }
 }

@@ -9,6 +9,11 @@ public static class Program
     /// <summary>Parses the arguments and runs the chosen verb; returns the process exit code.</summary>
     public static int Main(string[] args)
     {
+        // Bind Spectre.Console to the current standard output (it would otherwise keep the first one it saw).
+        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(Console.Out),
+        });
         var root = new RootCommand(
             "Optim4RL.NET: learned optimizers for reinforcement learning (Lan et al., RLC 2024).\n" +
             "Verbs: demo (meta-train then evaluate, defaults built in), run (one configuration of a sweep file), " +

@@ -50,7 +50,7 @@ internal static class DemoCommand
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or Agents.TrainingDivergedException)
             {
-                return Task.FromResult(Ui.Error(e.Message));
+                return Task.FromResult(Ui.Error(e));
             }
         });
         return cmd;

@@ -44,7 +44,7 @@ internal static class RunCommand
         catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or IOException
                                       or Agents.TrainingDivergedException or UnauthorizedAccessException)
         {
-            return Ui.Error(e.Message);
+            return Ui.Error(e);
         }
     }
 }

@@ -53,7 +53,7 @@ internal static class SweepCommand
             }
             catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or IOException)
             {
-                return Task.FromResult(Ui.Error(e.Message));
+                return Task.FromResult(Ui.Error(e));
             }
         });
         return cmd;

@@ -7,13 +7,17 @@ namespace Optim4RL.Cli.Commands;
 /// <summary>Console helpers shared by the verbs: progress bars with rate and ETA, errors.</summary>
 internal static class Ui
 {
-    /// <summary>Prints a one-line error in red to stderr.</summary>
+    /// <summary>Prints a one-line error to stderr (never wrapped, so logs and scripts see one line); returns exit code 1.</summary>
     public static int Error(string message)
     {
-        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        bool color = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+        Console.Error.WriteLine((color ? "\u001b[31merror:\u001b[0m " : "error: ") + message.ReplaceLineEndings(" "));
         return 1;
     }
+
+    /// <summary>The one-line message of <paramref name="e"/>, without .NET's " (Parameter 'x')" suffix.</summary>
+    public static int Error(Exception e) =>
+        Error(e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message);
 
     /// <summary>
     /// Runs <paramref name="work"/> on a worker thread while showing one progress bar per phase

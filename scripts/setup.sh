@@ -2,11 +2,13 @@
 # Installs what Optim4RL.NET needs on a fresh Debian machine (idempotent, quiet when all is there):
 #   - OpenBLAS for matrix products: Debian package libopenblas0-pthread (the flavour built with locking,
 #     so parallel agents may call it concurrently; Optim4RL.NET keeps it to one thread per call).
+#   - gnuplot (no X11; svg and pngcairo terminals) for `optim4rl plot` and `analyze`: gnuplot-nox.
 # NuGet packages are restored by `dotnet build`/`dotnet test` themselves.
 set -euo pipefail
 
 need=()
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
+command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (Debian packages)…" >&2

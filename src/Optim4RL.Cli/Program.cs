@@ -17,12 +17,15 @@ public static class Program
         var root = new RootCommand(
             "Optim4RL.NET: learned optimizers for reinforcement learning (Lan et al., RLC 2024).\n" +
             "Verbs: demo (meta-train then evaluate, defaults built in), run (one configuration of a sweep file), " +
-            "sweep (count or run a sweep file), bench (throughput and memory).")
+            "sweep (count or run a sweep file), bench (throughput and memory), analyze gradients, plot (learning curves), report (final returns).")
         {
             DemoCommand.Create(),
             RunCommand.Create(),
             SweepCommand.Create(),
             BenchCommand.Create(),
+            AnalyzeCommand.Create(),
+            PlotCommand.Create(),
+            ReportCommand.Create(),
         };
         // On Ctrl-C the verbs finish the current iteration and write a checkpoint; give them time
         // before System.CommandLine would terminate the process (its default is 2 s).

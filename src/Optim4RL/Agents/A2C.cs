@@ -75,6 +75,12 @@ public sealed class A2C
     /// <summary>Iterations done so far.</summary>
     public long Iteration => _iteration;
 
+    /// <summary>
+    /// Optional observer called after every update with read-only views of g and Δθ (gradient
+    /// collection); null (the default) costs one check per iteration.
+    /// </summary>
+    public IUpdateObserver? Observer { get; set; }
+
     /// <summary>One iteration: a rollout, the gradient, one optimizer update θ ← θ + Δθ.</summary>
     /// <exception cref="TrainingDivergedException">The loss or the gradient is not finite.</exception>
     public IterationLog Step()
@@ -85,6 +91,7 @@ public sealed class A2C
             throw new TrainingDivergedException($"A2C diverged at iteration {_iteration}: the loss or gradient is NaN/Inf. Lower the learning rate or enable grad_clip.");
         _optimizer.Update(_grad, _optState, _updates);
         TP.Add(_theta, _updates, _theta);
+        Observer?.OnUpdate(_iteration, _iteration * StepsPerIteration, _grad, _updates);
         var (sum, count) = _tracker.Drain();
         return new IterationLog(_iteration, _iteration * StepsPerIteration, loss, sum, count);
     }

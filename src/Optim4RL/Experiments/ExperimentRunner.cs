@@ -27,15 +27,16 @@ public sealed record RunOutcome(string Directory, bool Completed, IReadOnlyList<
 /// Runs one configuration of a sweep file (spec §9) and writes its run directory
 /// <c>logs/&lt;config name&gt;/&lt;k&gt;/</c>: the resolved <c>config.json</c> (with the seed used),
 /// <c>log.txt</c>, and <c>result_&lt;env&gt;.csv</c> (Step, Return; spec §8) for A2C, or
-/// <c>param.json</c> (φ), <c>meta_train.csv</c> and <c>checkpoint.bin</c> for MetaA2C/MetapA2C.
+/// <c>param.json</c> (φ), <c>meta_train.csv</c> and <c>checkpoint.bin</c> for MetaA2C/MetapA2C;
+/// gradient collection (<c>A2Ccollect</c>, <c>SLCollect</c>) is in <see cref="CollectRunner"/>.
 /// </summary>
 public static class ExperimentRunner
 {
     /// <summary>Agent names this runner accepts.</summary>
-    public static readonly IReadOnlyList<string> AgentNames = ["A2C", "MetaA2C", "MetapA2C"];
+    public static readonly IReadOnlyList<string> AgentNames = ["A2C", "MetaA2C", "MetapA2C", CollectRunner.A2CCollectName, CollectRunner.SupervisedCollectName];
 
     /// <summary>Names the reference uses that later issues implement.</summary>
-    private static readonly string[] NotYet = ["PPO", "MetaPPO", "MetapPPO", "A2Cstar", "MetaA2Cstar", "PPOstar", "MetaPPOstar", "A2Ccollect", "SLCollect"];
+    private static readonly string[] NotYet = ["PPO", "MetaPPO", "MetapPPO", "A2Cstar", "MetaA2Cstar", "PPOstar", "MetaPPOstar"];
 
     /// <summary>The checkpoint file of a meta-training run directory.</summary>
     public const string CheckpointFileName = "checkpoint.bin";
@@ -57,9 +58,12 @@ public static class ExperimentRunner
         run.WriteConfigJson(dir.ConfigPath);
         using var log = new RunLog(dir.LogPath);
         log.Info($"{sweep.Name} config {configIdx}/{sweep.Total}: agent {agent}, seed {run.RunSeed}");
-        return agent == "A2C"
-            ? RunA2C(run, dir, log, options, progress, cancel)
-            : RunMeta(run, dir, log, options, pipeline: agent == "MetaA2C", progress, cancel);
+        return agent switch
+        {
+            "A2C" or CollectRunner.A2CCollectName => RunA2C(run, dir, log, options, progress, cancel),
+            CollectRunner.SupervisedCollectName => CollectRunner.RunSupervised(run, dir, log, progress, cancel),
+            _ => RunMeta(run, dir, log, options, pipeline: agent == "MetaA2C", progress, cancel),
+        };
     }
 
     /// <summary>The A2C hyper-parameters of a resolved config (reference keys, spec defaults).</summary>
@@ -105,6 +109,9 @@ public static class ExperimentRunner
             var env = EnvRegistry.CreateDiscrete(envs[i], numEnvs, taskRng.Split(0), (float)scaling[i]);
             var spec = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount);
             var a2c = new A2C(spec, env, optimizer, cfg, taskRng.Split(1));
+            // A2Ccollect: record g and Δθ subsamples at every update (null for plain A2C).
+            using var grads = CollectRunner.ForA2C(run, dir, env.Name, optimizer, lrs[i], spec.Layout.Count, a2c.StepsPerIteration);
+            a2c.Observer = grads;
             var csv = new ResultCsv(dir.ResultPath(env.Name));
             long iterations = trainSteps / a2c.StepsPerIteration;
             log.Info($"task {i + 1}/{envs.Count}: {env.Name}, {numEnvs} envs, {iterations} iterations, optimizer {optimizer.Name}");
@@ -119,10 +126,15 @@ public static class ExperimentRunner
                 if (l.Iteration % 50 == 0 || l.Iteration == iterations)
                 {
                     progress?.Report(new RunProgress($"A2C {env.Name}", l.Step, iterations * a2c.StepsPerIteration, $"return {LearningCurve.FinalReturn(logs, 0.02):F3}"));
-                    if (l.Iteration % 1000 == 0) csv.Save();
+                    if (l.Iteration % 1000 == 0)
+                    {
+                        csv.Save();
+                        grads?.Flush();
+                    }
                 }
             }
             csv.Save();
+            grads?.Complete();
             double final = LearningCurve.FinalReturn(logs);
             string line = $"{env.Name}: final return {final:F3} (mean of last 10 % of {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);

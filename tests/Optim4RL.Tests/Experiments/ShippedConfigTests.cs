@@ -41,6 +41,11 @@ public partial class ShippedConfigTests
         { "quick_lopt_rlp_sdl", 1 },
         { "quick_lopt_rl_bdl", 1 },
         { "quick_lopt_rlp_bdl", 1 },
+        { "collect_bdl", 2 },          // optimizer 2 (A2Ccollect; generate_random_seed false as in the reference)
+        { "collect_catch", 2 },
+        { "collect_sl", 2 },           // SLCollect, optimizer 2
+        { "quick_collect_bdl", 2 },
+        { "quick_collect_catch", 2 },
     };
 
     public static TheoryData<string, int> LoptTotals => Where(name => name.Contains("lopt_", StringComparison.Ordinal));
@@ -87,11 +92,18 @@ public partial class ShippedConfigTests
         {
             RunConfig run = sweep.ResolveRun(k);
             Assert.NotEmpty(run.GetString("agent.name"));
+            // Derived seeds (RunConfig.Seed): 42 + (k − 1), or 42 for every k when generate_random_seed is false.
+            Assert.Equal(run.GetBool("generate_random_seed") ? 42UL + (ulong)(k - 1) : 42UL, run.RunSeed);
+            if (run.GetString("agent.name") == "SLCollect")
+            {
+                Assert.True(run.GetInt("epochs") > 0);
+                continue; // the supervised contrast has no environment
+            }
+
             Assert.NotEmpty(run.GetStringList("env.name"));
             Assert.True(run.GetInt("env.num_envs") > 0);
             Assert.True(run.GetLong("env.train_steps") > 0);
             Assert.Equal(20, run.GetInt("agent.rollout_steps"));
-            Assert.Equal(42UL + (ulong)(k - 1), run.RunSeed);
         }
     }
 

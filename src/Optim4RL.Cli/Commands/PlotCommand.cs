@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Optim4RL.Analysis;
+using Spectre.Console;
+
+namespace Optim4RL.Cli.Commands;
+
+/// <summary><c>optim4rl plot PATH… [--output F] [--title T]</c>: learning curves with bootstrap bands.</summary>
+internal static class PlotCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Run directories (logs/<config>/<k>) or sweep directories (logs/<config>) holding result_<env>.csv files.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<string?>("--output") { Description = "Output path without extension; F.svg, F.png and the gnuplot script F.gp are written (default: <first path>/learning_curves)." };
+        var title = new Option<string?>("--title") { Description = "Figure title." };
+        var groupBy = new Option<string?>("--group-by")
+        {
+            Description = "Comma-separated config keys that define a line (e.g. agent_optim.name). Default: runs that differ only by seed/repeat index form a line.",
+        };
+        var points = new Option<int>("--points") { Description = "Points of the common step grid each curve is put on.", DefaultValueFactory = _ => LearningCurves.DefaultPoints };
+        var stats = StatOptions.Create();
+        var cmd = new Command("plot",
+            "Learning curves (return against environment steps): one line per configuration, the mean over its seeds with a shaded " +
+            "percentile-bootstrap confidence band (90 % by default); one panel per task. Writes SVG and PNG with gnuplot.")
+        {
+            paths, output, title, groupBy, points, stats.Level, stats.Resamples, stats.Seed,
+        };
+        cmd.SetAction(pr =>
+        {
+            try
+            {
+                string[] p = pr.GetValue(paths)!;
+                var runs = RunSet.LoadAll(p);
+                var groups = RunGrouping.Group(runs.Where(r => r.Curves.Count > 0).ToList(), ReportCommand.Keys(pr.GetValue(groupBy)));
+                if (groups.Count == 0) return Ui.Error($"no learning curves (result_<env>.csv) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");
+                double level = pr.GetValue(stats.Level);
+                var bands = LearningCurves.Aggregate(groups, pr.GetValue(points), level, pr.GetValue(stats.Resamples), pr.GetValue(stats.Seed));
+                var table = new Table().AddColumn("task").AddColumn("line").AddColumn(new TableColumn("seeds").RightAligned()).AddColumn(new TableColumn("mean at the end").RightAligned());
+                foreach (var b in bands) table.AddRow(Markup.Escape(b.Env), Markup.Escape(b.Label), b.Runs.ToString(), FinalReturnReport.F(b.Mean[^1]));
+                AnsiConsole.Write(table);
+                string outBase = pr.GetValue(output) ?? Path.Combine(p[0], "learning_curves");
+                var files = Figures.LearningCurves(bands, outBase, pr.GetValue(title), level);
+                AnsiConsole.MarkupLine($"Learning curves in [blue]{Markup.Escape(files.Svg)}[/] and [blue]{Markup.Escape(files.Png)}[/] (script {Markup.Escape(Path.GetFileName(files.Script))})");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException or GnuplotMissingException or GnuplotException)
+            {
+                return Ui.Error(e.Message);
+            }
+        });
+        return cmd;
+    }
+}
+
+/// <summary>The bootstrap options shared by plot and report.</summary>
+internal sealed record StatOptions(Option<double> Level, Option<int> Resamples, Option<ulong> Seed)
+{
+    public static StatOptions Create() => new(
+        new Option<double>("--ci") { Description = "Confidence level of the bootstrap interval over seeds.", DefaultValueFactory = _ => Bootstrap.DefaultLevel },
+        new Option<int>("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => Bootstrap.DefaultResamples },
+        new Option<ulong>("--bootstrap-seed") { Description = "Seed of the bootstrap's random draws (fixed, so figures and tables are reproducible).", DefaultValueFactory = _ => 0UL });
+}

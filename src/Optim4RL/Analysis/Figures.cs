@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text;
+
+namespace Optim4RL.Analysis;
+
+/// <summary>
+/// The project's figures as gnuplot scripts (rendered by <see cref="Gnuplot.Render"/> to SVG and PNG):
+/// learning curves with bootstrap bands, and gradient-distribution histograms per training stage.
+/// </summary>
+public static class Figures
+{
+    /// <summary>
+    /// Learning curves: one panel per task, one line per configuration (mean over seeds) with its
+    /// shaded band; a configuration keeps its colour in every panel.
+    /// </summary>
+    /// <param name="bands">From <see cref="LearningCurves.Aggregate"/>.</param>
+    /// <param name="outputBase">Output path without extension.</param>
+    /// <param name="title">Figure title (null: none).</param>
+    /// <param name="level">The band's confidence level (for the axis note).</param>
+    /// <param name="executable">gnuplot to run (default <see cref="Gnuplot.DefaultExecutable"/>).</param>
+    /// <returns>The files written.</returns>
+    /// <exception cref="ArgumentException">No bands.</exception>
+    /// <exception cref="GnuplotMissingException">gnuplot cannot be started.</exception>
+    /// <exception cref="GnuplotException">gnuplot failed.</exception>
+    public static (string Svg, string Png, string Script) LearningCurves(IReadOnlyList<CurveBand> bands, string outputBase, string? title, double level = Bootstrap.DefaultLevel, string? executable = null)
+    {
+        ArgumentNullException.ThrowIfNull(bands);
+        if (bands.Count == 0) throw new ArgumentException("No learning curves to plot.", nameof(bands));
+        var labels = bands.Select(b => b.Label).Distinct().ToList();
+        var envs = bands.Select(b => b.Env).Distinct().ToList();
+        var data = new StringBuilder();
+        for (int i = 0; i < bands.Count; i++)
+        {
+            var b = bands[i];
+            data.Append(Gnuplot.Datablock($"c{i}", Enumerable.Range(0, b.Steps.Length).Select(j => (IReadOnlyList<double>)[b.Steps[j], b.Mean[j], b.Low[j], b.High[j]])));
+        }
+
+        int cols = Math.Min(envs.Count, 2), rows = (envs.Count + cols - 1) / cols;
+        bool outsideKey = labels.Count > 6;
+        int panelW = outsideKey ? 900 : 640, panelH = 440;
+        int width = cols * panelW, height = rows * panelH + (title is null ? 0 : 40);
+        var body = new StringBuilder();
+        body.Append(CultureInfo.InvariantCulture, $"set multiplot layout {rows},{cols}");
+        if (title is not null) body.Append(" title ").Append(Gnuplot.Quote(title)).Append(" noenhanced font ',15'");
+        body.Append('\n');
+        double maxStep = bands.Max(b => b.Steps[^1]);
+        (double scale, string unit) = maxStep >= 2e6 ? (1e6, " (millions)") : maxStep >= 2e3 ? (1e3, " (thousands)") : (1.0, "");
+        body.Append("set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n");
+        body.Append("set xlabel 'environment steps").Append(unit).Append("' noenhanced\n");
+        body.Append(CultureInfo.InvariantCulture, $"set ylabel 'return (mean over seeds, {level * 100:0.#} % bootstrap CI)' noenhanced\n");
+        body.Append(outsideKey ? "set key outside right top Left reverse noenhanced samplen 2 font ',10'\n" : "set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'\n");
+        foreach (string env in envs)
+        {
+            body.Append("set title ").Append(Gnuplot.Quote(env)).Append(" noenhanced\n");
+            var parts = new List<string>();
+            for (int i = 0; i < bands.Count; i++)
+            {
+                if (bands[i].Env != env) continue;
+                string c = Gnuplot.Palette[labels.IndexOf(bands[i].Label) % Gnuplot.Palette.Count];
+                string x = $"($1/{Gnuplot.Num(scale)})";
+                parts.Add($"$c{i} using {x}:3:4 with filledcurves fc rgb '{c}' fs transparent solid 0.18 noborder notitle");
+                string legend = $"{bands[i].Label} (n={bands[i].Runs})";
+                parts.Add($"$c{i} using {x}:2 with lines lw 2 lc rgb '{c}' title {Gnuplot.Quote(legend)}");
+            }
+
+            body.Append("plot ").Append(string.Join(", \\\n     ", parts)).Append('\n');
+        }
+
+        body.Append("unset multiplot");
+        return Gnuplot.Render(outputBase, data.ToString(), body.ToString(), width, height, executable);
+    }
+
+    /// <summary>
+    /// Gradient-distribution histograms: one panel per gradient file (RL runs, then the supervised
+    /// contrast when given), the training stages overlaid as step histograms of
+    /// log10(|x| + 1e−8), with the 1e−6 threshold dashed.
+    /// </summary>
+    /// <param name="result">From <see cref="GradientAnalysis.Analyze"/>.</param>
+    /// <param name="outputBase">Output path without extension.</param>
+    /// <param name="title">Figure title (null: a default naming the quantity).</param>
+    /// <param name="logY">Logarithmic density axis (default), so the tails and the spike of exact zeros at −8 are visible together.</param>
+    /// <param name="executable">gnuplot to run (default <see cref="Gnuplot.DefaultExecutable"/>).</param>
+    /// <returns>The files written.</returns>
+    /// <exception cref="GnuplotMissingException">gnuplot cannot be started.</exception>
+    /// <exception cref="GnuplotException">gnuplot failed.</exception>
+    public static (string Svg, string Png, string Script) GradientHistograms(GradientAnalysisResult result, string outputBase, string? title, bool logY = true, string? executable = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var ordered = result.Histograms.Where(h => h.Series.Data.Header.Kind != Experiments.GradientFileHeader.KindSupervised)
+            .Concat(result.Histograms.Where(h => h.Series.Data.Header.Kind == Experiments.GradientFileHeader.KindSupervised)).ToList();
+        string symbol = result.Quantity == GradientQuantity.Gradient ? "g" : "Δθ";
+        title ??= result.Quantity == GradientQuantity.Gradient
+            ? "Distribution of gradients over training: log10(|g| + 1e-8)"
+            : "Distribution of parameter updates over training: log10(|Δθ| + 1e-8)";
+        int bins = result.Bins;
+        double hi = result.BinLow + bins * result.BinWidth;
+        var data = new StringBuilder();
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            var h = ordered[i];
+            var rows = new List<IReadOnlyList<double>>();
+            for (int b = 0; b <= bins; b++)
+            {
+                var row = new double[h.Densities.Count + 1];
+                row[0] = result.BinLow + b * result.BinWidth;
+                for (int s = 0; s < h.Densities.Count; s++) row[s + 1] = h.Densities[s][Math.Min(b, bins - 1)];
+                rows.Add(row);
+            }
+
+            data.Append(Gnuplot.Datablock($"h{i}", rows));
+        }
+
+        int cols = Math.Min(ordered.Count, 3), gridRows = (ordered.Count + cols - 1) / cols;
+        int width = cols * 560, height = gridRows * 440 + 40;
+        var body = new StringBuilder();
+        body.Append(CultureInfo.InvariantCulture, $"set multiplot layout {gridRows},{cols} title {Gnuplot.Quote(title)} noenhanced font ',15'\n");
+        body.Append("set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n");
+        body.Append(CultureInfo.InvariantCulture, $"set xrange [{Gnuplot.Num(result.BinLow)}:{Gnuplot.Num(hi)}]\nset xtics 1\n");
+        body.Append(CultureInfo.InvariantCulture, $"set xlabel {Gnuplot.Quote($"log10(|{symbol}| + 1e-8)")} noenhanced\n");
+        body.Append(logY ? "set ylabel 'probability density (log scale)' noenhanced\nset logscale y\nset format y '10^{%L}'\n" : "set ylabel 'probability density' noenhanced\n");
+        body.Append("set key top right Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'\n");
+        double tiny = Math.Log10(GradientAnalysis.TinyThreshold);
+        body.Append(CultureInfo.InvariantCulture, $"set arrow 1 from {Gnuplot.Num(tiny)}, graph 0 to {Gnuplot.Num(tiny)}, graph 1 nohead dt 2 lw 1.5 lc rgb '#888888'\n");
+        body.Append(CultureInfo.InvariantCulture, $"set label 1 '|{symbol}| = 1e-6' at {Gnuplot.Num(tiny + 0.1)}, graph 0.04 left noenhanced font ',9' tc rgb '#666666'\n");
+        string[] stageColours = StageColours(ordered.Max(h => h.Stages.Count));
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            var h = ordered[i];
+            var header = h.Series.Data.Header;
+            string panelTitle = $"{h.Series.Name}\\nP = {header.ParamCount}, 1 coordinate in {header.Stride} recorded, {h.Series.Data.Records} updates";
+            body.Append("set title \"").Append(panelTitle.Replace("\"", "'", StringComparison.Ordinal)).Append("\" noenhanced font ',11'\n");
+            double max = h.Densities.SelectMany(d => d).Max();
+            double minPositive = h.Densities.SelectMany(d => d).Where(d => d > 0).DefaultIfEmpty(1).Min();
+            // Head-room above the highest bar for the key: 1.5 decades (log) or 45 % (linear).
+            body.Append(logY
+                ? $"set yrange [{Gnuplot.Num(Math.Pow(10, Math.Floor(Math.Log10(minPositive))))}:{Gnuplot.Num(max * 30)}]\n"
+                : $"set yrange [0:{Gnuplot.Num(max * 1.45)}]\n");
+            var parts = new List<string>();
+            for (int s = 0; s < h.Stages.Count; s++)
+            {
+                var st = h.Stages[s];
+                string c = stageColours[s];
+                if (!logY) parts.Add($"$h{i} using 1:{s + 2} with fillsteps fc rgb '{c}' fs transparent solid 0.12 noborder notitle");
+                string legend = $"{st.Label} (updates {st.FirstUpdate}–{st.LastUpdate})";
+                parts.Add($"$h{i} using 1:{s + 2} with steps lw 2 lc rgb '{c}' title {Gnuplot.Quote(legend)}");
+            }
+
+            body.Append("plot ").Append(string.Join(", \\\n     ", parts)).Append('\n');
+        }
+
+        body.Append("unset multiplot");
+        return Gnuplot.Render(outputBase, data.ToString(), body.ToString(), width, height, executable);
+    }
+
+    /// <summary>Colours for stages in time order: blue, green, red for three; the palette otherwise.</summary>
+    private static string[] StageColours(int n) => n <= 3
+        ? new[] { "#1f77b4", "#2ca02c", "#d62728" }[..Math.Max(n, 1)]
+        : Enumerable.Range(0, n).Select(i => Gnuplot.Palette[i % Gnuplot.Palette.Count]).ToArray();
+}

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Optim4RL.Experiments;
+
+namespace Optim4RL.Analysis;
+
+/// <summary>One run directory: its resolved <c>config.json</c> and its learning curves.</summary>
+/// <param name="Directory">The run directory.</param>
+/// <param name="Config">The resolved config (with the seed used).</param>
+/// <param name="Curves">Learning curve per task, from <c>result_&lt;env&gt;.csv</c> (empty for runs that write none).</param>
+public sealed record RunData(string Directory, JsonObject Config, IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> Curves)
+{
+    /// <summary>The flattened config (<see cref="RunSet.Flatten"/>).</summary>
+    public IReadOnlyDictionary<string, string> Flat { get; } = RunSet.Flatten(Config);
+
+    /// <summary>The seed recorded in <c>config.json</c> (0 when absent).</summary>
+    public ulong Seed => Config["seed"] is JsonValue v && v.TryGetValue(out ulong s) ? s : 0;
+}
+
+/// <summary>
+/// Finds and loads run directories (<c>logs/&lt;experiment&gt;/&lt;k&gt;/</c>, each with a
+/// <c>config.json</c>) from run directories or the sweep directories above them.
+/// </summary>
+public static class RunSet
+{
+    /// <summary>Keys of <c>config.json</c> that only tell repeats apart (seeds and indices), ignored when grouping.</summary>
+    public static readonly IReadOnlyList<string> RepeatKeys = ["seed", "base_seed", "config_idx", "num_combinations", "exp", "generate_random_seed"];
+
+    /// <summary>
+    /// The run directories under <paramref name="paths"/>: a path holding <c>config.json</c> is a run;
+    /// otherwise its sub-folders are searched (up to three levels), so a sweep directory
+    /// (<c>logs/a2c_catch</c>) or the logs root can be given. Sorted with numeric folder names in
+    /// numeric order, duplicates removed.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">A path does not exist.</exception>
+    public static IReadOnlyList<string> FindRunDirectories(IEnumerable<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var found = new List<string>();
+        foreach (string path in paths)
+        {
+            if (!System.IO.Directory.Exists(path)) throw new DirectoryNotFoundException($"'{path}' is not a directory (expected a run directory such as logs/a2c_catch/1 or a sweep directory such as logs/a2c_catch).");
+            Collect(Path.GetFullPath(path), 0, found);
+        }
+
+        return found.Distinct(StringComparer.Ordinal).Order(NaturalPathComparer.Instance).ToList();
+    }
+
+    /// <summary>Loads one run directory.</summary>
+    /// <exception cref="InvalidDataException"><c>config.json</c> is not a JSON object, or a result file is damaged.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public static RunData Load(string directory)
+    {
+        string configPath = Path.Combine(directory, RunDirectory.ConfigFileName);
+        JsonObject config;
+        try
+        {
+            config = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
+                ?? throw new InvalidDataException($"{configPath}: not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message}).", e);
+        }
+
+        var curves = new SortedDictionary<string, IReadOnlyList<ResultRow>>(StringComparer.Ordinal);
+        foreach (string file in System.IO.Directory.GetFiles(directory, "result_*.csv"))
+        {
+            string name = Path.GetFileNameWithoutExtension(file)["result_".Length..];
+            curves[name] = ResultCsv.Read(file);
+        }
+
+        return new RunData(directory, config, curves);
+    }
+
+    /// <summary>Finds (<see cref="FindRunDirectories"/>) and loads every run under <paramref name="paths"/>.</summary>
+    /// <exception cref="DirectoryNotFoundException">A path does not exist.</exception>
+    /// <exception cref="InvalidDataException">A config or result file is damaged.</exception>
+    public static IReadOnlyList<RunData> LoadAll(IEnumerable<string> paths) => FindRunDirectories(paths).Select(Load).ToList();
+
+    /// <summary>
+    /// The config as dotted key paths (<c>agent_optim.kwargs.learning_rate</c>) to compact JSON
+    /// values (strings without their quotes), in file order. Lists are kept whole.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Flatten(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var flat = new Dictionary<string, string>(StringComparer.Ordinal);
+        Walk(config, "", flat);
+        return flat;
+    }
+
+    private static void Walk(JsonObject obj, string prefix, Dictionary<string, string> flat)
+    {
+        foreach ((string key, JsonNode? value) in obj)
+        {
+            string path = prefix + key;
+            if (value is JsonObject child)
+            {
+                Walk(child, path + ".", flat);
+            }
+            else if (value is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+            {
+                flat[path] = v.GetValue<string>();
+            }
+            else
+            {
+                flat[path] = value?.ToJsonString() ?? "null";
+            }
+        }
+    }
+
+    private static void Collect(string dir, int depth, List<string> found)
+    {
+        if (File.Exists(Path.Combine(dir, RunDirectory.ConfigFileName)))
+        {
+            found.Add(dir);
+            return;
+        }
+
+        if (depth >= 3) return;
+        foreach (string sub in System.IO.Directory.GetDirectories(dir)) Collect(sub, depth + 1, found);
+    }
+}
+
+/// <summary>Orders paths segment by segment, comparing all-digit segments as numbers (…/2 before …/10).</summary>
+public sealed class NaturalPathComparer : IComparer<string>
+{
+    /// <summary>The shared instance.</summary>
+    public static readonly NaturalPathComparer Instance = new();
+
+    /// <inheritdoc/>
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null) return string.CompareOrdinal(x, y);
+        string[] a = x.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        string[] b = y.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        for (int i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            int c = long.TryParse(a[i], NumberStyles.None, CultureInfo.InvariantCulture, out long na) &&
+                    long.TryParse(b[i], NumberStyles.None, CultureInfo.InvariantCulture, out long nb)
+                ? na.CompareTo(nb)
+                : string.CompareOrdinal(a[i], b[i]);
+            if (c != 0) return c;
+        }
+
+        return a.Length.CompareTo(b.Length);
+    }
+}

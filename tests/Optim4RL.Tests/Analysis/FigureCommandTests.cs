@@ -1,0 +1,131 @@
+using Optim4RL.Analysis;
+using Optim4RL.Cli;
+using Optim4RL.Experiments;
+
+namespace Optim4RL.Tests.Analysis;
+
+public sealed class FigureCommandTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    private static readonly byte[] PngMagic = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static void AssertFigure(string outputBase)
+    {
+        string svg = File.ReadAllText(outputBase + ".svg");
+        Assert.Contains("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains("</svg>", svg, StringComparison.Ordinal);
+        Assert.True(svg.Length > 2000, $"SVG suspiciously small: {svg.Length} characters");
+        byte[] png = File.ReadAllBytes(outputBase + ".png");
+        Assert.Equal(PngMagic, png[..8]);
+        Assert.True(png.Length > 5000, $"PNG suspiciously small: {png.Length} bytes");
+        Assert.True(File.Exists(outputBase + ".gp"));
+    }
+
+    private string Sweep()
+    {
+        int k = 1;
+        for (int seed = 0; seed < 3; seed++)
+        {
+            foreach (string opt in new[] { "RMSProp", "Adam" })
+            {
+                var curves = new Dictionary<string, IReadOnlyList<ResultRow>>
+                {
+                    ["catch"] = SyntheticRuns.Curve(200, 320, s => Math.Tanh(s / 20000.0) * (opt == "Adam" ? 1 : 0.8) - 0.5 + 0.05 * seed),
+                    ["small_dense_long"] = SyntheticRuns.Curve(100, 640, s => s / 64000.0 + 0.1 * seed),
+                };
+                SyntheticRuns.Write(_tmp.Path, "a2c_mixed", k++, opt, 1e-3, (ulong)k, curves);
+            }
+        }
+
+        return _tmp["a2c_mixed"];
+    }
+
+    [GnuplotFact]
+    public void Plot_command_writes_non_empty_svg_and_png()
+    {
+        string sweep = Sweep();
+        string output = _tmp["figs/curves"];
+        Assert.Equal(0, Program.Main(["plot", sweep, "--output", output + ".png", "--title", "RMSProp vs Adam: it's synthetic"]));
+        AssertFigure(output);
+        string svg = File.ReadAllText(output + ".svg");
+        Assert.Contains("small_dense_long", svg, StringComparison.Ordinal);
+        Assert.Contains("Adam lr=0.001 (n=3)", svg, StringComparison.Ordinal);
+        Assert.Contains("synthetic", svg, StringComparison.Ordinal); // the title, with its quote escaped for gnuplot
+    }
+
+    [GnuplotFact]
+    public void Analyze_gradients_writes_the_statistics_csv_and_the_figure()
+    {
+        string rl = _tmp["logs/collect/1"], sl = _tmp["logs/collect_sl/1"];
+        foreach (var (dir, data) in new[] { (rl, GradientAnalysisTests.Synthetic()), (sl, GradientAnalysisTests.Synthetic(seed: 3, kind: GradientFileHeader.KindSupervised, env: "gaussian_mixture")) })
+        {
+            Directory.CreateDirectory(dir);
+            using var w = GradientFileWriter.Create(Path.Combine(dir, GradientFile.FileName(data.Header.Env)), data.Header with { Stride = 1, ParamCount = data.Header.Coords });
+            for (int r = 0; r < data.Records; r++) w.OnUpdate(data.Updates[r], data.Steps[r], data.Grad(r), data.Delta(r));
+        }
+
+        string outDir = _tmp["analysis"];
+        Assert.Equal(0, Program.Main(["analyze", "gradients", rl, sl, "--output-dir", outDir, "--stages", "0,1", "--bin-width", "0.5"]));
+        AssertFigure(Path.Combine(outDir, "gradient_hist"));
+        string[] csv = File.ReadAllLines(Path.Combine(outDir, "gradient_stats.csv"));
+        Assert.Equal(1 + 2 * 2 * 2, csv.Length); // 2 series × (g, Δθ) × 2 stages
+        Assert.Contains("supervised · gaussian_mixture", File.ReadAllText(Path.Combine(outDir, "gradient_hist.svg")), StringComparison.Ordinal);
+
+        Assert.Equal(0, Program.Main(["analyze", "gradients", rl, "--output-dir", outDir, "--quantity", "delta", "--linear-y"]));
+        Assert.Contains("|Δθ|", File.ReadAllText(Path.Combine(outDir, "gradient_hist.svg")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_without_figure_needs_no_gnuplot_and_bad_options_fail_cleanly()
+    {
+        var data = GradientAnalysisTests.Synthetic();
+        string dir = _tmp["run"];
+        Directory.CreateDirectory(dir);
+        using (var w = GradientFileWriter.Create(Path.Combine(dir, "grads_catch.bin"), data.Header with { Stride = 1, ParamCount = data.Header.Coords }))
+        {
+            for (int r = 0; r < data.Records; r++) w.OnUpdate(data.Updates[r], data.Steps[r], data.Grad(r), data.Delta(r));
+        }
+
+        Assert.Equal(0, Program.Main(["analyze", "gradients", dir, "--no-figure"]));
+        Assert.True(File.Exists(Path.Combine(dir, "gradient_stats.csv")));
+        Assert.Equal(1, Program.Main(["analyze", "gradients", dir, "--no-figure", "--stages", "0,x"]));
+        Assert.Equal(1, Program.Main(["analyze", "gradients", _tmp["nothing-here"], "--no-figure"]));
+    }
+
+    [Fact]
+    public void Report_command_writes_the_markdown_file()
+    {
+        string sweep = Sweep();
+        string file = _tmp["report.md"];
+        Assert.Equal(0, Program.Main(["report", sweep, "--output", file, "--title", "Mixed"]));
+        string md = File.ReadAllText(file);
+        Assert.StartsWith("# Mixed", md, StringComparison.Ordinal);
+        Assert.Contains("## catch", md, StringComparison.Ordinal);
+        Assert.Contains("## small_dense_long", md, StringComparison.Ordinal);
+        Assert.Contains("| Adam lr=0.001 | 3 |", md, StringComparison.Ordinal);
+        Assert.Equal(1, Program.Main(["report", _tmp["empty-dir-that-does-not-exist"]]));
+    }
+
+    [Fact]
+    public void Missing_gnuplot_gives_one_line_naming_the_package_and_the_setup_command()
+    {
+        var band = new CurveBand("catch", "Adam", 1, [0, 1], [0, 1], [0, 1], [0, 1]);
+        var e = Assert.Throws<GnuplotMissingException>(() => Figures.LearningCurves([band], _tmp["x"], null, executable: "/nonexistent/gnuplot-o4rl"));
+        Assert.Contains("gnuplot-nox", e.Message, StringComparison.Ordinal);
+        Assert.Contains("scripts/setup.sh", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.False(Gnuplot.IsAvailable("/nonexistent/gnuplot-o4rl"));
+    }
+
+    [Fact]
+    public void Gnuplot_strings_and_datablocks_are_escaped_and_invariant()
+    {
+        Assert.Equal("'it''s'", Gnuplot.Quote("it's"));
+        Assert.Equal("$d << EOD\n1.5 NaN\n-2 1E-08\nEOD\n", Gnuplot.Datablock("d", [[1.5, double.NaN], [-2, 1e-8]]));
+        Assert.Equal("out/f", Gnuplot.StripImageExtension("out/f.SVG"));
+        Assert.Equal("out/f.x", Gnuplot.StripImageExtension("out/f.x"));
+    }
+}

@@ -11,7 +11,6 @@ public partial class ShippedConfigTests
     {
         { "a2c_catch", 2 },          // optimizer 2
         { "a2c_grid", 12 },          // optimizer 2 x learning rate 6
-        { "a2c_grid8", 12 },         // optimizer 2 x learning rate 6
         { "meta_rl_catch", 20 },     // reset_interval 2 x meta kwargs (5 grad_norm + 5 grad_clip)
         { "meta_rlp_catch", 10 },    // meta kwargs 5 + 5
         { "meta_rl_sdl", 40 },       // reset_interval 4 x meta kwargs 10
@@ -27,7 +26,6 @@ public partial class ShippedConfigTests
         { "lopt_rlp_bdl", 10 },
         { "quick_a2c_catch", 2 },
         { "quick_a2c_grid", 2 },
-        { "quick_a2c_grid8", 2 },
         { "quick_meta_rl_catch", 1 },
         { "quick_meta_rlp_catch", 1 },
         { "quick_meta_rl_sdl", 1 },

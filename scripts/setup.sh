@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Installs what Optim4RL.NET needs on a fresh Debian machine (idempotent, quiet when all is there):
 #   - OpenBLAS (single-threaded build) for matrix products: Debian package libopenblas0-serial.
+#   - MuJoCo 2.2.2 (physics of the continuous-control tasks): libmujoco2.2.2 (the engine) and
+#     libmujoco-dev (its headers), plus a C compiler (gcc) and libc headers (libc6-dev), with which
+#     `dotnet build` compiles the small C shim src/Optim4RL/Envs/MuJoCo/Native/o4r_mujoco.c.
 # NuGet packages are restored by `dotnet build`/`dotnet test` themselves.
 set -euo pipefail
 
 need=()
 ldconfig -p 2>/dev/null | grep -q 'libopenblas.so.0' || need+=(libopenblas0-serial)
+ldconfig -p 2>/dev/null | grep -q 'libmujoco.so.2.2.2' || need+=(libmujoco2.2.2)
+[ -f /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -f /usr/include/setjmp.h ] || need+=(libc6-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (Debian packages)…" >&2

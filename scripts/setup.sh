@@ -3,12 +3,19 @@
 #   - OpenBLAS for matrix products: Debian package libopenblas0-pthread (the flavour built with locking,
 #     so parallel agents may call it concurrently; Optim4RL.NET keeps it to one thread per call).
 #   - gnuplot (no X11; svg and pngcairo terminals) for `optim4rl plot` and `analyze`: gnuplot-nox.
+#   - MuJoCo 2.2.2 (physics of the continuous-control tasks): libmujoco2.2.2 (the engine) and
+#     libmujoco-dev (its headers), plus a C compiler (gcc) and libc headers (libc6-dev), with which
+#     `dotnet build` compiles the small C shim src/Optim4RL/Envs/MuJoCo/Native/o4r_mujoco.c.
 # NuGet packages are restored by `dotnet build`/`dotnet test` themselves.
 set -euo pipefail
 
 need=()
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+ldconfig -p 2>/dev/null | grep -q 'libmujoco.so.2.2.2' || need+=(libmujoco2.2.2)
+[ -f /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -f /usr/include/setjmp.h ] || need+=(libc6-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (Debian packages)…" >&2

@@ -1,12 +1,14 @@
+using Optim4RL.Envs.MuJoCo;
 using Optim4RL.Tensors;
 
 namespace Optim4RL.Envs;
 
 /// <summary>
-/// Looks discrete-action tasks up by name (spec §2): <c>catch</c> and the eight LPG gridworlds of
-/// <see cref="GridworldConfig.All"/>. Names are matched case-insensitively after trimming; the gridworld
+/// Looks tasks up by name. Discrete-action tasks (spec §2): <c>catch</c> and the eight LPG gridworlds of
+/// <see cref="GridworldConfig.All"/>; names are matched case-insensitively after trimming, and the gridworld
 /// abbreviations of spec §2.2 (first letters: <c>sss</c>, <c>ssl</c>, <c>sds</c>, <c>sdl</c>, <c>bss</c>,
-/// <c>bsl</c>, <c>bds</c>, <c>bdl</c>) are accepted too.
+/// <c>bsl</c>, <c>bds</c>, <c>bdl</c>) are accepted too. Continuous-control tasks on MuJoCo
+/// (spec/continuous-control.md): see <see cref="ContinuousNames"/> and <see cref="CreateContinuous"/>.
 /// </summary>
 public static class EnvRegistry
 {
@@ -73,6 +75,81 @@ public static class EnvRegistry
         string canonical = Resolve(name);
         if (canonical == "catch") return new Catch(numEnvs, rng, rewardScaling);
         return new Gridworld(GridworldConfig.Find(canonical)!, numEnvs, rng, rewardScaling);
+    }
+
+    /// <summary>
+    /// The continuous-control tasks (MuJoCo, Gymnasium v4 semantics), named as in the reference's configs and Brax:
+    /// <c>ant</c>, <c>halfcheetah</c>, <c>hopper</c>, <c>walker2d</c>, <c>humanoid</c>, <c>inverted_pendulum</c>,
+    /// <c>inverted_double_pendulum</c>. (The reference's <c>ppo_pendulum.json</c> runs <c>inverted_double_pendulum</c>;
+    /// "pendulum" alone is deliberately not a name.)
+    /// </summary>
+    public static IReadOnlyList<string> ContinuousNames { get; } = Array.AsReadOnly(
+        ["ant", "halfcheetah", "hopper", "walker2d", "humanoid", "inverted_pendulum", "inverted_double_pendulum"]);
+
+    /// <summary>
+    /// Other spellings of the continuous tasks: <c>half_cheetah</c> and the Gymnasium ids (<c>Ant-v4</c>,
+    /// <c>HalfCheetah-v4</c>, <c>Hopper-v4</c>, <c>Walker2d-v4</c>, <c>Humanoid-v4</c>, <c>InvertedPendulum-v4</c>,
+    /// <c>InvertedDoublePendulum-v4</c>), all matched case-insensitively.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ContinuousAliases { get; } = new Dictionary<string, string>
+    {
+        ["half_cheetah"] = "halfcheetah",
+        ["ant-v4"] = "ant",
+        ["halfcheetah-v4"] = "halfcheetah",
+        ["hopper-v4"] = "hopper",
+        ["walker2d-v4"] = "walker2d",
+        ["humanoid-v4"] = "humanoid",
+        ["invertedpendulum-v4"] = "inverted_pendulum",
+        ["inverteddoublependulum-v4"] = "inverted_double_pendulum",
+    };
+
+    /// <summary>True when <paramref name="name"/> (or an alias) is one of <see cref="ContinuousNames"/>.</summary>
+    public static bool IsContinuous(string? name) => TryResolveContinuous(name, out _);
+
+    /// <summary>The canonical continuous task name for a name or alias, or false when it names none.</summary>
+    public static bool TryResolveContinuous(string? name, out string canonical)
+    {
+        canonical = "";
+        if (name is null) return false;
+        string key = name.Trim().ToLowerInvariant();
+        if (ContinuousAliases.TryGetValue(key, out var full))
+        {
+            canonical = full;
+            return true;
+        }
+
+        if (ContinuousNames.Contains(key))
+        {
+            canonical = key;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Creates a batch of <paramref name="numEnvs"/> MuJoCo environments of a continuous-control task
+    /// (<see cref="MuJoCoVectorEnv"/>: Gymnasium v4 observation, reward, termination and reset noise, auto-reset,
+    /// truncation at 1000 steps). Environment i uses <c>rng.Split(i)</c>. The result is <see cref="IDisposable"/>
+    /// (it owns native MuJoCo memory; the finalisers free it otherwise).
+    /// </summary>
+    /// <param name="name">A name of <see cref="ContinuousNames"/> or an alias (case-insensitive).</param>
+    /// <param name="numEnvs">How many environments (≥ 1).</param>
+    /// <param name="rng">Root stream (not advanced).</param>
+    /// <param name="options">Episode length, reward scaling, action mode, threads (defaults: 1000, 1, raw actions, all cores).</param>
+    /// <exception cref="ArgumentException">The name is unknown; the message lists the valid names.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>
+    /// <exception cref="MuJoCoException">MuJoCo 2.2.2 or the project's shim is unavailable (run scripts/setup.sh).</exception>
+    public static MuJoCoVectorEnv CreateContinuous(string name, int numEnvs, Rng rng, MuJoCoEnvOptions? options = null)
+    {
+        if (!TryResolveContinuous(name, out string canonical))
+        {
+            throw new ArgumentException(
+                $"Unknown continuous-control task '{name}'. Valid tasks: {string.Join(", ", ContinuousNames)} (aliases: {string.Join(", ", ContinuousAliases.Keys)}).",
+                nameof(name));
+        }
+
+        return new MuJoCoVectorEnv(MuJoCoTask.Create(canonical), numEnvs, rng, options);
     }
 
     private static ArgumentException UnknownTask(string? name) =>

@@ -69,7 +69,11 @@ public interface IDiscreteVectorEnv : IVectorEnv
 /// </summary>
 public interface IContinuousVectorEnv : IVectorEnv
 {
-    /// <summary>Values per action (e.g. 8 for Ant); policies emit values in [−1, 1] scaled to the actuators' control range by the task.</summary>
+    /// <summary>
+    /// Values per action (e.g. 8 for Ant). As in Gymnasium v4 and Brax v0.9.4 the raw action is written to
+    /// the controls and the engine clamps it to each actuator's control range (so a tanh policy's [−1, 1]
+    /// drives Humanoid's ±0.4 motors at saturation); tasks may offer scaling to the range as an option.
+    /// </summary>
     int ActionSize { get; }
 
     /// <summary>Length of an episode before truncation (1000 for the MuJoCo tasks).</summary>

@@ -49,12 +49,19 @@ public class KernelAllocationTests(ITestOutputHelper output)
         var bGrads = RandomGrads(k * big, 66);
         var bLambda = RandomNormal(big, 67);
         var bUpd = new float[big];
-        opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
-        opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
-        long total = GC.GetTotalAllocatedBytes(precise: true);
-        opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
-        opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
-        long bytes = GC.GetTotalAllocatedBytes(precise: true) - total;
+        // Process-wide counter: background runtime work (tier-up JIT, thread-pool growth) can add bytes to a
+        // window, so take the quietest of several; a per-call buffer (≥ 800 KB here) would show in every one.
+        long bytes = long.MaxValue;
+        for (int window = 0; window < 5; window++)
+        {
+            opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
+            opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
+            long total = GC.GetTotalAllocatedBytes(precise: true);
+            opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
+            opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
+            bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - total);
+        }
+
         output.WriteLine($"allocated by one multi-chunk Step + MetaGradient: {bytes} bytes");
         Assert.True(bytes < 64 * 1024, $"{bytes} bytes");
     }

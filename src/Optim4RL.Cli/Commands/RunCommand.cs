@@ -16,8 +16,8 @@ internal static class RunCommand
         var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot };
         var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
         var cmd = new Command("run",
-            "Run one configuration of a sweep file: A2C (hand-designed or learned optimizer loaded from param_load_path; A2Ccollect also records gradients), " +
-            "MetaA2C (pipeline training), MetapA2C (no pipeline) or SLCollect (the supervised gradient contrast). Results go to logs/<config name>/<k>/.")
+            "Run one configuration of a sweep file: A2C or PPO (hand-designed or learned optimizer loaded from param_load_path; A2Ccollect also records gradients), " +
+            "MetaA2C/MetaPPO (pipeline training), MetapA2C/MetapPPO (no pipeline) or SLCollect (the supervised gradient contrast). Results go to logs/<config name>/<k>/.")
         {
             config, idx, resume, threads, logs, every,
         };
@@ -42,7 +42,7 @@ internal static class RunCommand
             return outcome.Completed ? 0 : 130;
         }
         catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or IOException
-                                      or Agents.TrainingDivergedException or UnauthorizedAccessException)
+                                      or Agents.TrainingDivergedException or UnauthorizedAccessException or NotSupportedException or Envs.MuJoCo.MuJoCoException)
         {
             return Ui.Error(e);
         }

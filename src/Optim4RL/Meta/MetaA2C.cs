@@ -32,7 +32,7 @@ public readonly record struct MetaIterationLog(long Iteration, long Step, double
 /// own RNG streams, so results do not depend on the thread count. The learned optimizer
 /// runs over all B·P coordinates of a task at once.
 /// </remarks>
-public sealed class MetaA2C
+public sealed class MetaA2C : IMetaTrainer
 {
     private const uint CheckpointMagic = 0x4B43344F; // "O4CK"
     private const int CheckpointVersion = 1;
@@ -126,7 +126,7 @@ public sealed class MetaA2C
             {
                 Parallel.For(0, task.B, po, j => task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
                 var gk = task.Grads.AsSpan(k * task.N, task.N);
-                ClipInto(task.Grad, gk, (float)_cfg.GradClip);
+                MetaUpdate.ClipInto(task.Grad, gk, (float)_cfg.GradClip);
                 _lopt.Step(_phi, task.State, gk, task.Updates, alpha);
                 TP.Add(task.Theta, task.Updates, task.Theta);
             }
@@ -143,11 +143,7 @@ public sealed class MetaA2C
             TP.Multiply(_taskGrad, 1f / task.B, _taskGrad);
 
             // 5. Optional rescale to exactly max_norm, then accumulate the task mean.
-            if (_cfg.MaxNorm > 0)
-            {
-                float norm = TP.Norm(_taskGrad);
-                if (norm > 0) TP.Multiply(_taskGrad, (float)(_cfg.MaxNorm / norm), _taskGrad);
-            }
+            MetaUpdate.RescaleToNorm(_taskGrad, _cfg.MaxNorm);
             TP.Add(_metaGrad, _taskGrad, _metaGrad);
 
             if (ti == 0)
@@ -166,16 +162,9 @@ public sealed class MetaA2C
         }
 
         TP.Multiply(_metaGrad, 1f / _tasks.Length, _metaGrad);
-        float gradNorm = TP.Norm(_metaGrad);
-        if (!float.IsFinite(gradNorm))
-            throw new TrainingDivergedException($"The meta-gradient is NaN/Inf at meta-iteration {t}; φ is kept at its value after iteration {t - 1}. Lower meta_optim learning_rate or set grad_clip/grad_norm.");
 
         // 6. Meta-optimizer step on φ.
-        _metaOptimizer.Update(_metaGrad, _metaState, _phiUpdate);
-        TP.Add(_phi, _phiUpdate, _phiUpdate);
-        if (!float.IsFinite(TP.Sum<float>(_phiUpdate)))
-            throw new TrainingDivergedException($"φ became NaN/Inf at meta-iteration {t}; φ is kept at its value after iteration {t - 1}.");
-        _phiUpdate.CopyTo(_phi, 0);
+        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t);
 
         Iteration = t;
         return new MetaIterationLog(t, t * _cfg.StepsPerIteration(0), lossSum / _tasks.Length, gradNorm, retSum, episodes);
@@ -221,19 +210,6 @@ public sealed class MetaA2C
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException("Checkpoint ends early: the file is truncated or corrupt.", e);
-        }
-    }
-
-    private static void ClipInto(ReadOnlySpan<float> src, Span<float> dst, float clip)
-    {
-        if (clip > 0)
-        {
-            TP.Min(src, clip, dst);
-            TP.Max(dst, -clip, dst);
-        }
-        else
-        {
-            src.CopyTo(dst);
         }
     }
 }

@@ -44,6 +44,44 @@ public partial class ShippedConfigTests
         { "collect_sl", 2 },           // SLCollect, optimizer 2
         { "quick_collect_bdl", 2 },
         { "quick_collect_catch", 2 },
+        { "ppo_ant", 2 },               // PPO (issue 4): optimizer {RMSProp, Adam}
+        { "ppo_humanoid", 2 },
+        { "ppo_pendulum", 2 },          // inverted_double_pendulum, the reference's name
+        { "ppo_walker2d", 2 },
+        { "ppo_inverted_pendulum", 2 }, // ours, Brax-like defaults
+        { "ppo_halfcheetah", 2 },
+        { "ppo_hopper", 2 },
+        { "meta_rl_ant", 50 },          // reset_interval 5 x meta kwargs (5 grad_norm + 5 grad_clip)
+        { "meta_rlp_ant", 10 },
+        { "meta_rl_humanoid", 50 },
+        { "meta_rlp_humanoid", 10 },
+        { "lopt_rl_ant", 50 },          // one param_load_path per meta_rl_ant run
+        { "lopt_rlp_ant", 10 },
+        { "lopt_rl_humanoid", 50 },
+        { "lopt_rlp_humanoid", 10 },
+        { "lopt_rl_grid_ant", 96 },     // one param_load_path per meta_rl_grid run
+        { "lopt_rl_grid_humanoid", 96 },
+        { "lopt_rl_grid_pendulum", 96 },
+        { "lopt_rl_grid_walker2d", 96 },
+        { "quick_ppo_ant", 2 },
+        { "quick_ppo_humanoid", 2 },
+        { "quick_ppo_pendulum", 2 },
+        { "quick_ppo_walker2d", 2 },
+        { "quick_ppo_inverted_pendulum", 2 },
+        { "quick_ppo_halfcheetah", 2 },
+        { "quick_ppo_hopper", 2 },
+        { "quick_meta_rl_ant", 1 },
+        { "quick_meta_rlp_ant", 1 },
+        { "quick_meta_rl_humanoid", 1 },
+        { "quick_meta_rlp_humanoid", 1 },
+        { "quick_lopt_rl_ant", 1 },
+        { "quick_lopt_rlp_ant", 1 },
+        { "quick_lopt_rl_humanoid", 1 },
+        { "quick_lopt_rlp_humanoid", 1 },
+        { "quick_lopt_rl_grid_ant", 1 },
+        { "quick_lopt_rl_grid_humanoid", 1 },
+        { "quick_lopt_rl_grid_pendulum", 1 },
+        { "quick_lopt_rl_grid_walker2d", 1 },
     };
 
     public static TheoryData<string, int> LoptTotals => Where(name => name.Contains("lopt_", StringComparison.Ordinal));
@@ -90,8 +128,9 @@ public partial class ShippedConfigTests
         {
             RunConfig run = sweep.ResolveRun(k);
             Assert.NotEmpty(run.GetString("agent.name"));
-            // Derived seeds (RunConfig.Seed): 42 + (k − 1), or 42 for every k when generate_random_seed is false.
-            Assert.Equal(run.GetBool("generate_random_seed") ? 42UL + (ulong)(k - 1) : 42UL, run.RunSeed);
+            // Derived seeds (RunConfig.Seed): seed + (k − 1), or the base seed for every k when generate_random_seed is false.
+            ulong seed = (ulong)run.GetLong("seed");
+            Assert.Equal(run.GetBool("generate_random_seed") ? seed + (ulong)(k - 1) : seed, run.RunSeed);
             if (run.GetString("agent.name") == "SLCollect")
             {
                 Assert.True(run.GetInt("epochs") > 0);
@@ -101,7 +140,8 @@ public partial class ShippedConfigTests
             Assert.NotEmpty(run.GetStringList("env.name"));
             Assert.True(run.GetInt("env.num_envs") > 0);
             Assert.True(run.GetLong("env.train_steps") > 0);
-            Assert.Equal(20, run.GetInt("agent.rollout_steps"));
+            if (run.GetString("agent.name").Contains("A2C", StringComparison.Ordinal)) Assert.Equal(20, run.GetInt("agent.rollout_steps"));
+            else Assert.Contains(run.GetInt("agent.rollout_steps"), new[] { 5, 10, 20 });
         }
     }
 
@@ -161,20 +201,75 @@ public partial class ShippedConfigTests
         }
     }
 
+    [Fact]
+    public void Ppo_configs_carry_the_reference_hyper_parameters()
+    {
+        // spec/continuous-control.md §4: steps, envs, unroll, batch, minibatches, epochs, γ, reward scale, entropy, lr.
+        (string File, string Env, double Steps, int Envs, int Unroll, int Batch, int Minibatches, int Epochs, double Gamma, double Scale, double Entropy, double Lr)[] rows =
+        [
+            ("ppo_ant", "ant", 1e8, 4096, 5, 2048, 32, 4, 0.97, 10, 1e-2, 3e-4),
+            ("ppo_humanoid", "humanoid", 1e8, 2048, 10, 1024, 32, 8, 0.97, 0.1, 1e-3, 3e-4),
+            ("ppo_pendulum", "inverted_double_pendulum", 2e7, 2048, 5, 1024, 32, 4, 0.97, 10, 1e-2, 3e-4),
+            ("ppo_walker2d", "walker2d", 5e7, 2048, 20, 512, 32, 8, 0.997, 5, 1e-3, 3e-5),
+        ];
+        foreach (var r in rows)
+        {
+            foreach (string file in new[] { r.File, r.File.Replace("ppo_", "lopt_rl_grid_", StringComparison.Ordinal) })
+            {
+                RunConfig run = Load(file).ResolveRun(1);
+                Assert.Equal(r.Env, run.GetString("env.name"));
+                Assert.Equal((long)r.Steps, run.GetLong("env.train_steps"));
+                Assert.Equal(r.Envs, run.GetInt("env.num_envs"));
+                Assert.Equal(r.Unroll, run.GetInt("agent.rollout_steps"));
+                Assert.Equal(r.Batch, run.GetInt("batch_size"));
+                Assert.Equal(r.Minibatches, run.GetInt("agent.num_minibatches"));
+                Assert.Equal(r.Epochs, run.GetInt("agent.update_epochs"));
+                Assert.Equal(r.Gamma, run.GetDouble("discount"));
+                Assert.Equal(r.Scale, run.GetDouble("env.reward_scaling"));
+                Assert.Equal(r.Entropy, run.GetDouble("agent.entropy_weight"));
+                Assert.Equal(r.Lr, run.GetDouble("optim.kwargs.learning_rate"));
+                Assert.Equal(0.3, run.GetDouble("agent.clipping_epsilon"));
+                Assert.Equal(0.95, run.GetDouble("agent.gae_lambda"));
+                Assert.Equal(1.0, run.GetDouble("optim.kwargs.grad_clip"));
+                Assert.True(run.GetBool("env.normalize_obs"));
+            }
+            var names = Enumerable.Range(1, 2).Select(k => Load(r.File).ResolveRun(k).GetString("optim.name")).ToArray();
+            Assert.Equal(["RMSProp", "Adam"], names);
+        }
+    }
+
+    [Fact]
+    public void No_pipeline_ppo_configs_use_MetapPPO_without_resets()
+    {
+        foreach (string name in new[] { "meta_rlp_ant", "meta_rlp_humanoid", "quick_meta_rlp_ant", "quick_meta_rlp_humanoid" })
+        {
+            RunConfig run = Load(name).ResolveRun(1);
+            Assert.Equal("MetapPPO", run.GetString("agent.name"));
+            Assert.Equal(-1, run.GetInt("agent.reset_interval"));
+        }
+        Assert.Equal("MetaPPO", Load("meta_rl_ant").ResolveRun(1).GetString("agent.name"));
+    }
+
     [Theory]
     [MemberData(nameof(LoptTotals))]
     public void Lopt_param_paths_point_to_runs_of_a_shipped_meta_config(string name, int total)
     {
         SweepConfig sweep = Load(name);
         var seen = new HashSet<string>();
+        // lopt_rl_grid_<task> transfers φ meta-trained on the gridworlds (meta_rl_grid) to PPO on <task>.
+        string expectedMeta = name.Contains("_rl_grid_", StringComparison.Ordinal)
+            ? name[..name.IndexOf("lopt_", StringComparison.Ordinal)] + "meta_rl_grid"
+            : name.Replace("lopt_", "meta_", StringComparison.Ordinal);
         for (int k = 1; k <= total; k++)
         {
-            string path = sweep.ResolveRun(k).GetString("agent_optim.kwargs.param_load_path");
+            RunConfig run = sweep.ResolveRun(k);
+            string section = run.Has("optim") ? "optim" : "agent_optim"; // the reference's PPO files use "optim"
+            string path = run.GetString(section + ".kwargs.param_load_path");
             Match m = ParamPath().Match(path);
             Assert.True(m.Success, $"{name} #{k}: '{path}' is not logs/<meta config>/<k>/param.json");
             string meta = m.Groups[1].Value;
             int metaIdx = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
-            Assert.Equal(name.Replace("lopt_", "meta_", StringComparison.Ordinal), meta);
+            Assert.Equal(expectedMeta, meta);
             Assert.InRange(metaIdx, 1, Load(meta).Total);
             Assert.Equal(RunDirectory.For(meta, metaIdx).ParamPath.Replace('\\', '/'), path);
             seen.Add(path);
@@ -195,6 +290,17 @@ public partial class ShippedConfigTests
             keys => keys == string.Join(",", quickKeys));
 
         RunConfig run = new(quick);
+        if (run.GetString("agent.name").Contains("PPO", StringComparison.Ordinal))
+        {
+            // PPO: training steps of batch_size × num_minibatches × rollout_steps env steps (× inner_updates per meta-iteration).
+            long perStep = (long)run.GetInt("batch_size") * run.GetInt("agent.num_minibatches") * run.GetInt("agent.rollout_steps") * run.GetInt("agent.inner_updates", 1);
+            long steps = run.GetLong("env.train_steps") / perStep;
+            Assert.Equal(0, run.GetInt("batch_size") * run.GetInt("agent.num_minibatches") % run.GetInt("env.num_envs"));
+            if (run.Has("agent.inner_updates")) Assert.InRange(steps, 10, 100);
+            else Assert.InRange(steps, 20, 200);
+            return;
+        }
+
         int perIteration = run.GetInt("env.num_envs") * run.GetInt("agent.rollout_steps") * (run.GetInt("agent.inner_updates", 0) + 1);
         long iterations = run.GetLong("env.train_steps") / perIteration;
         if (run.Has("agent.inner_updates"))

@@ -1,0 +1,49 @@
+using Optim4RL.Agents;
+using Optim4RL.Optimizers;
+using TP = System.Numerics.Tensors.TensorPrimitives;
+
+namespace Optim4RL.Meta;
+
+/// <summary>The pieces of a meta-iteration shared by <see cref="MetaA2C"/> and <see cref="MetaPpo"/> (spec §7 steps 4–6).</summary>
+internal static class MetaUpdate
+{
+    /// <summary>Copies g into <paramref name="dst"/>, clipped elementwise to [−c, c] when c &gt; 0 (the agent optimizer's grad_clip).</summary>
+    public static void ClipInto(ReadOnlySpan<float> src, Span<float> dst, float clip)
+    {
+        if (clip > 0)
+        {
+            TP.Min(src, clip, dst);
+            TP.Max(dst, -clip, dst);
+        }
+        else
+        {
+            src.CopyTo(dst);
+        }
+    }
+
+    /// <summary>Rescales <paramref name="grad"/> to exactly global norm <paramref name="maxNorm"/> when that is &gt; 0 (the reference's max_norm).</summary>
+    public static void RescaleToNorm(Span<float> grad, double maxNorm)
+    {
+        if (maxNorm <= 0) return;
+        float norm = TP.Norm(grad);
+        if (norm > 0) TP.Multiply(grad, (float)(maxNorm / norm), grad);
+    }
+
+    /// <summary>
+    /// One meta-optimizer step φ ← φ + Δφ for meta-gradient <paramref name="metaGrad"/>; φ is changed
+    /// only when both the gradient and the new φ are finite. Returns the gradient's global norm.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The meta-gradient or the new φ is NaN/Inf (φ is kept).</exception>
+    public static float Apply(IOptimizer metaOptimizer, OptimizerState state, float[] phi, float[] metaGrad, float[] scratch, long iteration)
+    {
+        float gradNorm = TP.Norm(metaGrad);
+        if (!float.IsFinite(gradNorm))
+            throw new TrainingDivergedException($"The meta-gradient is NaN/Inf at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}. Lower meta_optim learning_rate or set grad_clip/grad_norm.");
+        metaOptimizer.Update(metaGrad, state, scratch);
+        TP.Add(phi, scratch, scratch);
+        if (!float.IsFinite(TP.Sum<float>(scratch)))
+            throw new TrainingDivergedException($"φ became NaN/Inf at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}.");
+        scratch.CopyTo(phi, 0);
+        return gradNorm;
+    }
+}

@@ -1,0 +1,11 @@
+namespace Optim4RL.Tests;
+
+/// <summary>
+/// Test classes that measure process-wide quantities (e.g. <c>GC.GetTotalAllocatedBytes</c>) join this
+/// collection, which xunit runs on its own after the parallel ones, so other tests cannot disturb them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideMeasurements
+{
+    public const string Name = "Process-wide measurements";
+}

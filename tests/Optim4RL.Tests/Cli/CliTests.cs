@@ -1,9 +1,7 @@
-using Optim4RL.Tests.Optimizers.Learned;
-
 namespace Optim4RL.Tests.Cli;
 
-/// <summary>The command-line verbs, run in-process as a user would type them.</summary>
-[Collection(nameof(NonParallelCollection))]
+/// <summary>The command-line verbs, run in-process as a user would type them (they redirect the process's console).</summary>
+[Collection(ProcessWideMeasurements.Name)]
 public class CliTests
 {
     private static string RepoRoot()

@@ -5,11 +5,8 @@ using static Optim4RL.Tests.Optimizers.Learned.LearnedTestData;
 
 namespace Optim4RL.Tests.Optimizers.Learned;
 
-/// <summary>Tests that measure allocations of the whole process, so nothing else may run beside them.</summary>
-[CollectionDefinition(nameof(NonParallelCollection), DisableParallelization = true)]
-public sealed class NonParallelCollection;
-
-[Collection(nameof(NonParallelCollection))]
+/// <summary>Measures allocations of the whole process, so nothing else may run beside it.</summary>
+[Collection(ProcessWideMeasurements.Name)]
 public class KernelAllocationTests(ITestOutputHelper output)
 {
     [Fact]

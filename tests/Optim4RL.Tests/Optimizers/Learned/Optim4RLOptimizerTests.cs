@@ -6,7 +6,6 @@ using static Optim4RL.Tests.Optimizers.Learned.LearnedTestData;
 namespace Optim4RL.Tests.Optimizers.Learned;
 
 // Not run in parallel with other tests: the allocation test measures process-wide allocated bytes.
-[Collection(ProcessWideMeasurements.Name)]
 public class Optim4RLOptimizerTests(ITestOutputHelper output)
 {
     private const int H = 8;

@@ -14,6 +14,8 @@ public static class Program
         {
             Out = new Spectre.Console.AnsiConsoleOutput(Console.Out),
         });
+        // Logs and CI capture output: give tables room instead of the 80-column fallback.
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
         var root = new RootCommand(
             "Optim4RL.NET: learned optimizers for reinforcement learning (Lan et al., RLC 2024).\n" +
             "Verbs: demo (meta-train then evaluate, defaults built in), run (one configuration of a sweep file), " +

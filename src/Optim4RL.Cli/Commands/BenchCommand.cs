@@ -13,10 +13,13 @@ namespace Optim4RL.Cli.Commands;
 /// </summary>
 internal static class BenchCommand
 {
+    // Throughputs that do not apply are NaN, which JSON spells only with named literals.
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public static Command Create()
     {
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats per workload; the median is reported.", DefaultValueFactory = _ => 5 };
-        var only = new Option<string[]>("--only") { Description = $"Run only these workloads: {string.Join(", ", Bench.Workloads.Select(w => w.Name))}.", AllowMultipleArgumentsPerToken = true };
+        var only = new Option<string[]>("--only") { Description = $"Run only these workloads (or the groups 'core' = A2C, MetaA2C and the kernel; 'continuous' = MuJoCo and PPO): {string.Join(", ", Bench.Workloads.Select(w => w.Name))}.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads") { Description = "Threads for the meta-training workloads (default: all cores)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per workload instead of a table (used for the child processes)." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the workloads in this process (peak memory then accumulates)." };
@@ -28,7 +31,13 @@ internal static class BenchCommand
         {
             int r = pr.GetValue(repeats);
             if (r < 1) return Ui.Error("--repeats must be ≥ 1.");
-            var names = pr.GetValue(only) is { Length: > 0 } o ? o : Bench.Workloads.Select(w => w.Name).ToArray();
+            var all = Bench.Workloads.Select(w => w.Name).ToArray();
+            var names = (pr.GetValue(only) is { Length: > 0 } o ? o : all).SelectMany(n => n switch
+            {
+                "core" => Bench.CoreNames,
+                "continuous" => all.Except(Bench.CoreNames),
+                _ => [n],
+            }).ToArray();
             foreach (var n in names)
                 if (!Bench.Workloads.Any(w => w.Name == n))
                     return Ui.Error($"Unknown workload '{n}'. Valid: {string.Join(", ", Bench.Workloads.Select(w => w.Name))}.");
@@ -43,9 +52,17 @@ internal static class BenchCommand
                 else
                 {
                     AnsiConsole.MarkupLine($"[grey]running {n}…[/]");
-                    res = RunChild(n, r, pr.GetValue(threads));
+                    try
+                    {
+                        res = RunChild(n, r, pr.GetValue(threads));
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or InvalidDataException or JsonException)
+                    {
+                        Ui.Error($"{n}: {e.Message}");
+                        continue;
+                    }
                 }
-                if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(res));
+                if (pr.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(res, Json));
                 results.Add(res);
             }
             if (!pr.GetValue(json)) Print(results);
@@ -66,7 +83,7 @@ internal static class BenchCommand
         p.WaitForExit();
         if (p.ExitCode != 0) throw new InvalidOperationException($"Benchmark '{workload}' failed with exit code {p.ExitCode}.");
         string line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
-        return JsonSerializer.Deserialize<BenchResult>(line) ?? throw new InvalidDataException("Benchmark child printed no result.");
+        return JsonSerializer.Deserialize<BenchResult>(line, Json) ?? throw new InvalidDataException("Benchmark child printed no result.");
     }
 
     private static void Print(IReadOnlyList<BenchResult> results)

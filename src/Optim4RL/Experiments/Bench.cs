@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Optim4RL.Agents;
 using Optim4RL.Envs;
+using Optim4RL.Envs.MuJoCo;
 using Optim4RL.Meta;
 using Optim4RL.Nn;
 using Optim4RL.Optimizers;
@@ -25,13 +26,26 @@ public sealed record BenchResult(string Workload, string Description, string Uni
 /// The throughput workloads of <c>optim4rl bench</c> (issue targets in parentheses): A2C
 /// env-steps/s on Catch with 64 envs and on big_dense_long with 512 envs; MetaA2C
 /// meta-iterations/s on Catch and small_dense_long with 64 agents; the Optim4RL kernel's
-/// coordinate-steps/s forward and forward + backward through K = 4 steps.
-/// Run each workload in its own process to read its own peak memory.
+/// coordinate-steps/s forward and forward + backward through K = 4 steps; and for continuous control,
+/// MuJoCo physics env-steps/s per task (64 envs, random actions), PPO + Adam end to end per task,
+/// the learned optimizer's overhead per PPO update relative to Adam, and PPO's peak memory with 64
+/// and 256 environments. Run each workload in its own process to read its own peak memory.
 /// </summary>
 public static class Bench
 {
+    private static readonly string[] MuJoCoTasks = ["ant", "halfcheetah", "hopper", "walker2d", "humanoid", "inverted_pendulum", "inverted_double_pendulum"];
+
     /// <summary>Workload names and descriptions.</summary>
     public static readonly IReadOnlyList<(string Name, string Description)> Workloads =
+    [
+        .. CoreWorkloads,
+        .. MuJoCoTasks.Select(t => ($"mujoco_{t}", $"MuJoCo physics only, {t}, 64 envs")),
+        .. MuJoCoTasks.Select(t => ($"ppo_{t}", $"PPO + Adam end to end, {t}, 64 envs")),
+        ("ppo_ant_256", "PPO + Adam end to end, ant, 256 envs (memory)"),
+        ("ppo_lopt_overhead", "Optim4RL vs Adam: extra time per PPO update (ant), % of a minibatch step"),
+    ];
+
+    private static IReadOnlyList<(string Name, string Description)> CoreWorkloads =>
     [
         ("a2c_catch", "A2C + Adam, catch, 64 envs"),
         ("a2c_bdl", "A2C + Adam, big_dense_long, 512 envs"),
@@ -40,6 +54,9 @@ public static class Bench
         ("lopt_forward", "Optim4RL kernel forward, 1M coordinates"),
         ("lopt_forward_backward", "Optim4RL kernel forward + meta-gradient, K = 4, 1M coordinates"),
     ];
+
+    /// <summary>The workloads of issue 2 (A2C, MetaA2C and the Optim4RL kernel), the default of <c>bench --only core</c>.</summary>
+    public static IReadOnlyList<string> CoreNames => CoreWorkloads.Select(w => w.Name).ToArray();
 
     /// <summary>Runs one workload <paramref name="repeats"/> times after a warm-up and returns the median.</summary>
     /// <exception cref="ArgumentException">Unknown workload name.</exception>
@@ -55,8 +72,84 @@ public static class Bench
             "meta_catch" => MetaWorkload(workload, desc, "catch", 64, 4, repeats, threads),
             "meta_sdl" => MetaWorkload(workload, desc, "small_dense_long", 64, 10, repeats, threads),
             "lopt_forward" => KernelWorkload(workload, desc, backward: false, repeats),
-            _ => KernelWorkload(workload, desc, backward: true, repeats),
+            "lopt_forward_backward" => KernelWorkload(workload, desc, backward: true, repeats),
+            "ppo_ant_256" => PpoWorkload(workload, desc, "ant", 256, repeats, threads),
+            "ppo_lopt_overhead" => PpoOverheadWorkload(workload, desc, repeats),
+            _ when workload.StartsWith("mujoco_", StringComparison.Ordinal) => PhysicsWorkload(workload, desc, workload["mujoco_".Length..], repeats, threads),
+            _ => PpoWorkload(workload, desc, workload["ppo_".Length..], 64, repeats, threads),
         };
+    }
+
+    private static BenchResult PhysicsWorkload(string name, string desc, string task, int repeats, int? threads)
+    {
+        int steps = task is "ant" or "humanoid" ? 40 : 200;
+        var samples = new double[repeats];
+        for (int r = 0; r < repeats; r++)
+            samples[r] = MuJoCoThroughput.Measure(task, 64, steps, threads ?? -1, warmup: 5, seed: (ulong)r).EnvStepsPerSecond;
+        return Result(name, desc, "env-steps/s", samples, double.NaN, "");
+    }
+
+    /// <summary>The quick configs' PPO geometry: batch 32 × 32 minibatches × unroll 5 per training step.</summary>
+    private static Ppo MakePpo(string task, int numEnvs, IOptimizer optimizer, int? threads)
+    {
+        var cfg = new PpoConfig { BatchSize = 32, NumMinibatches = 32, UnrollLength = 5, UpdateEpochs = 4 };
+        var env = ContinuousEnvRegistry.Create(task, numEnvs, new Rng(11));
+        var nets = PpoNetworks.For(env.ObservationSize, env.ActionSize, cfg);
+        return new Ppo(nets, env, optimizer, cfg, new Rng(12)) { Parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 } };
+    }
+
+    private static BenchResult PpoWorkload(string name, string desc, string task, int numEnvs, int repeats, int? threads)
+    {
+        var ppo = MakePpo(task, numEnvs, Optax.FromConfig("Adam", 3e-4, gradClip: 1), threads);
+        ppo.TrainingStep();
+        int steps = task is "ant" or "humanoid" ? 1 : 2;
+        var samples = Measure(repeats, () =>
+        {
+            for (int i = 0; i < steps; i++) ppo.TrainingStep();
+            return steps * (double)ppo.StepsPerIteration;
+        });
+        return Result(name, desc, "env-steps/s", samples, double.NaN, "");
+    }
+
+    private static BenchResult PpoOverheadWorkload(string name, string desc, int repeats)
+    {
+        // Time one optimizer update on PPO's θ (ant networks) for Adam and for Optim4RL, and one whole
+        // training step's time per minibatch, so the overhead reads as a share of a PPO update.
+        var lopt = LearnedOptimizers.Create("Optim4RL");
+        var phi = new float[lopt.Layout.Count];
+        var prng = new Rng(13);
+        lopt.InitMetaParams(ref prng, phi);
+        var adamPpo = MakePpo("ant", 64, Optax.FromConfig("Adam", 3e-4, gradClip: 1), null);
+        int p = adamPpo.Theta.Length;
+        var grads = new float[p];
+        for (int i = 0; i < p; i++) grads[i] = (float)(1e-3 * prng.NextNormal());
+        var upd = new float[p];
+        var adam = Optax.FromConfig("Adam", 3e-4, gradClip: 1);
+        var learned = new LearnedOptimizer(lopt, phi, 3e-4f, 1f);
+        var sa = adam.Init(p);
+        var sl = learned.Init(p);
+        double PerUpdate(IOptimizer o, OptimizerState st)
+        {
+            for (int i = 0; i < 200; i++) o.Update(grads, st, upd);
+            var sw = Stopwatch.StartNew();
+            const int n = 2000;
+            for (int i = 0; i < n; i++) o.Update(grads, st, upd);
+            return sw.Elapsed.TotalSeconds / n;
+        }
+        adamPpo.TrainingStep();
+        var samples = new double[repeats];
+        double adamUs = 0, loptUs = 0, stepUs = 0;
+        for (int r = 0; r < repeats; r++)
+        {
+            double a = PerUpdate(adam, sa), l = PerUpdate(learned, sl);
+            var sw = Stopwatch.StartNew();
+            adamPpo.TrainingStep();
+            double perMinibatch = sw.Elapsed.TotalSeconds / adamPpo.Config.OptimizerStepsPerTrainingStep;
+            samples[r] = 100 * (l - a) / perMinibatch;
+            (adamUs, loptUs, stepUs) = (a * 1e6, l * 1e6, perMinibatch * 1e6);
+        }
+        return Result(name, $"{desc} (P = {p}; last repeat: Adam {adamUs:F1} µs, Optim4RL {loptUs:F1} µs, PPO minibatch step {stepUs:F0} µs)",
+            "% of a minibatch step", samples, double.NaN, "");
     }
 
     private static BenchResult A2CWorkload(string name, string desc, string env, int numEnvs, int iterations, int repeats)

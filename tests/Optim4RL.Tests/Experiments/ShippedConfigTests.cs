@@ -25,6 +25,24 @@ public partial class ShippedConfigTests
         { "lopt_rlp_sdl", 10 },
         { "lopt_rl_bdl", 40 },
         { "lopt_rlp_bdl", 10 },
+        { "meta_lin_catch", 20 },    // baselines (LinearOptim, L2LGD2, STAR): same sweeps as meta_rl_*
+        { "meta_lin_sdl", 40 },
+        { "meta_lin_bdl", 40 },
+        { "meta_l2l_catch", 20 },
+        { "meta_l2l_sdl", 40 },
+        { "meta_l2l_bdl", 40 },
+        { "meta_star_catch", 20 },
+        { "meta_star_sdl", 40 },
+        { "meta_star_bdl", 40 },
+        { "lopt_lin_catch", 20 },
+        { "lopt_lin_sdl", 40 },
+        { "lopt_lin_bdl", 40 },
+        { "lopt_l2l_catch", 20 },
+        { "lopt_l2l_sdl", 40 },
+        { "lopt_l2l_bdl", 40 },
+        { "lopt_star_catch", 20 },
+        { "lopt_star_sdl", 40 },
+        { "lopt_star_bdl", 40 },
         { "quick_a2c_catch", 2 },
         { "quick_a2c_grid", 2 },
         { "quick_a2c_grid8", 2 },
@@ -41,6 +59,24 @@ public partial class ShippedConfigTests
         { "quick_lopt_rlp_sdl", 1 },
         { "quick_lopt_rl_bdl", 1 },
         { "quick_lopt_rlp_bdl", 1 },
+        { "quick_meta_lin_catch", 1 },
+        { "quick_meta_lin_sdl", 1 },
+        { "quick_meta_lin_bdl", 1 },
+        { "quick_meta_l2l_catch", 1 },
+        { "quick_meta_l2l_sdl", 1 },
+        { "quick_meta_l2l_bdl", 1 },
+        { "quick_meta_star_catch", 1 },
+        { "quick_meta_star_sdl", 1 },
+        { "quick_meta_star_bdl", 1 },
+        { "quick_lopt_lin_catch", 1 },
+        { "quick_lopt_lin_sdl", 1 },
+        { "quick_lopt_lin_bdl", 1 },
+        { "quick_lopt_l2l_catch", 1 },
+        { "quick_lopt_l2l_sdl", 1 },
+        { "quick_lopt_l2l_bdl", 1 },
+        { "quick_lopt_star_catch", 1 },
+        { "quick_lopt_star_sdl", 1 },
+        { "quick_lopt_star_bdl", 1 },
     };
 
     public static TheoryData<string, int> LoptTotals => Where(name => name.Contains("lopt_", StringComparison.Ordinal));
@@ -152,6 +188,24 @@ public partial class ShippedConfigTests
     }
 
     [Theory]
+    [MemberData(nameof(LearnedOptimizerConfigs))]
+    public void Meta_and_lopt_configs_name_a_registered_learned_optimizer(string name)
+    {
+        RunConfig run = Load(name).ResolveRun(1);
+        string opt = run.GetString("agent_optim.name");
+        Assert.Contains(opt, Optim4RL.Optimizers.Learned.LearnedOptimizers.Names, StringComparer.OrdinalIgnoreCase);
+        string expected = name.Contains("_lin_", StringComparison.Ordinal) ? "LinearOptim"
+            : name.Contains("_l2l_", StringComparison.Ordinal) ? "L2LGD2"
+            : name.Contains("_star_", StringComparison.Ordinal) ? "STAR" : "Optim4RL";
+        Assert.Equal(expected, Optim4RL.Optimizers.Learned.LearnedOptimizers.Create(opt).Name);
+        Assert.Equal(name.Contains("meta_", StringComparison.Ordinal) ? (name.Contains("rlp_", StringComparison.Ordinal) ? "MetapA2C" : "MetaA2C") : "A2C",
+            run.GetString("agent.name"));
+    }
+
+    public static TheoryData<string> LearnedOptimizerConfigs =>
+        new(Totals.Select(row => (string)row[0]).Where(name => name.Contains("meta_", StringComparison.Ordinal) || name.Contains("lopt_", StringComparison.Ordinal)));
+
+    [Theory]
     [MemberData(nameof(LoptTotals))]
     public void Lopt_param_paths_point_to_runs_of_a_shipped_meta_config(string name, int total)
     {
@@ -212,6 +266,6 @@ public partial class ShippedConfigTests
         return paths;
     }
 
-    [GeneratedRegex(@"^logs/([a-z_]+)/([0-9]+)/param\.json$")]
+    [GeneratedRegex(@"^logs/([a-z0-9_]+)/([0-9]+)/param\.json$")]
     private static partial Regex ParamPath();
 }

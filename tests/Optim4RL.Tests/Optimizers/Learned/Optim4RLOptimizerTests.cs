@@ -5,6 +5,7 @@ using static Optim4RL.Tests.Optimizers.Learned.LearnedTestData;
 
 namespace Optim4RL.Tests.Optimizers.Learned;
 
+[Collection(ProcessWideMeasurements.Name)] // Step_and_meta_gradient_allocate_nothing… counts every thread's allocations
 public class Optim4RLOptimizerTests(ITestOutputHelper output)
 {
     private const int H = 8;
@@ -347,10 +348,17 @@ public class Optim4RLOptimizerTests(ITestOutputHelper output)
         var bUpd = new float[big];
         opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
         opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
-        long total = GC.GetTotalAllocatedBytes(precise: true);
-        opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
-        opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
-        long bytes = GC.GetTotalAllocatedBytes(precise: true) - total;
+        // The minimum over a few calls: a pool thread that runs its first chunk allocates its scratch
+        // once (after parallel tests the pool has threads the warm-up did not touch), but a per-call
+        // buffer would show every time.
+        long bytes = long.MaxValue;
+        for (int rep = 0; rep < 5; rep++)
+        {
+            long total = GC.GetTotalAllocatedBytes(precise: true);
+            opt.Step(phi, bState, bGrads.AsSpan(0, big), bUpd, 0.01f);
+            opt.MetaGradient(phi, bState, bGrads, k, bLambda, 0.01f, mg);
+            bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - total);
+        }
         output.WriteLine($"allocated by one multi-chunk Step + MetaGradient: {bytes} bytes");
         Assert.True(bytes < 64 * 1024, $"{bytes} bytes");
     }

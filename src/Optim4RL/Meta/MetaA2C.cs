@@ -127,7 +127,7 @@ public sealed class MetaA2C : IMetaTrainer
                 Parallel.For(0, task.B, po, j => task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
                 var gk = task.Grads.AsSpan(k * task.N, task.N);
                 MetaUpdate.ClipInto(task.Grad, gk, (float)_cfg.GradClip);
-                _lopt.Step(_phi, task.State, gk, task.Updates, alpha);
+                _lopt.StepGrouped(_phi, task.State, gk, task.Updates, alpha, task.P); // one parameter vector per agent
                 TP.Add(task.Theta, task.Updates, task.Theta);
             }
 
@@ -139,7 +139,7 @@ public sealed class MetaA2C : IMetaTrainer
 
             // 4. Meta-gradient through the K updates, mean over agents.
             Array.Clear(_taskGrad);
-            _lopt.MetaGradient(_phi, task.State0, task.Grads, task.K, task.Grad, alpha, _taskGrad);
+            _lopt.MetaGradientGrouped(_phi, task.State0, task.Grads, task.K, task.Grad, alpha, _taskGrad, task.P);
             TP.Multiply(_taskGrad, 1f / task.B, _taskGrad);
 
             // 5. Optional rescale to exactly max_norm, then accumulate the task mean.

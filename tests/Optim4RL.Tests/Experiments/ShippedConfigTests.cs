@@ -24,6 +24,24 @@ public partial class ShippedConfigTests
         { "lopt_rlp_sdl", 10 },
         { "lopt_rl_bdl", 40 },
         { "lopt_rlp_bdl", 10 },
+        { "meta_lin_catch", 20 },    // baselines (LinearOptim, L2LGD2, STAR): same sweeps as meta_rl_*
+        { "meta_lin_sdl", 40 },
+        { "meta_lin_bdl", 40 },
+        { "meta_l2l_catch", 20 },
+        { "meta_l2l_sdl", 40 },
+        { "meta_l2l_bdl", 40 },
+        { "meta_star_catch", 20 },
+        { "meta_star_sdl", 40 },
+        { "meta_star_bdl", 40 },
+        { "lopt_lin_catch", 20 },
+        { "lopt_lin_sdl", 40 },
+        { "lopt_lin_bdl", 40 },
+        { "lopt_l2l_catch", 20 },
+        { "lopt_l2l_sdl", 40 },
+        { "lopt_l2l_bdl", 40 },
+        { "lopt_star_catch", 20 },
+        { "lopt_star_sdl", 40 },
+        { "lopt_star_bdl", 40 },
         { "quick_a2c_catch", 2 },
         { "quick_a2c_grid", 2 },
         { "quick_meta_rl_catch", 1 },
@@ -82,6 +100,24 @@ public partial class ShippedConfigTests
         { "quick_lopt_rl_grid_humanoid", 1 },
         { "quick_lopt_rl_grid_pendulum", 1 },
         { "quick_lopt_rl_grid_walker2d", 1 },
+        { "quick_meta_lin_catch", 1 },
+        { "quick_meta_lin_sdl", 1 },
+        { "quick_meta_lin_bdl", 1 },
+        { "quick_meta_l2l_catch", 1 },
+        { "quick_meta_l2l_sdl", 1 },
+        { "quick_meta_l2l_bdl", 1 },
+        { "quick_meta_star_catch", 1 },
+        { "quick_meta_star_sdl", 1 },
+        { "quick_meta_star_bdl", 1 },
+        { "quick_lopt_lin_catch", 1 },
+        { "quick_lopt_lin_sdl", 1 },
+        { "quick_lopt_lin_bdl", 1 },
+        { "quick_lopt_l2l_catch", 1 },
+        { "quick_lopt_l2l_sdl", 1 },
+        { "quick_lopt_l2l_bdl", 1 },
+        { "quick_lopt_star_catch", 1 },
+        { "quick_lopt_star_sdl", 1 },
+        { "quick_lopt_star_bdl", 1 },
     };
 
     public static TheoryData<string, int> LoptTotals => Where(name => name.Contains("lopt_", StringComparison.Ordinal));
@@ -251,6 +287,27 @@ public partial class ShippedConfigTests
     }
 
     [Theory]
+    [MemberData(nameof(LearnedOptimizerConfigs))]
+    public void Meta_and_lopt_configs_name_a_registered_learned_optimizer(string name)
+    {
+        RunConfig run = Load(name).ResolveRun(1);
+        // PPO files (continuous-control tasks) name the optimizer under `optim`, as Brax-style reference files do.
+        bool ppo = Optim4RL.Envs.EnvRegistry.IsContinuous(run.GetStringList("env.name")[0]);
+        string opt = run.GetString(run.Has("agent_optim.name") ? "agent_optim.name" : "optim.name");
+        Assert.Contains(opt, Optim4RL.Optimizers.Learned.LearnedOptimizers.Names, StringComparer.OrdinalIgnoreCase);
+        string expected = name.Contains("_lin_", StringComparison.Ordinal) ? "LinearOptim"
+            : name.Contains("_l2l_", StringComparison.Ordinal) ? "L2LGD2"
+            : name.Contains("_star_", StringComparison.Ordinal) ? "STAR" : "Optim4RL";
+        Assert.Equal(expected, Optim4RL.Optimizers.Learned.LearnedOptimizers.Create(opt).Name);
+        string family = ppo ? "PPO" : "A2C";
+        Assert.Equal(name.Contains("meta_", StringComparison.Ordinal) ? (name.Contains("rlp_", StringComparison.Ordinal) ? $"Metap{family}" : $"Meta{family}") : family,
+            run.GetString("agent.name"));
+    }
+
+    public static TheoryData<string> LearnedOptimizerConfigs =>
+        new(Totals.Select(row => (string)row[0]).Where(name => name.Contains("meta_", StringComparison.Ordinal) || name.Contains("lopt_", StringComparison.Ordinal)));
+
+    [Theory]
     [MemberData(nameof(LoptTotals))]
     public void Lopt_param_paths_point_to_runs_of_a_shipped_meta_config(string name, int total)
     {
@@ -328,6 +385,6 @@ public partial class ShippedConfigTests
         return paths;
     }
 
-    [GeneratedRegex(@"^logs/([a-z_]+)/([0-9]+)/param\.json$")]
+    [GeneratedRegex(@"^logs/([a-z0-9_]+)/([0-9]+)/param\.json$")]
     private static partial Regex ParamPath();
 }

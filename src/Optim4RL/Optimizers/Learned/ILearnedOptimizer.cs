@@ -20,10 +20,10 @@ public interface ILearnedOptimizer
     /// <summary>The architecture's name as written in configs and φ files, e.g. <c>Optim4RL</c>.</summary>
     string Name { get; }
 
-    /// <summary>Recurrent hidden size H of each cell (8 in the paper).</summary>
+    /// <summary>Recurrent hidden size H of each cell (8 in the paper); for an MLP optimizer (STAR), its hidden width.</summary>
     int HiddenSize { get; }
 
-    /// <summary>Floats of recurrent state per coordinate (2·H for Optim4RL).</summary>
+    /// <summary>Floats of recurrent state per coordinate (2·H for Optim4RL); zero at init, as after a pipeline reset.</summary>
     int StateSize { get; }
 
     /// <summary>The names and shapes of the arrays packed into φ, in packing order.</summary>
@@ -53,6 +53,30 @@ public interface ILearnedOptimizer
     /// <param name="metaGrad">Accumulates dL/dφ, length Layout.Count.</param>
     void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad);
+
+    /// <summary>
+    /// As <see cref="Step"/>, for N coordinates that are N / <paramref name="groupSize"/>
+    /// consecutive parameter vectors of <paramref name="groupSize"/> coordinates each (one agent's θ
+    /// each, as MetaA2C lays out a task's agents). Architectures whose update couples the
+    /// coordinates of one parameter vector (STAR normalises its input features over it) use the
+    /// grouping; <see cref="Step"/> treats all N coordinates as one vector. Coordinate-wise
+    /// architectures ignore the grouping, which is what this default implementation does.
+    /// Throws <see cref="ArgumentException"/> when a span has the wrong length or, for a grouping
+    /// architecture, N is not a multiple of a positive <paramref name="groupSize"/>.
+    /// </summary>
+    void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
+        Step(phi, state, grads, updates, learningRate);
+
+    /// <summary>
+    /// As <see cref="MetaGradient"/>, with the N coordinates grouped into parameter vectors of
+    /// <paramref name="groupSize"/> coordinates as in <see cref="StepGrouped"/>. Coordinate-wise
+    /// architectures ignore the grouping (this default implementation). Throws
+    /// <see cref="ArgumentException"/> as <see cref="MetaGradient"/> does and, for a grouping
+    /// architecture, when N is not a multiple of a positive <paramref name="groupSize"/>.
+    /// </summary>
+    void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        MetaGradient(phi, state0, grads, steps, adjoint, learningRate, metaGrad);
 }
 
 /// <summary>Names, shapes and offsets of the arrays packed, in order, into one φ vector.</summary>

@@ -7,12 +7,15 @@ public static class LearnedOptimizers
     private static readonly (string Name, Func<ILearnedOptimizer> Create)[] Registry =
     [
         ("Optim4RL", () => new Optim4RLOptimizer()),
+        ("LinearOptim", () => new LinearOptimOptimizer()),
+        ("L2LGD2", () => new L2LGD2Optimizer()),
+        ("STAR", () => new StarOptimizer()),
     ];
 
     /// <summary>The architecture names <see cref="Create"/> accepts, in their canonical spelling.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(Registry, e => e.Name);
 
-    /// <summary>A new kernel for <paramref name="name"/> (case-insensitive), e.g. <c>Optim4RL</c>.</summary>
+    /// <summary>A new kernel for <paramref name="name"/> (case-insensitive), e.g. <c>Optim4RL</c>, <c>LinearOptim</c>, <c>L2LGD2</c>, <c>STAR</c> (the reference's configs write <c>Star</c>).</summary>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the valid names.</exception>
     public static ILearnedOptimizer Create(string name)
     {

@@ -5,7 +5,6 @@ using static Optim4RL.Tests.Optimizers.Learned.LearnedTestData;
 
 namespace Optim4RL.Tests.Optimizers.Learned;
 
-// Not run in parallel with other tests: the allocation test measures process-wide allocated bytes.
 public class Optim4RLOptimizerTests(ITestOutputHelper output)
 {
     private const int H = 8;

@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Optim4RL.Optimizers.Learned;
+
+/// <summary>
+/// Width-generic SIMD helpers used by the baseline learned optimizers (LinearOptim, L2LGD2,
+/// STAR) in addition to <see cref="LearnedSimd"/>: comparisons and selects, ReLU, |x|, log and
+/// 1/√x. Like <see cref="LearnedSimd"/>, every helper dispatches on <c>typeof(TV)</c>
+/// (folded by the JIT) and is lane-wise with the same operation order at every width.
+/// </summary>
+internal static class BaselineSimd
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> A5<TV>(TV v) where TV : struct => Unsafe.BitCast<TV, Vector512<float>>(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> A2<TV>(TV v) where TV : struct => Unsafe.BitCast<TV, Vector256<float>>(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> A1<TV>(TV v) where TV : struct => Unsafe.BitCast<TV, Vector128<float>>(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV B<TV>(Vector512<float> v) where TV : struct => Unsafe.BitCast<Vector512<float>, TV>(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV B<TV>(Vector256<float> v) where TV : struct => Unsafe.BitCast<Vector256<float>, TV>(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV B<TV>(Vector128<float> v) where TV : struct => Unsafe.BitCast<Vector128<float>, TV>(v);
+
+    /// <summary>max(x, 0) lane-wise (<c>jax.nn.relu</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Relu<TV>(TV x) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>)) return B<TV>(Vector512.MaxNative(A5(x), Vector512<float>.Zero));
+        if (typeof(TV) == typeof(Vector256<float>)) return B<TV>(Vector256.MaxNative(A2(x), Vector256<float>.Zero));
+        return B<TV>(Vector128.MaxNative(A1(x), Vector128<float>.Zero));
+    }
+
+    /// <summary><paramref name="value"/> where <paramref name="cond"/> &gt; 0, else 0: the adjoint through a ReLU (derivative 0 at 0, as JAX).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV WherePositive<TV>(TV cond, TV value) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+            return B<TV>(Vector512.ConditionalSelect(Vector512.GreaterThan(A5(cond), Vector512<float>.Zero), A5(value), Vector512<float>.Zero));
+        if (typeof(TV) == typeof(Vector256<float>))
+            return B<TV>(Vector256.ConditionalSelect(Vector256.GreaterThan(A2(cond), Vector256<float>.Zero), A2(value), Vector256<float>.Zero));
+        return B<TV>(Vector128.ConditionalSelect(Vector128.GreaterThan(A1(cond), Vector128<float>.Zero), A1(value), Vector128<float>.Zero));
+    }
+
+    /// <summary><paramref name="x"/> where <paramref name="a"/> ≥ <paramref name="threshold"/>, else <paramref name="y"/> (<c>lax.select(a &gt;= t, x, y)</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV SelectGreaterOrEqual<TV>(TV a, float threshold, TV x, TV y) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+            return B<TV>(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(A5(a), Vector512.Create(threshold)), A5(x), A5(y)));
+        if (typeof(TV) == typeof(Vector256<float>))
+            return B<TV>(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(A2(a), Vector256.Create(threshold)), A2(x), A2(y)));
+        return B<TV>(Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(A1(a), Vector128.Create(threshold)), A1(x), A1(y)));
+    }
+
+    /// <summary>|x| lane-wise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Abs<TV>(TV x) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>)) return B<TV>(Vector512.Abs(A5(x)));
+        if (typeof(TV) == typeof(Vector256<float>)) return B<TV>(Vector256.Abs(A2(x)));
+        return B<TV>(Vector128.Abs(A1(x)));
+    }
+
+    /// <summary>ln x lane-wise (the runtime's vectorised log, ≈ 1 ulp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Log<TV>(TV x) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>)) return B<TV>(Vector512.Log(A5(x)));
+        if (typeof(TV) == typeof(Vector256<float>)) return B<TV>(Vector256.Log(A2(x)));
+        return B<TV>(Vector128.Log(A1(x)));
+    }
+
+    /// <summary>1/√x lane-wise, as a correctly rounded square root followed by a division (not the approximate rsqrt instruction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Rsqrt<TV>(TV x) where TV : struct => LearnedSimd.Div(LearnedSimd.Bcast<TV>(1f), LearnedSimd.Sqrt(x));
+
+    /// <summary>Lane 0 of <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float First<TV>(TV x) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>)) return A5(x).ToScalar();
+        if (typeof(TV) == typeof(Vector256<float>)) return A2(x).ToScalar();
+        return A1(x).ToScalar();
+    }
+
+    /// <summary>Whether every lane of <paramref name="x"/> equals <paramref name="value"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool AllEqual<TV>(TV x, float value) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>)) return Vector512.EqualsAll(A5(x), Vector512.Create(value));
+        if (typeof(TV) == typeof(Vector256<float>)) return Vector256.EqualsAll(A2(x), Vector256.Create(value));
+        return Vector128.EqualsAll(A1(x), Vector128.Create(value));
+    }
+
+    /// <summary>A vector whose first <paramref name="count"/> lanes are 1 and the others 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe TV LaneMask<TV>(int count) where TV : struct
+    {
+        float* m = stackalloc float[16];
+        for (int i = 0; i < 16; i++) m[i] = i < count ? 1f : 0f;
+        return LearnedSimd.Load<TV>(m);
+    }
+}
+
+/// <summary>
+/// A per-thread, 64-byte-aligned float scratch area of its own for each kernel type
+/// <typeparamref name="TOwner"/> (a static field of a generic class exists once per closed type), grown
+/// on demand and then reused. The baseline kernels use it instead of <see cref="AlignedScratch"/>, so a
+/// worker thread's buffer for one architecture is never regrown by another's different size.
+/// </summary>
+internal static unsafe class KernelScratch<TOwner>
+{
+    [ThreadStatic] private static float[]? t_array;
+    [ThreadStatic] private static nint t_base;
+    [ThreadStatic] private static int t_capacity;
+
+    /// <summary>The calling thread's scratch with room for at least <paramref name="floats"/> floats.</summary>
+    internal static float* ForCurrentThread(int floats)
+    {
+        if (t_array is null || t_capacity < floats)
+        {
+            // Pinned (POH) so the aligned base pointer stays valid for the array's life.
+            t_array = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
+            nint p = (nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_array));
+            t_base = (p + 63) & ~(nint)63;
+            t_capacity = floats;
+        }
+        return (float*)t_base;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using Optim4RL.Tensors;
+using static Optim4RL.Optimizers.Learned.LearnedSimd;
+
+namespace Optim4RL.Optimizers.Learned;
+
+/// <summary>
+/// The LinearOptim baseline learned optimizer (spec §6; the reference's <c>LinearOptim</c>): per
+/// coordinate, one GRU cell (flax convention, hidden size 8, input g) and a Dense(8 → 3) head
+/// giving o1, o2, o3; the update is Δθ = −α·(exp(o1)·g + exp(o2)·o3).
+/// </summary>
+/// <remarks>
+/// <para><b>φ layout</b> (275 floats; <see cref="Layout"/> names every array): <c>cell.W_ir</c>,
+/// <c>cell.W_iz</c>, <c>cell.W_in</c> [1, 8]; <c>cell.W_hr</c>, <c>cell.W_hz</c>,
+/// <c>cell.W_hn</c> [8, 8]; <c>cell.b_r</c>, <c>cell.b_z</c>, <c>cell.b_in</c>, <c>cell.b_hn</c>
+/// [8]; <c>head.kernel</c> [8, 3]; <c>head.bias</c> [3]. <b>State</b>: [8, N], the cell's h, zero
+/// at init.</para>
+/// <para>A fused SIMD kernel with the structure of <see cref="Optim4RLOptimizer"/> (fixed chunks
+/// under Parallel.For, rational tanh/σ, K-step recompute and reverse sweep for the meta-gradient,
+/// chunk-ordered reduction: bitwise identical results for any thread count). One instance may be
+/// used by one thread at a time (it is internally parallel).</para>
+/// </remarks>
+public sealed class LinearOptimOptimizer : ILearnedOptimizer
+{
+    private readonly GruCellKernel<LinearHead> _kernel = new("LinearOptim");
+
+    /// <inheritdoc />
+    public string Name => "LinearOptim";
+
+    /// <inheritdoc />
+    public int HiddenSize => GruCellKernel<LinearHead>.H;
+
+    /// <inheritdoc />
+    public int StateSize => GruCellKernel<LinearHead>.H;
+
+    /// <inheritdoc />
+    public MetaParamLayout Layout => _kernel.Layout;
+
+    /// <summary>Test knob: the maximum number of threads (−1: the default scheduler); results are identical for every value.</summary>
+    internal int MaxDegreeOfParallelism { get => _kernel.MaxDegreeOfParallelism; set => _kernel.MaxDegreeOfParallelism = value; }
+
+    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
+    internal int VectorWidthOverride { get => _kernel.VectorWidthOverride; set => _kernel.VectorWidthOverride = value; }
+
+    /// <summary>The SIMD width (lanes) in use.</summary>
+    internal int VectorWidth => _kernel.VectorWidth;
+
+    /// <summary>
+    /// flax's initialisers: input kernels and the head kernel LeCun normal (fan_in 1 and 8),
+    /// recurrent kernels orthogonal, biases zero.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="phi"/> is not <c>Layout.Count</c> long.</exception>
+    public void InitMetaParams(ref Rng rng, Span<float> phi) => _kernel.InitMetaParams(ref rng, phi);
+
+    /// <summary>One LinearOptim step over N = <c>grads.Length</c> coordinates; <paramref name="updates"/> may alias <paramref name="grads"/>.</summary>
+    /// <param name="phi">φ, length 275.</param>
+    /// <param name="state">Recurrent state [8, N], updated in place.</param>
+    /// <param name="grads">Gradients [N], already clipped by the caller.</param>
+    /// <param name="updates">Receives Δθ [N].</param>
+    /// <param name="learningRate">α.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
+        _kernel.Step(phi, state, grads, updates, learningRate);
+
+    /// <summary>Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> steps; see <see cref="ILearnedOptimizer.MetaGradient"/>.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
+    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
+        _kernel.MetaGradient(phi, state0, grads, steps, adjoint, learningRate, metaGrad);
+
+    /// <summary>Cell input x = g; Δ = −α·(e^{o1}·g + e^{o2}·o3).</summary>
+    internal struct LinearHead : IGruHead
+    {
+        public static int InputSize => 1;
+
+        public static int Outputs => 3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Input<TV>(TV g, out TV x0, out TV x1) where TV : struct
+        {
+            x0 = g;
+            x1 = default;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Update<TV>(TV g, TV o0, TV o1, TV o2, float alpha, out TV d0, out TV d1, out TV d2) where TV : struct
+        {
+            TV na = Bcast<TV>(-alpha);
+            TV e1 = Mul(na, Exp(o0));   // −α·e^{o1}
+            TV e2 = Mul(na, Exp(o1));   // −α·e^{o2}
+            d0 = Mul(e1, g);            // ∂Δ/∂o1 = −α·e^{o1}·g
+            d1 = Mul(e2, o2);           // ∂Δ/∂o2 = −α·e^{o2}·o3
+            d2 = e2;                    // ∂Δ/∂o3 = −α·e^{o2}
+            return Add(d0, d1);
+        }
+    }
+}

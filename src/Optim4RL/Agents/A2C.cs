@@ -26,22 +26,43 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 /// rollout, the gradient being the mean over environments and steps. The optimizer is any
 /// <see cref="IOptimizer"/> (Adam, RMSProp, or a learned optimizer with fixed φ).
 /// </summary>
-/// <remarks>The loop mirrors the reference's <c>A2C.learn</c>: rollout → λ-returns → loss → update.</remarks>
+/// <remarks>
+/// <para>The loop mirrors the reference's <c>A2C.learn</c>: rollout → λ-returns → loss → update.</para>
+/// <para>To use every core, the N environments are split into shards (independent vector
+/// environments) whose rollouts and gradients run in parallel; the gradient is their mean weighted by
+/// environment count, i.e. exactly the mean over all environments. The shard count comes from N alone
+/// (<see cref="DefaultShards"/>), never from the thread count, so results do not depend on it.</para>
+/// </remarks>
 public sealed class A2C
 {
-    private readonly A2CLoss<float> _loss;
+    private readonly A2CLoss<float>[] _shards;
+    private readonly float[][] _shardGrads;
+    private readonly double[] _shardLoss;
+    private readonly EpisodeTracker[] _trackers;
+    private readonly Rng[] _rngs;
     private readonly IOptimizer _optimizer;
     private readonly OptimizerState _optState;
     private readonly float[] _theta, _grad, _updates;
-    private readonly EpisodeTracker _tracker;
-    private Rng _rng;
+    private readonly int _numEnvs;
     private long _iteration;
 
-    /// <summary>Creates the agent: θ initialised from <paramref name="rng"/> (LeCun normal, zero biases), optimizer state from <c>Init</c>.</summary>
+    /// <summary>Creates the agent on one vector environment (one shard).</summary>
     public A2C(NetworkSpec spec, IDiscreteVectorEnv env, IOptimizer optimizer, A2CConfig cfg, Rng rng)
+        : this(spec, [env], optimizer, cfg, rng)
     {
+    }
+
+    /// <summary>
+    /// Creates the agent: θ initialised from <paramref name="rng"/> (LeCun normal, zero biases), optimizer
+    /// state from <c>Init</c>, one rollout/loss per environment shard (see <see cref="CreateShards"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No shard, or shards of different tasks.</exception>
+    public A2C(NetworkSpec spec, IReadOnlyList<IDiscreteVectorEnv> shards, IOptimizer optimizer, A2CConfig cfg, Rng rng)
+    {
+        if (shards.Count == 0) throw new ArgumentException("A2C needs at least one environment shard.", nameof(shards));
+        if (shards.Any(e => e.Name != shards[0].Name)) throw new ArgumentException("All environment shards must be of the same task.", nameof(shards));
         Spec = spec;
-        Env = env;
+        Envs = shards;
         Config = cfg;
         _optimizer = optimizer;
         int p = spec.Layout.Count;
@@ -50,18 +71,47 @@ public sealed class A2C
         _updates = new float[p];
         var init = rng.Split(0);
         spec.InitParams(_theta, ref init);
-        _rng = rng.Split(1);
         _optState = optimizer.Init(p);
-        _loss = new A2CLoss<float>(spec, env, cfg, _theta, _grad, 0);
-        _tracker = new EpisodeTracker(env.NumEnvs);
-        env.Reset();
+        _shards = new A2CLoss<float>[shards.Count];
+        _shardGrads = new float[shards.Count][];
+        _shardLoss = new double[shards.Count];
+        _trackers = new EpisodeTracker[shards.Count];
+        _rngs = new Rng[shards.Count];
+        for (int s = 0; s < shards.Count; s++)
+        {
+            _shardGrads[s] = shards.Count == 1 ? _grad : new float[p];
+            _shards[s] = new A2CLoss<float>(spec, shards[s], cfg, _theta, _shardGrads[s], 0);
+            _trackers[s] = new EpisodeTracker(shards[s].NumEnvs);
+            _rngs[s] = rng.Split(1 + (ulong)s);
+            shards[s].Reset();
+            _numEnvs += shards[s].NumEnvs;
+        }
+    }
+
+    /// <summary>Shards for N environments: one per 128 environments, at most 4 (1 below 256 environments).</summary>
+    public static int DefaultShards(int numEnvs) => Math.Clamp(numEnvs / 128, 1, 4);
+
+    /// <summary>
+    /// Splits <paramref name="numEnvs"/> environments of <paramref name="task"/> into <paramref name="shards"/>
+    /// vector environments of near-equal size; shard s draws from <c>rng.Split(s)</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown task, or more shards than environments.</exception>
+    public static IDiscreteVectorEnv[] CreateShards(string task, int numEnvs, int shards, Rng rng, float rewardScaling = 1f)
+    {
+        if (shards < 1 || shards > numEnvs) throw new ArgumentException($"Cannot split {numEnvs} environments into {shards} shards.", nameof(shards));
+        return Enumerable.Range(0, shards)
+            .Select(s => EnvRegistry.CreateDiscrete(task, numEnvs / shards + (s < numEnvs % shards ? 1 : 0), rng.Split((ulong)s), rewardScaling))
+            .ToArray();
     }
 
     /// <summary>The network.</summary>
     public NetworkSpec Spec { get; }
 
-    /// <summary>The environments.</summary>
-    public IDiscreteVectorEnv Env { get; }
+    /// <summary>The environment shards.</summary>
+    public IReadOnlyList<IDiscreteVectorEnv> Envs { get; }
+
+    /// <summary>Total number of environments N over all shards.</summary>
+    public int NumEnvs => _numEnvs;
 
     /// <summary>Hyper-parameters.</summary>
     public A2CConfig Config { get; }
@@ -70,10 +120,13 @@ public sealed class A2C
     public float[] Theta => _theta;
 
     /// <summary>Environment steps per iteration: N environments × T rollout steps.</summary>
-    public long StepsPerIteration => (long)Env.NumEnvs * Config.RolloutSteps;
+    public long StepsPerIteration => (long)_numEnvs * Config.RolloutSteps;
 
     /// <summary>Iterations done so far.</summary>
     public long Iteration => _iteration;
+
+    /// <summary>Thread count for the shards (null = all cores); results do not depend on it.</summary>
+    public int? MaxDegreeOfParallelism { get; set; }
 
     /// <summary>
     /// Optional observer called after every update with read-only views of g and Δθ (gradient
@@ -85,14 +138,41 @@ public sealed class A2C
     /// <exception cref="TrainingDivergedException">The loss or the gradient is not finite.</exception>
     public IterationLog Step()
     {
-        double loss = _loss.RolloutAndGradient(ref _rng, _tracker);
+        double loss;
+        if (_shards.Length == 1)
+        {
+            loss = _shards[0].RolloutAndGradient(ref _rngs[0], _trackers[0]);
+        }
+        else
+        {
+            Parallel.For(0, _shards.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism ?? -1 },
+                s => _shardLoss[s] = _shards[s].RolloutAndGradient(ref _rngs[s], _trackers[s]));
+            // Mean over all environments = shard means weighted by shard size, summed in shard order.
+            loss = 0;
+            Array.Clear(_grad);
+            for (int s = 0; s < _shards.Length; s++)
+            {
+                float w = (float)Envs[s].NumEnvs / _numEnvs;
+                TP.MultiplyAdd(_shardGrads[s], w, _grad, _grad);
+                loss += _shardLoss[s] * Envs[s].NumEnvs / _numEnvs;
+            }
+        }
+
         _iteration++;
         if (!double.IsFinite(loss) || !float.IsFinite(TP.Sum<float>(_grad)))
             throw new TrainingDivergedException($"A2C diverged at iteration {_iteration}: the loss or gradient is NaN/Inf. Lower the learning rate or enable grad_clip.");
         _optimizer.Update(_grad, _optState, _updates);
         TP.Add(_theta, _updates, _theta);
         Observer?.OnUpdate(_iteration, _iteration * StepsPerIteration, _grad, _updates);
-        var (sum, count) = _tracker.Drain();
+        double sum = 0;
+        int count = 0;
+        foreach (var tracker in _trackers)
+        {
+            var (sm, c) = tracker.Drain();
+            sum += sm;
+            count += c;
+        }
+
         return new IterationLog(_iteration, _iteration * StepsPerIteration, loss, sum, count);
     }
 

@@ -67,8 +67,8 @@ public static class Bench
             ?? throw new ArgumentException($"Unknown bench workload '{workload}'. Valid: {string.Join(", ", Workloads.Select(w => w.Name))}.");
         return workload switch
         {
-            "a2c_catch" => A2CWorkload(workload, desc, "catch", 64, 200, repeats),
-            "a2c_bdl" => A2CWorkload(workload, desc, "big_dense_long", 512, 20, repeats),
+            "a2c_catch" => A2CWorkload(workload, desc, "catch", 64, 200, repeats, threads),
+            "a2c_bdl" => A2CWorkload(workload, desc, "big_dense_long", 512, 20, repeats, threads),
             "meta_catch" => MetaWorkload(workload, desc, "catch", 64, 4, repeats, threads),
             "meta_sdl" => MetaWorkload(workload, desc, "small_dense_long", 64, 10, repeats, threads),
             "lopt_forward" => KernelWorkload(workload, desc, backward: false, repeats),
@@ -152,12 +152,13 @@ public static class Bench
             "% of a minibatch step", samples, double.NaN, "");
     }
 
-    private static BenchResult A2CWorkload(string name, string desc, string env, int numEnvs, int iterations, int repeats)
+    private static BenchResult A2CWorkload(string name, string desc, string env, int numEnvs, int iterations, int repeats, int? threads)
     {
         var rng = new Rng(7);
-        var e = EnvRegistry.CreateDiscrete(env, numEnvs, rng.Split(0));
+        var shards = A2C.CreateShards(env, numEnvs, A2C.DefaultShards(numEnvs), rng.Split(0));
+        var e = shards[0];
         var spec = NetworkSpec.ForTask(e.Name, e.ObservationShape.ToArray(), e.ActionCount);
-        var agent = new A2C(spec, e, Optax.FromConfig("Adam", 1e-3), new A2CConfig(), rng.Split(1));
+        var agent = new A2C(spec, shards, Optax.FromConfig("Adam", 1e-3), new A2CConfig(), rng.Split(1)) { MaxDegreeOfParallelism = threads };
         for (int i = 0; i < Math.Max(3, iterations / 10); i++) agent.Step();
         var samples = Measure(repeats, () =>
         {

@@ -146,9 +146,10 @@ public static class ExperimentRunner
         {
             var optimizer = AgentOptimizer(run, "agent_optim", lrs[i], log);
             var taskRng = root.Split((ulong)i);
-            var env = EnvRegistry.CreateDiscrete(envs[i], numEnvs, taskRng.Split(0), (float)scaling[i]);
+            var shards = A2C.CreateShards(envs[i], numEnvs, A2C.DefaultShards(numEnvs), taskRng.Split(0), (float)scaling[i]);
+            var env = shards[0];
             var spec = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount);
-            var a2c = new A2C(spec, env, optimizer, cfg, taskRng.Split(1));
+            var a2c = new A2C(spec, shards, optimizer, cfg, taskRng.Split(1)) { MaxDegreeOfParallelism = options.Threads };
             // A2Ccollect: record g and Δθ subsamples at every update (null for plain A2C).
             using var grads = CollectRunner.ForA2C(run, dir, env.Name, optimizer, lrs[i], spec.Layout.Count, a2c.StepsPerIteration);
             a2c.Observer = grads;

@@ -33,10 +33,12 @@ internal static class SweepCommand
                     for (int k = 1; k <= Math.Min(sweep.Total, 200); k++)
                     {
                         var r = sweep.ResolveRun(k);
+                        // A2C files name the agent's optimizer `agent_optim`, Brax-style PPO files `optim`; SLCollect `optimizer`.
+                        string opt = r.Has("agent_optim") ? "agent_optim" : r.Has("optim") ? "optim" : "optimizer";
                         string details = r.Has("agent.reset_interval") ? $"reset_interval {r.GetIntPerTask("agent.reset_interval", 1)[0]}" : "";
                         if (r.Has("meta_optim.kwargs.learning_rate")) details += $" meta lr {r.GetDouble("meta_optim.kwargs.learning_rate")}";
-                        table.AddRow(k.ToString(), r.GetString("agent.name"), Markup.Escape(string.Join(",", r.GetStringList("env.name"))),
-                            r.GetString("agent_optim.name"), Markup.Escape(string.Join(",", r.GetDoublePerTask("agent_optim.kwargs.learning_rate", 1))), Markup.Escape(details.Trim()));
+                        table.AddRow(k.ToString(), r.GetString("agent.name"), Markup.Escape(r.Has("env.name") ? string.Join(",", r.GetStringList("env.name")) : "(generated task)"),
+                            r.GetString($"{opt}.name", "—"), Markup.Escape(string.Join(",", r.GetDoublePerTask($"{opt}.kwargs.learning_rate", 1, double.NaN))), Markup.Escape(details.Trim()));
                     }
                     AnsiConsole.Write(table);
                     AnsiConsole.MarkupLine("Run one with [blue]optim4rl run --config FILE --config-idx K[/], or a range with [blue]--run --from A --to B[/].");

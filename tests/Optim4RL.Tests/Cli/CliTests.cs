@@ -51,6 +51,17 @@ public class CliTests
         Assert.Contains("RMSProp", output);
     }
 
+    [Theory]
+    [InlineData("ppo_ant.json", "PPO")]
+    [InlineData("collect_sl.json", "SLCollect")]
+    [InlineData("meta_star_catch.json", "MetaA2C")]
+    public void Sweep_lists_every_kind_of_shipped_file(string file, string agent)
+    {
+        var (code, output, err) = Run("sweep", "--config", Path.Combine(RepoRoot(), "configs", file));
+        Assert.True(code == 0, err);
+        Assert.Contains(agent, output);
+    }
+
     [Fact]
     public void A_missing_config_file_is_one_clear_line_and_exit_code_1()
     {

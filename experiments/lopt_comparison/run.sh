@@ -18,6 +18,6 @@ sweep_bg experiments/lopt_comparison/exp1_eval_bdl.json 1 $((n / 2)); wait
 sweep_bg experiments/lopt_comparison/exp1_eval_bdl.json $((n / 2 + 1)) "$n"; wait
 out=docs/results/lopt_comparison; mkdir -p "$out"
 for t in catch sdl bdl; do
-  $O plot logs/exp1_eval_$t --output "$out/curves_$t" --title "A2C on $t: learned optimizers vs Adam and RMSProp ($SEEDS seeds, 90% CI)"
+  $O plot logs/exp1_eval_$t --output "$out/curves_$t" --title "A2C on $t ($SEEDS seeds, 90% CI)"
   $O report logs/exp1_eval_$t --output "$out/report_$t.md"
 done

@@ -19,7 +19,7 @@ out=docs/results/pipeline_ablation; mkdir -p "$out"
 for t in sdl bdl; do
   # One line per variant: both meta-training seeds and all evaluation seeds pooled.
   $O plot logs/exp2_eval_pipe_$t logs/exp2_eval_nopipe_$t --group-by exp --output "$out/curves_$t" \
-    --title "A2C on $t with Optim4RL meta-trained with (pipe) and without (nopipe) pipeline training"
+    --title "Optim4RL with / without pipeline training, A2C on $t"
   $O report logs/exp2_eval_pipe_$t logs/exp2_eval_nopipe_$t --group-by exp --best-by exp --output "$out/report_$t.md"
 done
 for t in sdl bdl; do for v in meta metap; do for k in 1 2; do

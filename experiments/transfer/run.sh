@@ -15,6 +15,6 @@ sweep_bg experiments/transfer/exp4_ppo_inverted_double_pendulum.json 1 "$n"
 sweep_bg experiments/transfer/exp4_ppo_walker2d.json 1 "$n"; wait
 out=docs/results/transfer; mkdir -p "$out"
 for t in ant humanoid inverted_double_pendulum walker2d; do
-  $O plot logs/exp4_ppo_$t --group-by optim.name --output "$out/curves_$t" --title "PPO on $t: Optim4RL meta-trained on gridworlds vs Adam and RMSProp ($SEEDS seeds)"
+  $O plot logs/exp4_ppo_$t --group-by optim.name --output "$out/curves_$t" --title "PPO on $t, gridworld-trained Optim4RL ($SEEDS seeds)"
   $O report logs/exp4_ppo_$t --group-by optim.name --best-by optim.name --output "$out/report_$t.md"
 done

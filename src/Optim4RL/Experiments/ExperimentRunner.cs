@@ -177,7 +177,7 @@ public static class ExperimentRunner
             csv.Save();
             grads?.Complete();
             double final = LearningCurve.FinalReturn(logs);
-            string line = $"{env.Name}: final return {final:F3} (mean of last 10 % of {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
+            string line = $"{env.Name}: final return {Fmt(final, "F3")} (mean of last 10 % of {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);
             summary.Add(line);
             if (cancel.IsCancellationRequested)
@@ -258,7 +258,7 @@ public static class ExperimentRunner
                 if (!cancel.IsCancellationRequested) Evaluate(ppo.Iteration * ppo.StepsPerIteration);
             }
             csv.Save();
-            string line = $"{env.Name}: evaluation return {lastEval:F2}, training return {LearningCurve.FinalReturn(logs):F2} (last 10 % of {logs.Count} training steps) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
+            string line = $"{env.Name}: evaluation return {lastEval:F2}, training return {Fmt(LearningCurve.FinalReturn(logs), "F2")} (last 10 % of {logs.Count} training steps) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);
             summary.Add(line);
             if (cancel.IsCancellationRequested)
@@ -271,6 +271,10 @@ public static class ExperimentRunner
     }
 
     /// <summary>The largest of 4, 2, 1 that divides the minibatch (the loss's parallel pieces).</summary>
+    /// <summary>A return for the console: "n/a (no episode finished)" instead of NaN.</summary>
+    private static string Fmt(double value, string format) =>
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "n/a (no episode finished)";
+
     private static int LossChunksFor(int batchSize) => batchSize % PpoLossChunks == 0 ? PpoLossChunks : batchSize % 2 == 0 ? 2 : 1;
 
     private static void Validate(PpoConfig cfg, int numEnvs)

@@ -23,7 +23,7 @@ internal static class BenchCommand
         var threads = new Option<int?>("--threads") { Description = "Threads for the meta-training workloads (default: all cores)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per workload instead of a table (used for the child processes)." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the workloads in this process (peak memory then accumulates)." };
-        var cmd = new Command("bench", "Measure A2C and MetaA2C throughput, the Optim4RL kernel's coordinate-steps/s and peak memory (medians of repeats).")
+        var cmd = new Command("bench", "Measure throughput and peak memory (medians of repeats, each workload in its own process): A2C, MetaA2C and the Optim4RL kernel (core); MuJoCo physics, PPO end to end and the learned optimizer's overhead per PPO update (continuous).")
         {
             repeats, only, threads, json, inProcess,
         };

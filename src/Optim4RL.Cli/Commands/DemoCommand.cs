@@ -17,7 +17,7 @@ internal static class DemoCommand
         var cmd = new Command("demo",
             "Meta-train the Optim4RL learned optimizer on Catch with pipeline training, then train fresh A2C agents with " +
             "(a) the learned φ, (b) Adam and (c) the untrained φ over several seeds on Catch and on the unseen gridworld " +
-            "small_dense_short; print a table and write CSV files. About 15 minutes on 2 cores with the defaults.")
+            "small_dense_short; print a table and write CSV files. About 5 minutes on 2 cores with the defaults (the limit is 15).")
         {
             quick, seeds, output, threads, seed,
         };

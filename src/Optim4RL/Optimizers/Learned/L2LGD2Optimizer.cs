@@ -86,9 +86,9 @@ public sealed class L2LGD2Optimizer : ILearnedOptimizer
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Input<TV>(TV g, out TV x0, out TV x1) where TV : struct
         {
-            TV l = Div(BaselineSimd.Log(Add(BaselineSimd.Abs(g), Bcast<TV>(1e-8f))), Bcast<TV>(P));
-            x0 = BaselineSimd.SelectGreaterOrEqual(l, -1f, l, Bcast<TV>(-1f));
-            x1 = BaselineSimd.SelectGreaterOrEqual(l, -1f, Sign(g), Mul(Bcast<TV>(ExpP), g));
+            TV l = Div(Log(Add(Abs(g), Bcast<TV>(1e-8f))), Bcast<TV>(P));
+            x0 = SelectGreaterOrEqual(l, -1f, l, Bcast<TV>(-1f));
+            x1 = SelectGreaterOrEqual(l, -1f, Sign(g), Mul(Bcast<TV>(ExpP), g));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

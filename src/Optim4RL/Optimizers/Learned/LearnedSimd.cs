@@ -18,7 +18,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// (<see cref="TanhScalar"/>, <see cref="SigmoidScalar"/>) computing bit-identical values, used by
 /// tests to measure the approximation error against double precision.
 /// </remarks>
-internal static unsafe class LearnedSimd
+internal static unsafe partial class LearnedSimd
 {
     // tanh(x) ≈ x·P(x²)/Q(x²) on |x| ≤ 9 (clamped outside): a rational [11/6] fit minimising the
     // maximal relative error on [0, 9] (Lawson-reweighted linearised least squares, fitted for this

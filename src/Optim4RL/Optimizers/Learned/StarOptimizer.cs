@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Optim4RL.Tensors;
-using static Optim4RL.Optimizers.Learned.BaselineSimd;
 using static Optim4RL.Optimizers.Learned.LearnedSimd;
 
 namespace Optim4RL.Optimizers.Learned;

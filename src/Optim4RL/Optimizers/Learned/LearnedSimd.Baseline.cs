@@ -4,26 +4,13 @@ using System.Runtime.Intrinsics;
 namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
-/// Width-generic SIMD helpers used by the baseline learned optimizers (LinearOptim, L2LGD2,
-/// STAR) in addition to <see cref="LearnedSimd"/>: comparisons and selects, ReLU, |x|, log and
-/// 1/√x. Like <see cref="LearnedSimd"/>, every helper dispatches on <c>typeof(TV)</c>
-/// (folded by the JIT) and is lane-wise with the same operation order at every width.
+/// The width-generic SIMD helpers the baseline learned optimizers (LinearOptim, L2LGD2, STAR) add
+/// to the Optim4RL kernel's: comparisons and selects, ReLU, |x|, log and 1/√x. Like the rest of
+/// <see cref="LearnedSimd"/>, every helper dispatches on <c>typeof(TV)</c> (folded by the JIT) and
+/// is lane-wise with the same operation order at every width.
 /// </summary>
-internal static class BaselineSimd
+internal static partial class LearnedSimd
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> A5<TV>(TV v) where TV : struct => Unsafe.BitCast<TV, Vector512<float>>(v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> A2<TV>(TV v) where TV : struct => Unsafe.BitCast<TV, Vector256<float>>(v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> A1<TV>(TV v) where TV : struct => Unsafe.BitCast<TV, Vector128<float>>(v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV B<TV>(Vector512<float> v) where TV : struct => Unsafe.BitCast<Vector512<float>, TV>(v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV B<TV>(Vector256<float> v) where TV : struct => Unsafe.BitCast<Vector256<float>, TV>(v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV B<TV>(Vector128<float> v) where TV : struct => Unsafe.BitCast<Vector128<float>, TV>(v);
-
     /// <summary>max(x, 0) lane-wise (<c>jax.nn.relu</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Relu<TV>(TV x) where TV : struct
@@ -75,7 +62,7 @@ internal static class BaselineSimd
 
     /// <summary>1/√x lane-wise, as a correctly rounded square root followed by a division (not the approximate rsqrt instruction).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV Rsqrt<TV>(TV x) where TV : struct => LearnedSimd.Div(LearnedSimd.Bcast<TV>(1f), LearnedSimd.Sqrt(x));
+    internal static TV Rsqrt<TV>(TV x) where TV : struct => Div(Bcast<TV>(1f), Sqrt(x));
 
     /// <summary>Lane 0 of <paramref name="x"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

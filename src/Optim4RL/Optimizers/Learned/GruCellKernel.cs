@@ -45,7 +45,7 @@ internal interface IGruHead
 /// into per-lane accumulators, and reduces per-chunk sums in chunk order in double, so results
 /// are bitwise identical for any thread count.</para>
 /// </remarks>
-internal sealed unsafe class GruCellKernel<THead> where THead : struct, IGruHead
+internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead : struct, IGruHead
 {
     internal const int H = 8;
 
@@ -100,21 +100,21 @@ internal sealed unsafe class GruCellKernel<THead> where THead : struct, IGruHead
         _chunkBody = RunChunk;
     }
 
-    internal MetaParamLayout Layout { get; }
+    public MetaParamLayout Layout { get; }
 
-    internal int MaxDegreeOfParallelism
+    public int MaxDegreeOfParallelism
     {
         get => _parallelOptions.MaxDegreeOfParallelism;
         set => _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = value };
     }
 
-    internal int VectorWidthOverride { get; set; }
+    public int VectorWidthOverride { get; set; }
 
-    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride
+    public int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride
         : Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
 
     /// <summary>flax init: input kernels LeCun normal (fan_in I), recurrent kernels orthogonal, head kernel LeCun normal (fan_in 8), biases zero.</summary>
-    internal void InitMetaParams(ref Rng rng, Span<float> phi)
+    public void InitMetaParams(ref Rng rng, Span<float> phi)
     {
         if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
         phi.Clear();
@@ -127,7 +127,7 @@ internal sealed unsafe class GruCellKernel<THead> where THead : struct, IGruHead
         FlaxInit.LecunNormal(ref rng, phi.Slice(OffK, H * O), H);
     }
 
-    internal void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate)
+    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate)
     {
         int n = grads.Length;
         if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
@@ -143,7 +143,7 @@ internal sealed unsafe class GruCellKernel<THead> where THead : struct, IGruHead
         }
     }
 
-    internal void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad)
     {
         int n = adjoint.Length;

@@ -22,56 +22,10 @@ namespace Optim4RL.Optimizers.Learned;
 /// <para>The same fused SIMD kernel as <see cref="LinearOptimOptimizer"/>; ln is the runtime's
 /// vectorised log. One instance may be used by one thread at a time.</para>
 /// </remarks>
-public sealed class L2LGD2Optimizer : ILearnedOptimizer
+public sealed class L2LGD2Optimizer() : GruLearnedOptimizer("L2LGD2", new GruCellKernel<L2LGD2Optimizer.L2LHead>("L2LGD2"))
 {
     /// <summary>The preprocessing constant p.</summary>
     public const float P = 10f;
-
-    private readonly GruCellKernel<L2LHead> _kernel = new("L2LGD2");
-
-    /// <inheritdoc />
-    public string Name => "L2LGD2";
-
-    /// <inheritdoc />
-    public int HiddenSize => GruCellKernel<L2LHead>.H;
-
-    /// <inheritdoc />
-    public int StateSize => GruCellKernel<L2LHead>.H;
-
-    /// <inheritdoc />
-    public MetaParamLayout Layout => _kernel.Layout;
-
-    /// <summary>Test knob: the maximum number of threads (−1: the default scheduler); results are identical for every value.</summary>
-    internal int MaxDegreeOfParallelism { get => _kernel.MaxDegreeOfParallelism; set => _kernel.MaxDegreeOfParallelism = value; }
-
-    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
-    internal int VectorWidthOverride { get => _kernel.VectorWidthOverride; set => _kernel.VectorWidthOverride = value; }
-
-    /// <summary>The SIMD width (lanes) in use.</summary>
-    internal int VectorWidth => _kernel.VectorWidth;
-
-    /// <summary>
-    /// flax's initialisers: input kernels LeCun normal (fan_in 2), head kernel LeCun normal
-    /// (fan_in 8), recurrent kernels orthogonal, biases zero.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="phi"/> is not <c>Layout.Count</c> long.</exception>
-    public void InitMetaParams(ref Rng rng, Span<float> phi) => _kernel.InitMetaParams(ref rng, phi);
-
-    /// <summary>One L2LGD2 step over N = <c>grads.Length</c> coordinates; <paramref name="updates"/> may alias <paramref name="grads"/>.</summary>
-    /// <param name="phi">φ, length 281.</param>
-    /// <param name="state">Recurrent state [8, N], updated in place.</param>
-    /// <param name="grads">Gradients [N], already clipped by the caller.</param>
-    /// <param name="updates">Receives Δθ [N].</param>
-    /// <param name="learningRate">α.</param>
-    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
-        _kernel.Step(phi, state, grads, updates, learningRate);
-
-    /// <summary>Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> steps; see <see cref="ILearnedOptimizer.MetaGradient"/>.</summary>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
-    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
-        _kernel.MetaGradient(phi, state0, grads, steps, adjoint, learningRate, metaGrad);
 
     /// <summary>Cell input: the Andrychowicz et al. preprocessing; Δ = −α·e^o·g.</summary>
     internal struct L2LHead : IGruHead

@@ -10,7 +10,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// giving o1, o2, o3; the update is Δθ = −α·(exp(o1)·g + exp(o2)·o3).
 /// </summary>
 /// <remarks>
-/// <para><b>φ layout</b> (275 floats; <see cref="Layout"/> names every array): <c>cell.W_ir</c>,
+/// <para><b>φ layout</b> (275 floats; <see cref="GruLearnedOptimizer.Layout"/> names every array): <c>cell.W_ir</c>,
 /// <c>cell.W_iz</c>, <c>cell.W_in</c> [1, 8]; <c>cell.W_hr</c>, <c>cell.W_hz</c>,
 /// <c>cell.W_hn</c> [8, 8]; <c>cell.b_r</c>, <c>cell.b_z</c>, <c>cell.b_in</c>, <c>cell.b_hn</c>
 /// [8]; <c>head.kernel</c> [8, 3]; <c>head.bias</c> [3]. <b>State</b>: [8, N], the cell's h, zero
@@ -20,54 +20,8 @@ namespace Optim4RL.Optimizers.Learned;
 /// chunk-ordered reduction: bitwise identical results for any thread count). One instance may be
 /// used by one thread at a time (it is internally parallel).</para>
 /// </remarks>
-public sealed class LinearOptimOptimizer : ILearnedOptimizer
+public sealed class LinearOptimOptimizer() : GruLearnedOptimizer("LinearOptim", new GruCellKernel<LinearOptimOptimizer.LinearHead>("LinearOptim"))
 {
-    private readonly GruCellKernel<LinearHead> _kernel = new("LinearOptim");
-
-    /// <inheritdoc />
-    public string Name => "LinearOptim";
-
-    /// <inheritdoc />
-    public int HiddenSize => GruCellKernel<LinearHead>.H;
-
-    /// <inheritdoc />
-    public int StateSize => GruCellKernel<LinearHead>.H;
-
-    /// <inheritdoc />
-    public MetaParamLayout Layout => _kernel.Layout;
-
-    /// <summary>Test knob: the maximum number of threads (−1: the default scheduler); results are identical for every value.</summary>
-    internal int MaxDegreeOfParallelism { get => _kernel.MaxDegreeOfParallelism; set => _kernel.MaxDegreeOfParallelism = value; }
-
-    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
-    internal int VectorWidthOverride { get => _kernel.VectorWidthOverride; set => _kernel.VectorWidthOverride = value; }
-
-    /// <summary>The SIMD width (lanes) in use.</summary>
-    internal int VectorWidth => _kernel.VectorWidth;
-
-    /// <summary>
-    /// flax's initialisers: input kernels and the head kernel LeCun normal (fan_in 1 and 8),
-    /// recurrent kernels orthogonal, biases zero.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="phi"/> is not <c>Layout.Count</c> long.</exception>
-    public void InitMetaParams(ref Rng rng, Span<float> phi) => _kernel.InitMetaParams(ref rng, phi);
-
-    /// <summary>One LinearOptim step over N = <c>grads.Length</c> coordinates; <paramref name="updates"/> may alias <paramref name="grads"/>.</summary>
-    /// <param name="phi">φ, length 275.</param>
-    /// <param name="state">Recurrent state [8, N], updated in place.</param>
-    /// <param name="grads">Gradients [N], already clipped by the caller.</param>
-    /// <param name="updates">Receives Δθ [N].</param>
-    /// <param name="learningRate">α.</param>
-    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
-        _kernel.Step(phi, state, grads, updates, learningRate);
-
-    /// <summary>Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> steps; see <see cref="ILearnedOptimizer.MetaGradient"/>.</summary>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
-    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
-        _kernel.MetaGradient(phi, state0, grads, steps, adjoint, learningRate, metaGrad);
-
     /// <summary>Cell input x = g; Δ = −α·(e^{o1}·g + e^{o2}·o3).</summary>
     internal struct LinearHead : IGruHead
     {

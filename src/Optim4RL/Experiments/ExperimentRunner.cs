@@ -36,8 +36,8 @@ public static class ExperimentRunner
     /// <summary>Agent names this runner accepts.</summary>
     public static readonly IReadOnlyList<string> AgentNames = ["A2C", "MetaA2C", "MetapA2C", "PPO", "MetaPPO", "MetapPPO", CollectRunner.A2CCollectName, CollectRunner.SupervisedCollectName];
 
-    /// <summary>Names the reference uses that later issues implement.</summary>
-    private static readonly string[] NotYet = ["A2Cstar", "MetaA2Cstar", "PPOstar", "MetaPPOstar"];
+    /// <summary>The reference's separate STAR agents; here one trainer serves every learned optimizer.</summary>
+    private static readonly string[] StarAgents = ["A2Cstar", "MetaA2Cstar", "PPOstar", "MetaPPOstar"];
 
     /// <summary>Evaluation environments per PPO evaluation when <c>env.num_eval_envs</c> is absent (Brax's default).</summary>
     public const int DefaultEvalEnvs = 128;
@@ -56,8 +56,8 @@ public static class ExperimentRunner
     {
         var run = sweep.ResolveRun(configIdx);
         string agent = run.GetString("agent.name");
-        if (NotYet.Contains(agent))
-            throw new ConfigException($"config key 'agent.name': '{agent}' is not available yet in this version (supported: {string.Join(", ", AgentNames)}).");
+        if (StarAgents.Contains(agent))
+            throw new ConfigException($"config key 'agent.name': '{agent}' is the reference's STAR agent; here every learned optimizer, STAR included, runs with '{agent.Replace("star", "", StringComparison.Ordinal)}' (set agent_optim.name to \"STAR\"; see configs/meta_star_catch.json).");
         if (!AgentNames.Contains(agent))
             throw new ConfigException($"config key 'agent.name': unknown agent '{agent}'. Valid: {string.Join(", ", AgentNames)}.");
 

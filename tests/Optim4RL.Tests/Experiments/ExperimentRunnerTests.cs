@@ -127,6 +127,15 @@ public sealed class ExperimentRunnerTests : IDisposable
     }
 
     [Fact]
+    public void The_references_STAR_agent_names_point_to_the_shared_trainer()
+    {
+        var sweep = Write("star_name", MetaJson(agent: "MetaA2Cstar"));
+        var e = Assert.Throws<ConfigException>(() => ExperimentRunner.Run(sweep, 1, new RunOptions(Logs)));
+        Assert.Contains("'MetaA2C'", e.Message);
+        Assert.Contains("STAR", e.Message);
+    }
+
+    [Fact]
     public void Unknown_task_names_the_valid_ones()
     {
         var sweep = Write("bad_task", A2CJson.Replace("[[\"catch\"]]", "[[\"catchh\"]]"));

@@ -110,8 +110,7 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
 
     public int VectorWidthOverride { get; set; }
 
-    public int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride
-        : Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
+    public int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride : WidestWidth;
 
     /// <summary>flax init: input kernels LeCun normal (fan_in I), recurrent kernels orthogonal, head kernel LeCun normal (fan_in 8), biases zero.</summary>
     public void InitMetaParams(ref Rng rng, Span<float> phi)

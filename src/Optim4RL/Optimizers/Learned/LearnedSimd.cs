@@ -55,6 +55,9 @@ internal static unsafe partial class LearnedSimd
     /// <summary>σ(x) = ½ + ½·tanh(x/2) with the rational tanh, bit-identical to <see cref="Sigmoid{TV}"/>.</summary>
     internal static float SigmoidScalar(float x) => MathF.FusedMultiplyAdd(0.5f, TanhScalar(0.5f * x), 0.5f);
 
+    /// <summary>Lanes of the widest accelerated vector: 16 (AVX-512), 8 (AVX2) or 4; the kernels' default width.</summary>
+    internal static int WidestWidth => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
+
     /// <summary>Lanes per vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Count<TV>() where TV : struct

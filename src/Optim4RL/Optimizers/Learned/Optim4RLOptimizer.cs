@@ -121,8 +121,7 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     internal int VectorWidthOverride { get; set; }
 
     /// <summary>The SIMD width (lanes) the kernel uses on this machine.</summary>
-    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride
-        : Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
+    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride : WidestWidth;
 
     /// <summary>
     /// Fills φ as flax initialises the modules: input kernels and head kernels LeCun-normal

@@ -171,8 +171,7 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     internal int VectorWidthOverride { get; set; }
 
     /// <summary>The SIMD width (lanes) in use.</summary>
-    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride
-        : Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
+    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride : WidestWidth;
 
     /// <summary>
     /// MLPNomLOpt's initialisation: decays zero (β = β₀); every MLP weight matrix haiku

@@ -384,6 +384,7 @@ public static class ExperimentRunner
         }
 
         long lastGood = meta.Iteration;
+        int displayInterval = Math.Max(1, run.GetInt("display_interval", 50));
         var started = DateTime.UtcNow;
         try
         {
@@ -399,7 +400,7 @@ public static class ExperimentRunner
                 rows.Append(CultureInfo.InvariantCulture, $"{l.Iteration},{l.Step},{l.MetaLoss:R},{l.MetaGradNorm:R},{(l.Episodes > 0 ? l.MeanReturn.ToString("R", CultureInfo.InvariantCulture) : "")}\n");
                 progress?.Report(new RunProgress($"{agent} {string.Join("+", envs)}", l.Iteration, meta.Iterations,
                     $"meta-loss {l.MetaLoss:F3}, return {l.MeanReturn:F2}"));
-                if (l.Iteration % Math.Max(1, run.GetInt("display_interval", 50)) == 0)
+                if (l.Iteration % displayInterval == 0)
                     log.Info($"iteration {l.Iteration}/{meta.Iterations} step {l.Step}: meta-loss {l.MetaLoss:F4}, |∇φ| {l.MetaGradNorm:E2}, agents' return {l.MeanReturn:F3}");
                 if (l.Iteration % options.CheckpointEvery == 0)
                 {

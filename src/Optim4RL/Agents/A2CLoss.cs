@@ -86,7 +86,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
         _terminated = new bool[_n];
         _truncated = new bool[_n];
         _stepActions = new int[_n];
-        _obsScratch = new float[_n * _obsSize];
+        _obsScratch = typeof(T) == typeof(float) ? [] : new float[_n * _obsSize]; // float observes in place
     }
 
     /// <summary>The environments this agent acts in.</summary>
@@ -113,8 +113,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
         int block = _n * _obsSize;
         for (int t = 0; t < _t; t++)
         {
-            _env.Observe(_obsScratch);
-            CopyConvert(_obsScratch, obsAll.Slice(t * block, block));
+            ObserveInto(obsAll.Slice(t * block, block));
             _loss.ForwardRows(0, _netEnd, t * _n, _n);
             SampleActions(_logits.Value.Span.Slice(t * _n * _actions, _n * _actions), ref rng);
             _env.Step(_stepActions, _stepRewards, _terminated, _truncated);
@@ -128,8 +127,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
                 tracker?.Record(i, _stepRewards[i], done);
             }
         }
-        _env.Observe(_obsScratch);
-        CopyConvert(_obsScratch, obsAll.Slice(_t * block, block));
+        ObserveInto(obsAll.Slice(_t * block, block));
         _loss.ForwardRows(0, _netEnd, _t * _n, _n);
     }
 
@@ -217,13 +215,16 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
         }
     }
 
-    private static void CopyConvert(ReadOnlySpan<float> src, Span<T> dst)
+    /// <summary>Writes the environments' observations into one block of the graph's input: in place for float, through a converted copy for double.</summary>
+    private void ObserveInto(Span<T> dst)
     {
         if (typeof(T) == typeof(float))
         {
-            src.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dst));
+            _env.Observe(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dst));
             return;
         }
-        for (int i = 0; i < src.Length; i++) dst[i] = T.CreateChecked(src[i]);
+
+        _env.Observe(_obsScratch);
+        for (int i = 0; i < _obsScratch.Length; i++) dst[i] = T.CreateChecked(_obsScratch[i]);
     }
 }

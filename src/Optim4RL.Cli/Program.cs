@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Optim4RL.Cli.Commands;
+using Ui = Optim4RL.Cli.Commands.Ui;
 
 namespace Optim4RL.Cli;
 
@@ -29,8 +30,24 @@ public static class Program
             PlotCommand.Create(),
             ReportCommand.Create(),
         };
-        // On Ctrl-C the verbs finish the current iteration and write a checkpoint; give them time
-        // before System.CommandLine would terminate the process (its default is 2 s).
-        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(120) });
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && args.Length > 0)
+        {
+            // One line naming the problem (not the whole help text); the verb's --help has the rest.
+            string verb = parse.CommandResult.Command == root ? "" : parse.CommandResult.Command.Name + " ";
+            Ui.Error($"{parse.Errors[0].Message.TrimEnd('.')}. See 'optim4rl {verb}--help'.");
+            return 1;
+        }
+
+        try
+        {
+            // On Ctrl-C the verbs finish the current iteration and write a checkpoint; give them time
+            // before System.CommandLine would terminate the process (its default is 2 s).
+            return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(120), EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            return Ui.Unexpected(e, args);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.CommandLine;
 using System.Globalization;
 using Optim4RL.Analysis;
@@ -16,8 +17,8 @@ internal static class AnalyzeCommand
             Description = "Run directories of A2Ccollect / SLCollect runs (their grads_<env>.bin files are read), or gradient files themselves. " +
                           "Give an SLCollect run too for the supervised contrast.",
             Arity = ArgumentArity.OneOrMore,
-        };
-        var outputDir = new Option<string?>("--output-dir") { Description = "Folder for gradient_stats.csv and the figure gradient_hist.{svg,png,gp} (default: the first run directory)." };
+        }.ExistingPaths();
+        var outputDir = new Option<string?>("--output-dir") { Description = "Folder for gradient_stats.csv and the figure gradient_hist.{svg,png,gp} (default: the first run directory)." }.OutputFolder();
         var stages = new Option<string>("--stages")
         {
             Description = "Stage positions in [0, 1], comma-separated: 0 = the first window of updates, 0.5 = the middle one, 1 = the last one.",

@@ -11,7 +11,7 @@ internal static class DemoCommand
     {
         var quick = new Option<bool>("--quick") { Description = "A one-minute version (fewer agents, steps and seeds) for a first look." };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per (task, optimizer) in the evaluation (default 8; 2 with --quick)." };
-        var output = new Option<string?>("--output") { Description = "Output folder for param.json and the CSV files (default logs/demo)." };
+        var output = new Option<string?>("--output") { Description = "Output folder for param.json and the CSV files (default logs/demo)." }.OutputFolder();
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores). Same seed and thread count give the same numbers." };
         var seed = new Option<ulong?>("--seed") { Description = "Base seed (default 42)." };
         var cmd = new Command("demo",

@@ -13,8 +13,8 @@ internal static class PlotCommand
         {
             Description = "Run directories (logs/<config>/<k>) or sweep directories (logs/<config>) holding result_<env>.csv files.",
             Arity = ArgumentArity.OneOrMore,
-        };
-        var output = new Option<string?>("--output") { Description = "Output path without extension; F.svg, F.png and the gnuplot script F.gp are written (default: <first path>/learning_curves)." };
+        }.ExistingPaths();
+        var output = new Option<string?>("--output") { Description = "Output path without extension; F.svg, F.png and the gnuplot script F.gp are written (default: <first path>/learning_curves)." }.OutputFile();
         var title = new Option<string?>("--title") { Description = "Figure title." };
         var groupBy = new Option<string?>("--group-by")
         {

@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.CommandLine;
 using Optim4RL.Analysis;
 using Optim4RL.Experiments;
@@ -14,8 +15,8 @@ internal static class ReportCommand
         {
             Description = "Sweep directories (logs/<config>) or run directories holding result_<env>.csv files.",
             Arity = ArgumentArity.OneOrMore,
-        };
-        var output = new Option<string?>("--output") { Description = "Write the Markdown report to this file (it is always printed)." };
+        }.ExistingPaths();
+        var output = new Option<string?>("--output") { Description = "Write the Markdown report to this file (it is always printed)." }.OutputFile();
         var title = new Option<string?>("--title") { Description = "The report's heading (default: 'Final returns: <paths>')." };
         var bestBy = new Option<string>("--best-by") { Description = "Config key whose values each get a best configuration.", DefaultValueFactory = _ => FinalReturnReport.DefaultBestBy };
         var last = new Option<double>("--last") { Description = "Fraction of each learning curve (its last rows) averaged into the run's final return.", DefaultValueFactory = _ => FinalReturnReport.DefaultLastFraction };

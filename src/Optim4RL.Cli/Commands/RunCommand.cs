@@ -9,20 +9,22 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config") { Description = "Sweep file (JSON, the reference's convention; see configs/README.md).", Required = true };
+        var config = new Option<string>("--config") { Description = "Sweep file (JSON, the reference's convention; see configs/README.md).", Required = true }.InputFile("configs/a2c_catch.json");
         var idx = new Option<int>("--config-idx") { Description = "1-based index of the configuration (k and k + total are repeats; negative counts from the end).", DefaultValueFactory = _ => 1 };
         var resume = new Option<bool>("--resume") { Description = "Continue a meta-training run from its last checkpoint in logs/<config>/<k>/." };
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
-        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot };
+        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot }.OutputFolder();
         var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of a previous run in logs/<config>/<k>/ and start again (without it such a directory is refused unless --resume)." };
+        var force = new Option<bool>("--force") { Description = "Run despite a failed safety check (memory estimate; resuming a checkpoint written with other numeric options)." };
         var cmd = new Command("run",
             "Run one configuration of a sweep file: A2C or PPO (hand-designed or learned optimizer loaded from param_load_path; A2Ccollect also records gradients), " +
             "MetaA2C/MetaPPO (pipeline training), MetapA2C/MetapPPO (no pipeline) or SLCollect (the supervised gradient contrast). Results go to logs/<config name>/<k>/.")
         {
-            config, idx, resume, threads, logs, every,
+            config, idx, resume, threads, logs, every, overwrite, force,
         };
         cmd.SetAction((pr, ct) => Task.FromResult(Execute(pr.GetValue(config)!, pr.GetValue(idx),
-            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every)), ct)));
+            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force)), ct)));
         return cmd;
     }
 

@@ -9,16 +9,18 @@ internal static class SweepCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config") { Description = "Sweep file (JSON).", Required = true };
+        var config = new Option<string>("--config") { Description = "Sweep file (JSON).", Required = true }.InputFile("configs/a2c_catch.json");
         var run = new Option<bool>("--run") { Description = "Run the configurations (otherwise only count and list them)." };
         var from = new Option<int>("--from") { Description = "First 1-based index to run.", DefaultValueFactory = _ => 1 };
         var to = new Option<int?>("--to") { Description = "Last index to run (default: the total)." };
         var resume = new Option<bool>("--resume") { Description = "Resume meta-training runs from their checkpoints." };
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
-        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot };
+        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot }.OutputFolder();
+        var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of previous runs of these indices and start them again." };
+        var force = new Option<bool>("--force") { Description = "Run despite a failed safety check (memory estimate; resuming a checkpoint written with other numeric options)." };
         var cmd = new Command("sweep", "Print how many combinations a sweep file holds and what varies; with --run, run indices --from..--to one after another.")
         {
-            config, run, from, to, resume, threads, logs,
+            config, run, from, to, resume, threads, logs, overwrite, force,
         };
         cmd.SetAction((pr, ct) =>
         {
@@ -48,7 +50,7 @@ internal static class SweepCommand
                 int failures = 0;
                 for (int k = first; k <= last && !ct.IsCancellationRequested; k++)
                 {
-                    int code = RunCommand.Execute(pr.GetValue(config)!, k, new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads)), ct);
+                    int code = RunCommand.Execute(pr.GetValue(config)!, k, new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), Overwrite: pr.GetValue(overwrite), Force: pr.GetValue(force)), ct);
                     if (code != 0) failures++;
                 }
                 return Task.FromResult(failures == 0 ? 0 : 1);

@@ -20,6 +20,34 @@ internal static class Ui
         Error(e is ArgumentException { ParamName: { } p } ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) : e.Message);
 
     /// <summary>
+    /// The last resort for an exception no verb expected: a one-line error on the console (an
+    /// expected kind, such as an I/O error, reads like any other error; anything else is named as a
+    /// bug), with the full details written to a crash file whose path the line gives.
+    /// </summary>
+    public static int Unexpected(Exception e, string[] args)
+    {
+        if (e is Experiments.ConfigException or IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException
+            or Agents.TrainingDivergedException or NotSupportedException or OutOfMemoryException)
+        {
+            return e is OutOfMemoryException
+                ? Error("out of memory; lower env.num_envs (agents or environments) or run fewer things at once.")
+                : Error(e);
+        }
+
+        string crash = Path.Combine(Path.GetTempPath(), $"optim4rl-crash-{Environment.ProcessId}.txt");
+        try
+        {
+            File.WriteAllText(crash, $"optim4rl {string.Join(' ', args)}\n{e}\n");
+        }
+        catch (IOException)
+        {
+            crash = "(could not be written)";
+        }
+
+        return Error($"unexpected {e.GetType().Name}: {e.Message} This is a bug in optim4rl; please report it with the command line and {crash}.");
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> on a worker thread while showing one progress bar per phase
     /// reported through the <see cref="IProgress{T}"/> it receives (rate in <paramref name="unit"/>/s and ETA).
     /// </summary>

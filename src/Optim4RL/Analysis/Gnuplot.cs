@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;

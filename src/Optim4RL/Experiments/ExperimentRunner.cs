@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.Globalization;
 using System.Text;
 using Optim4RL.Agents;
@@ -15,7 +16,10 @@ namespace Optim4RL.Experiments;
 /// <param name="Resume">Continue a meta-training run from its last checkpoint when one exists.</param>
 /// <param name="Threads">Threads (null = all cores).</param>
 /// <param name="CheckpointEvery">Meta-iterations between checkpoints.</param>
-public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50);
+/// <param name="Overwrite">Replace the results of a previous run in the same directory (otherwise such a directory is refused unless resuming).</param>
+/// <param name="Force">Run despite a failed safety check (memory estimate, a checkpoint written with other numeric options).</param>
+public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50,
+    bool Overwrite = false, bool Force = false);
 
 /// <summary>What a run produced.</summary>
 /// <param name="Directory">The run directory.</param>
@@ -61,17 +65,85 @@ public static class ExperimentRunner
         if (!AgentNames.Contains(agent))
             throw new ConfigException($"config key 'agent.name': unknown agent '{agent}'. Valid: {string.Join(", ", AgentNames)}.");
 
-        var dir = RunDirectory.Create(sweep, configIdx, options.LogsRoot);
-        run.WriteConfigJson(dir.ConfigPath);
-        using var log = new RunLog(dir.LogPath);
-        log.Info($"{sweep.Name} config {configIdx}/{sweep.Total}: agent {agent}, seed {run.RunSeed}");
-        return agent switch
+        if (options.Resume && options.Overwrite)
+            throw new ConfigException("--resume and --overwrite exclude each other: --resume continues the run in its directory, --overwrite deletes its results and starts again.");
+
+        var dir = RunDirectory.For(sweep.Name, sweep.NormalizeIndex(configIdx), options.LogsRoot);
+        bool existed = Directory.Exists(dir.Path);
+        bool keepDirectory = true;
+        var runLock = RunLock.Acquire(dir.Path);
+        try
         {
-            "A2C" or CollectRunner.A2CCollectName => RunA2C(run, dir, log, options, progress, cancel),
-            CollectRunner.SupervisedCollectName => CollectRunner.RunSupervised(run, dir, log, progress, cancel),
-            "PPO" => RunPpo(run, dir, log, options, progress, cancel),
-            _ => RunMeta(run, dir, log, options, agent, progress, cancel),
-        };
+            AtomicFile.RemoveStale(dir.Path);
+            var previous = dir.ExistingFiles();
+            bool resume = false;
+            if (previous.Count > 0)
+            {
+                if (options.Overwrite) dir.Clear();
+                else if (options.Resume) resume = true;
+                else
+                    throw new RunDirectoryException($"run {dir.Path} already holds results ({string.Join(", ", previous.Take(4))}{(previous.Count > 4 ? ", …" : "")}); continue it with --resume (meta-training) or start it again with --overwrite.");
+            }
+
+            // Everything that can reject the config runs before the first file is written.
+            Func<RunLog, RunOutcome> job = agent switch
+            {
+                "A2C" or CollectRunner.A2CCollectName => PrepareA2C(run, dir, options, resume, progress, cancel),
+                CollectRunner.SupervisedCollectName => PrepareSimple(dir, resume, log => CollectRunner.RunSupervised(run, dir, log, progress, cancel)),
+                "PPO" => PrepareSimple(dir, resume, log => RunPpo(run, dir, log, options, progress, cancel)),
+                _ => MetaRun.Prepare(run, dir, options, agent, resume, progress, cancel),
+            };
+            if (!resume) WriteConfig(run, dir, options);
+            using var log = new RunLog(dir.LogPath);
+            log.Info($"{sweep.Name} config {configIdx}/{sweep.Total}: agent {agent}, seed {run.RunSeed}{(resume ? " (resuming)" : "")}");
+            return job(log);
+        }
+        catch when (!existed && dir.ExistingFiles().Count == 0)
+        {
+            keepDirectory = false;
+            throw;
+        }
+        finally
+        {
+            runLock.Dispose();
+            if (!keepDirectory) TryRemoveEmptyRunDirectory(dir.Path);
+        }
+    }
+
+    /// <summary>The resolved config with a <c>provenance</c> object (commit, dirty flag, threads, numeric options).</summary>
+    internal static void WriteConfig(RunConfig run, RunDirectory dir, RunOptions options)
+    {
+        var config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(run.ToConfigJson())!;
+        config["provenance"] = Provenance.Describe(options.Threads);
+        AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString(JsonText.Indented) + "\n");
+    }
+
+    private static Func<RunLog, RunOutcome> PrepareSimple(RunDirectory dir, bool resume, Func<RunLog, RunOutcome> job)
+    {
+        RejectResume(dir, resume);
+        return job;
+    }
+
+    private static void RejectResume(RunDirectory dir, bool resume)
+    {
+        if (resume)
+            throw new RunDirectoryException($"run {dir.Path} already holds results and this kind of run has no checkpoint to resume from; start it again with --overwrite.");
+    }
+
+    private static void TryRemoveEmptyRunDirectory(string path)
+    {
+        try
+        {
+            foreach (string f in Directory.EnumerateFiles(path)) File.Delete(f);
+            Directory.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Only tidiness: an empty run directory is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The A2C hyper-parameters of a resolved config (reference keys, spec defaults).</summary>
@@ -115,7 +187,7 @@ public static class ExperimentRunner
     /// in the reference's PPO files): a hand-designed one through <see cref="Optax.FromConfig"/>, or a
     /// learned optimizer with φ loaded from <c>kwargs.param_load_path</c>.
     /// </summary>
-    private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, RunLog log)
+    private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, List<string> log)
     {
         string optName = run.GetString(section + ".name");
         double gradClip = run.GetDouble(section + ".kwargs.grad_clip", -1);
@@ -127,11 +199,28 @@ public static class ExperimentRunner
         if (string.IsNullOrWhiteSpace(path))
             throw new ConfigException($"config key '{section}.kwargs.param_load_path' is empty: a learned optimizer ({optName}) needs a φ file; run a Meta config first and point this key to its param.json.");
         float[] phi = MetaParamsFile.Load(path, lopt.Name, lopt.HiddenSize, lopt.Layout);
-        log.Info($"loaded φ of {lopt.Name} from {path}");
+        log.Add($"loaded φ of {lopt.Name} from {path}");
         return new LearnedOptimizer(lopt, phi, (float)learningRate, (float)gradClip);
     }
 
-    private static RunOutcome RunA2C(RunConfig run, RunDirectory dir, RunLog log, RunOptions options, IProgress<RunProgress>? progress, CancellationToken cancel)
+    private static Func<RunLog, RunOutcome> PrepareA2C(RunConfig run, RunDirectory dir, RunOptions options, bool resume, IProgress<RunProgress>? progress, CancellationToken cancel)
+    {
+        RejectResume(dir, resume);
+        var envs = run.GetStringList("env.name");
+        var lrs = run.GetDoublePerTask("agent_optim.kwargs.learning_rate", envs.Count);
+        // Build every task's optimizer now (a learned one loads and checks its φ file), so a bad
+        // file fails before anything is written or trained.
+        var optimizers = new IOptimizer[envs.Count];
+        var loaded = new List<string>();
+        for (int i = 0; i < envs.Count; i++) optimizers[i] = AgentOptimizer(run, "agent_optim", lrs[i], loaded);
+        return log =>
+        {
+            foreach (string note in loaded) log.Info(note);
+            return RunA2C(run, dir, log, options, optimizers, progress, cancel);
+        };
+    }
+
+    private static RunOutcome RunA2C(RunConfig run, RunDirectory dir, RunLog log, RunOptions options, IOptimizer[] optimizers, IProgress<RunProgress>? progress, CancellationToken cancel)
     {
         var envs = run.GetStringList("env.name");
         int numEnvs = run.GetInt("env.num_envs");
@@ -144,7 +233,7 @@ public static class ExperimentRunner
 
         for (int i = 0; i < envs.Count; i++)
         {
-            var optimizer = AgentOptimizer(run, "agent_optim", lrs[i], log);
+            var optimizer = optimizers[i];
             var taskRng = root.Split((ulong)i);
             var shards = A2C.CreateShards(envs[i], numEnvs, A2C.DefaultShards(numEnvs), taskRng.Split(0), (float)scaling[i]);
             var env = shards[0];
@@ -161,7 +250,17 @@ public static class ExperimentRunner
             for (long it = 0; it < iterations; it++)
             {
                 if (cancel.IsCancellationRequested) break;
-                var l = a2c.Step();
+                IterationLog l;
+                try
+                {
+                    l = a2c.Step();
+                }
+                catch (TrainingDivergedException)
+                {
+                    csv.Save(); // the rows reached before the divergence are results too
+                    grads?.Flush();
+                    throw;
+                }
                 logs.Add(l);
                 if (l.Episodes > 0) csv.Add(l.Step, l.MeanReturn);
                 if (l.Iteration % 50 == 0 || l.Iteration == iterations)
@@ -215,7 +314,9 @@ public static class ExperimentRunner
             Validate(cfg, numEnvs);
             if (run.Has("env.episode_length") && run.GetInt("env.episode_length") != env.MaxEpisodeSteps)
                 log.Warning($"env.episode_length is {run.GetInt("env.episode_length")} but {env.Name} truncates episodes at {env.MaxEpisodeSteps} steps; the task's limit is used.");
-            var optimizer = AgentOptimizer(run, optSection, lrs[i], log);
+            var loaded = new List<string>();
+            var optimizer = AgentOptimizer(run, optSection, lrs[i], loaded);
+            foreach (string note in loaded) log.Info(note);
             var nets = PpoNetworks.For(env.ObservationSize, env.ActionSize, cfg);
             var ppo = new Ppo(nets, env, optimizer, cfg, taskRng.Split(1)) { Parallelism = po };
             var evaluator = new PpoEvaluator(ppo.Agent, ContinuousEnvRegistry.Create(envs[i], evalEnvs, taskRng.Split(2)), taskRng.Split(3));
@@ -248,7 +349,16 @@ public static class ExperimentRunner
             {
                 for (long k = 0; k < perEval && !cancel.IsCancellationRequested; k++)
                 {
-                    var l = ppo.TrainingStep();
+                    IterationLog l;
+                    try
+                    {
+                        l = ppo.TrainingStep();
+                    }
+                    catch (TrainingDivergedException)
+                    {
+                        csv.Save(); // keep the rows reached before the divergence
+                        throw;
+                    }
                     logs.Add(l);
                     if (l.Episodes > 0) csv.Add(l.Step, l.MeanReturn);
                     progress?.Report(new RunProgress($"PPO {env.Name}", l.Step, total * ppo.StepsPerIteration,
@@ -289,7 +399,7 @@ public static class ExperimentRunner
         }
     }
 
-    private static (IMetaTrainer Trainer, string Tasks) BuildMetaA2C(RunConfig run, bool pipeline)
+    internal static (IMetaTrainer Trainer, string Tasks) BuildMetaA2C(RunConfig run, bool pipeline)
     {
         var envs = run.GetStringList("env.name");
         int n = envs.Count;
@@ -305,7 +415,7 @@ public static class ExperimentRunner
         return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt)), string.Join(", ", envs));
     }
 
-    private static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)
+    internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)
     {
         var envs = run.GetStringList("env.name");
         if (envs.Count != 1) throw new ConfigException($"config key 'env.name': MetaPPO trains on one task, found {envs.Count}.");
@@ -349,81 +459,7 @@ public static class ExperimentRunner
         string load = run.GetString("agent_optim.kwargs.param_load_path", "");
         return string.IsNullOrWhiteSpace(load) ? null : MetaParamsFile.Load(load, lopt.Name, lopt.HiddenSize, lopt.Layout);
     }
-
-    private static RunOutcome RunMeta(RunConfig run, RunDirectory dir, RunLog log, RunOptions options, string agent, IProgress<RunProgress>? progress, CancellationToken cancel)
-    {
-        bool pipeline = agent is "MetaA2C" or "MetaPPO";
-        var (meta, tasksText) = agent is "MetaA2C" or "MetapA2C" ? BuildMetaA2C(run, pipeline) : BuildMetaPpo(run, pipeline);
-        meta.MaxDegreeOfParallelism = options.Threads;
-        var lopt = meta.LearnedOptimizer;
-        var envs = run.GetStringList("env.name");
-        string ckpt = dir.PathOf(CheckpointFileName);
-        string metaCsv = dir.PathOf("meta_train.csv");
-        var rows = new StringBuilder("iteration,step,meta_loss,meta_grad_norm,agents_mean_return\n");
-        if (options.Resume && File.Exists(ckpt))
-        {
-            using (var s = File.OpenRead(ckpt)) meta.LoadCheckpoint(s);
-            if (File.Exists(metaCsv))
-            {
-                // Keep the rows up to the checkpoint, so the CSV matches the resumed state.
-                rows.Clear();
-                foreach (var line in File.ReadLines(metaCsv))
-                {
-                    var first = line.Split(',')[0];
-                    if (!long.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out long it) || it <= meta.Iteration) rows.AppendLine(line);
-                }
-            }
-            log.Info($"resumed from {ckpt} at meta-iteration {meta.Iteration}");
-        }
-        log.Info($"{agent} ({(pipeline ? "pipeline" : "no pipeline")}): [{tasksText}], {meta.Iterations} meta-iterations, {lopt.Name} with {lopt.Layout.Count} meta-parameters");
-
-        void Checkpoint()
-        {
-            AtomicFile.Write(ckpt, meta.SaveCheckpoint);
-            AtomicFile.WriteAllText(metaCsv, rows.ToString());
-        }
-
-        long lastGood = meta.Iteration;
-        int displayInterval = Math.Max(1, run.GetInt("display_interval", 50));
-        var started = DateTime.UtcNow;
-        try
-        {
-            while (meta.Iteration < meta.Iterations)
-            {
-                if (cancel.IsCancellationRequested)
-                {
-                    Checkpoint();
-                    log.Warning($"interrupted at meta-iteration {meta.Iteration}; checkpoint written, continue with --resume");
-                    return new RunOutcome(dir.Path, false, [$"interrupted at meta-iteration {meta.Iteration}/{meta.Iterations}; resume with --resume"]);
-                }
-                var l = meta.Step();
-                rows.Append(CultureInfo.InvariantCulture, $"{l.Iteration},{l.Step},{l.MetaLoss:R},{l.MetaGradNorm:R},{(l.Episodes > 0 ? l.MeanReturn.ToString("R", CultureInfo.InvariantCulture) : "")}\n");
-                progress?.Report(new RunProgress($"{agent} {string.Join("+", envs)}", l.Iteration, meta.Iterations,
-                    $"meta-loss {l.MetaLoss:F3}, return {l.MeanReturn:F2}"));
-                if (l.Iteration % displayInterval == 0)
-                    log.Info($"iteration {l.Iteration}/{meta.Iterations} step {l.Step}: meta-loss {l.MetaLoss:F4}, |∇φ| {l.MetaGradNorm:E2}, agents' return {l.MeanReturn:F3}");
-                if (l.Iteration % options.CheckpointEvery == 0)
-                {
-                    Checkpoint();
-                    lastGood = l.Iteration;
-                }
-            }
-        }
-        catch (TrainingDivergedException e)
-        {
-            log.Error(e.Message);
-            throw new TrainingDivergedException($"{e.Message} The last good checkpoint (meta-iteration {lastGood}) is kept in {ckpt}.");
-        }
-        Checkpoint();
-        MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, new Dictionary<string, string>
-        {
-            ["experiment"] = run.Experiment,
-            ["config_idx"] = run.ConfigIdx.ToString(CultureInfo.InvariantCulture),
-            ["meta_iterations"] = meta.Iteration.ToString(CultureInfo.InvariantCulture),
-            ["tasks"] = string.Join(",", envs),
-        });
-        string done = $"meta-trained {lopt.Name} for {meta.Iteration} meta-iterations in {(DateTime.UtcNow - started).TotalSeconds:F0} s; φ written to {dir.ParamPath}";
-        log.Info(done);
-        return new RunOutcome(dir.Path, true, [done]);
-    }
 }
+
+/// <summary>A run directory cannot be used as asked (it holds another run's results, or nothing to resume).</summary>
+public sealed class RunDirectoryException(string message) : IOException(message);

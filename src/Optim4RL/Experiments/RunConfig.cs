@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

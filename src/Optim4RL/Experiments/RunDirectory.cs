@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 namespace Optim4RL.Experiments;
 
 /// <summary>
@@ -97,6 +98,33 @@ public sealed class RunDirectory
     {
         ArgumentNullException.ThrowIfNull(sweep);
         return Create(sweep.Name, sweep.NormalizeIndex(configIdx), logsRoot);
+    }
+
+    /// <summary>
+    /// The files of a previous run in this directory (everything except the lock files and
+    /// temporary files); empty when the directory does not exist or holds no results.
+    /// </summary>
+    public IReadOnlyList<string> ExistingFiles()
+    {
+        if (!Directory.Exists(Path)) return [];
+        return Directory.EnumerateFileSystemEntries(Path)
+            .Select(System.IO.Path.GetFileName)
+            .Where(n => n is not null && !RunLock.IsLockFile(n) && !(n.StartsWith('.') && n.EndsWith(".tmp", StringComparison.Ordinal)))
+            .Select(n => n!)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>Deletes every file and folder of a previous run (<see cref="ExistingFiles"/>); call it holding the directory's <see cref="RunLock"/>.</summary>
+    /// <exception cref="IOException">A file cannot be deleted.</exception>
+    public void Clear()
+    {
+        foreach (string name in ExistingFiles())
+        {
+            string p = PathOf(name);
+            if (Directory.Exists(p)) Directory.Delete(p, recursive: true);
+            else File.Delete(p);
+        }
     }
 
     /// <summary>The path of a file in this directory.</summary>

@@ -57,6 +57,9 @@ public sealed class SweepConfig
     public static SweepConfig Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (path.Trim().Length == 0) throw new ConfigException("the sweep file path is empty; give a file such as configs/a2c_catch.json.");
+        if (Directory.Exists(path)) throw new ConfigException($"'{path}' is a folder; give a sweep file in it, such as {Path.Combine(path, "a2c_catch.json")}.");
+        if (!File.Exists(path)) throw new ConfigException($"sweep file '{path}' does not exist; give a file such as configs/a2c_catch.json.");
         string text = File.ReadAllText(path);
         return Parse(text, RunDirectory.ExperimentName(path), path);
     }

@@ -30,6 +30,16 @@ public interface IMetaTrainer
     /// <summary>Writes everything needed to continue exactly.</summary>
     void SaveCheckpoint(Stream stream);
 
+    /// <summary>
+    /// Writes the small part of the state — the learned optimizer's name, the iteration, φ and the
+    /// meta-optimizer's state (a few KB) — that continues meta-training with a fresh population.
+    /// </summary>
+    void SaveMetaState(BinaryWriter writer);
+
+    /// <summary>Restores φ and the meta-optimizer state written by <see cref="SaveMetaState"/>; returns the iteration it was written at.</summary>
+    /// <exception cref="InvalidDataException">It belongs to another learned optimizer or its arrays do not fit.</exception>
+    long LoadMetaState(BinaryReader reader);
+
     /// <summary>Restores a checkpoint of the same configuration.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint of this configuration.</exception>
     void LoadCheckpoint(Stream stream);

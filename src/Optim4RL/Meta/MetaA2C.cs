@@ -1,4 +1,5 @@
 using Optim4RL.Agents;
+using Optim4RL.Io;
 using Optim4RL.Optimizers;
 using Optim4RL.Optimizers.Learned;
 using Optim4RL.Tensors;
@@ -135,6 +136,8 @@ public sealed class MetaA2C : IMetaTrainer
             Parallel.For(0, task.B, po, j => _agentLoss[j] = task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
             double taskLoss = 0;
             for (int j = 0; j < task.B; j++) taskLoss += _agentLoss[j];
+            if (!double.IsFinite(taskLoss))
+                throw new TrainingDivergedException($"The agents of task {task.Config.Env} diverged at meta-iteration {t}: their A2C loss is NaN/Inf, so the learned optimizer's steps were too large; lower agent_optim.kwargs.learning_rate (α = {alpha}) or set agent_optim.kwargs.grad_clip. φ is kept at its value after iteration {t - 1}.");
             lossSum += taskLoss / task.B;
 
             // 4. Meta-gradient through the K updates, mean over agents.
@@ -181,11 +184,17 @@ public sealed class MetaA2C : IMetaTrainer
         w.Write(CheckpointVersion);
         w.Write(_lopt.Name);
         w.Write(Iteration);
-        MetaTaskState.WriteFloats(w, _phi);
+        BinaryArrays.WriteFloats(w, _phi);
         _metaState.Save(w);
         w.Write(_tasks.Length);
         foreach (var task in _tasks) task.Save(w);
     }
+
+    /// <inheritdoc/>
+    public void SaveMetaState(BinaryWriter writer) => MetaUpdate.SaveMetaState(writer, _lopt.Name, Iteration, _phi, _metaState);
+
+    /// <inheritdoc/>
+    public long LoadMetaState(BinaryReader reader) => MetaUpdate.LoadMetaState(reader, _lopt.Name, _phi, _metaState);
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same configuration.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, or belongs to another configuration.</exception>
@@ -200,7 +209,7 @@ public sealed class MetaA2C : IMetaTrainer
             string name = r.ReadString();
             if (name != _lopt.Name) throw new InvalidDataException($"Checkpoint is for learned optimizer '{name}', this run uses '{_lopt.Name}'.");
             long iteration = r.ReadInt64();
-            MetaTaskState.ReadFloats(r, _phi);
+            BinaryArrays.ReadFloats(r, _phi);
             _metaState.Load(r);
             int tasks = r.ReadInt32();
             if (tasks != _tasks.Length) throw new InvalidDataException($"Checkpoint has {tasks} tasks, this run has {_tasks.Length}.");

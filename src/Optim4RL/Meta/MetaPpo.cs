@@ -1,5 +1,6 @@
 using Optim4RL.Agents;
 using Optim4RL.Envs;
+using Optim4RL.Io;
 using Optim4RL.Optimizers;
 using Optim4RL.Optimizers.Learned;
 using Optim4RL.Tensors;
@@ -187,11 +188,17 @@ public sealed class MetaPpo : IMetaTrainer
         w.Write(LearnedOptimizer.Name);
         w.Write(_cfg.Env);
         w.Write(Iteration);
-        MetaTaskState.WriteFloats(w, _phi);
+        BinaryArrays.WriteFloats(w, _phi);
         _metaState.Save(w);
         w.Write(_agents.Length);
         foreach (var a in _agents) a.Save(w);
     }
+
+    /// <inheritdoc/>
+    public void SaveMetaState(BinaryWriter writer) => MetaUpdate.SaveMetaState(writer, LearnedOptimizer.Name, Iteration, _phi, _metaState);
+
+    /// <inheritdoc/>
+    public long LoadMetaState(BinaryReader reader) => MetaUpdate.LoadMetaState(reader, LearnedOptimizer.Name, _phi, _metaState);
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same configuration.</summary>
     /// <exception cref="InvalidDataException">The file is not a MetaPPO checkpoint, or belongs to another configuration.</exception>
@@ -208,7 +215,7 @@ public sealed class MetaPpo : IMetaTrainer
             string env = r.ReadString();
             if (env != _cfg.Env) throw new InvalidDataException($"Checkpoint is for task '{env}', this run trains on '{_cfg.Env}'.");
             long iteration = r.ReadInt64();
-            MetaTaskState.ReadFloats(r, _phi);
+            BinaryArrays.ReadFloats(r, _phi);
             _metaState.Load(r);
             int b = r.ReadInt32();
             if (b != _agents.Length) throw new InvalidDataException($"Checkpoint has {b} agents, this run has {_agents.Length}.");
@@ -237,7 +244,7 @@ public sealed class MetaPpo : IMetaTrainer
         }
         double loss = ppo.Agent.MetaLossGradient();
         if (!double.IsFinite(loss) || !float.IsFinite(TP.Sum<float>(ppo.Gradient)))
-            throw new TrainingDivergedException($"MetaPPO agent {j}: the meta-loss or its gradient is NaN/Inf.");
+            throw new TrainingDivergedException($"MetaPPO agent {j} diverged: its PPO loss or gradient is NaN/Inf, so the learned optimizer's steps were too large; lower agent_optim.kwargs.learning_rate (α) or set agent_optim.kwargs.grad_clip.");
         var (s, c) = ppo.Agent.Tracker.Drain();
         Array.Clear(_agentMetaGrad[j]);
         rec.MetaGradient(ppo.Gradient, _agentMetaGrad[j]);

@@ -1,5 +1,6 @@
 using Optim4RL.Agents;
 using Optim4RL.Envs;
+using Optim4RL.Io;
 using Optim4RL.Nn;
 using Optim4RL.Optimizers.Learned;
 using Optim4RL.Tensors;
@@ -21,6 +22,10 @@ internal sealed class MetaTaskState
         var probe = EnvRegistry.CreateDiscrete(cfg.Env, 1, rng, cfg.RewardScaling);
         Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount);
         P = Spec.Layout.Count;
+        // The largest buffer below ([max(K, state size), B·P] floats) must fit one .NET array.
+        long rows = Math.Max(run.InnerUpdates, lopt.StateSize);
+        if (rows * B * P > Array.MaxLength)
+            throw new ArgumentException($"task {cfg.Env}: {B} agents × {P} parameters × {rows} need {rows * B * P:N0} floats in one array, more than .NET allows ({Array.MaxLength:N0}); lower env.num_envs (the agent count) to at most {Array.MaxLength / (rows * P)}.");
         N = B * P;
         K = run.InnerUpdates;
         Schedule = new PipelineSchedule(B, cfg.ResetInterval, run.Pipeline);
@@ -85,8 +90,8 @@ internal sealed class MetaTaskState
         w.Write(Config.Env);
         w.Write(B);
         w.Write(P);
-        WriteFloats(w, Theta);
-        WriteFloats(w, State);
+        BinaryArrays.WriteFloats(w, Theta);
+        BinaryArrays.WriteFloats(w, State);
         for (int j = 0; j < B; j++)
         {
             Envs[j].SaveState(w);
@@ -101,34 +106,14 @@ internal sealed class MetaTaskState
         int b = r.ReadInt32(), p = r.ReadInt32();
         if (env != Config.Env || b != B || p != P)
             throw new InvalidDataException($"Checkpoint task '{env}' with {b} agents × {p} parameters does not match this run's '{Config.Env}' with {B} × {P}.");
-        ReadFloats(r, Theta);
-        ReadFloats(r, State);
+        BinaryArrays.ReadFloats(r, Theta);
+        BinaryArrays.ReadFloats(r, State);
         for (int j = 0; j < B; j++)
         {
             Envs[j].LoadState(r);
             ActionRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
             InitRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
             Trackers[j].Restart(0);
-        }
-    }
-
-    internal static void WriteFloats(BinaryWriter w, ReadOnlySpan<float> x)
-    {
-        w.Write(x.Length);
-        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x));
-    }
-
-    internal static void ReadFloats(BinaryReader r, Span<float> x)
-    {
-        int n = r.ReadInt32();
-        if (n != x.Length) throw new InvalidDataException($"Checkpoint array has {n} values, expected {x.Length}.");
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(x);
-        int read = 0;
-        while (read < bytes.Length)
-        {
-            int got = r.Read(bytes[read..]);
-            if (got == 0) throw new EndOfStreamException("Checkpoint ends early: the file is truncated or corrupt.");
-            read += got;
         }
     }
 }

@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using Optim4RL.Agents;
 using Optim4RL.Optimizers;
 using TP = System.Numerics.Tensors.TensorPrimitives;
@@ -45,5 +46,28 @@ internal static class MetaUpdate
             throw new TrainingDivergedException($"φ became NaN/Inf at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}.");
         scratch.CopyTo(phi, 0);
         return gradNorm;
+    }
+
+    /// <summary>Writes the learned optimizer's name, the iteration, φ and the meta-optimizer state.</summary>
+    public static void SaveMetaState(BinaryWriter writer, string optimizerName, long iteration, float[] phi, OptimizerState metaState)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(optimizerName);
+        writer.Write(iteration);
+        BinaryArrays.WriteFloats(writer, phi);
+        metaState.Save(writer);
+    }
+
+    /// <summary>Reads what <see cref="SaveMetaState"/> wrote into φ and the meta-optimizer state; returns the iteration.</summary>
+    /// <exception cref="InvalidDataException">Another learned optimizer's state, or arrays of other sizes.</exception>
+    public static long LoadMetaState(BinaryReader reader, string optimizerName, float[] phi, OptimizerState metaState)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        string name = reader.ReadString();
+        if (name != optimizerName) throw new InvalidDataException($"the meta-state is for learned optimizer '{name}', this run uses '{optimizerName}'");
+        long iteration = reader.ReadInt64();
+        BinaryArrays.ReadFloats(reader, phi);
+        metaState.Load(reader);
+        return iteration;
     }
 }

@@ -68,7 +68,7 @@ public sealed class ExperimentRunnerTests : IDisposable
         var sweep = Write("tiny_a2c", A2CJson);
         ExperimentRunner.Run(sweep, 1, new RunOptions(Logs));
         var first = File.ReadAllText(Path.Combine(Logs, "tiny_a2c", "1", "result_catch.csv"));
-        ExperimentRunner.Run(sweep, 1, new RunOptions(Logs, Threads: 1));
+        ExperimentRunner.Run(sweep, 1, new RunOptions(Logs, Threads: 1, Overwrite: true));
         Assert.Equal(first, File.ReadAllText(Path.Combine(Logs, "tiny_a2c", "1", "result_catch.csv")));
     }
 
@@ -105,7 +105,9 @@ public sealed class ExperimentRunnerTests : IDisposable
         var progress = new SyncProgress(p => { if (p.Done >= 4) cts.Cancel(); });
         var first = ExperimentRunner.Run(part, 1, new RunOptions(Logs, CheckpointEvery: 3), progress, cts.Token);
         Assert.False(first.Completed);
-        Assert.False(File.Exists(Path.Combine(Logs, "part", "1", "param.json")));
+        // φ so far is written at every checkpoint (the interruption writes one too).
+        var partial = JsonNode.Parse(File.ReadAllText(Path.Combine(Logs, "part", "1", "param.json")))!.AsObject();
+        Assert.Equal("4", partial["meta"]!["meta_iterations"]!.GetValue<string>());
         var second = ExperimentRunner.Run(part, 1, new RunOptions(Logs, Resume: true));
         Assert.True(second.Completed);
         Assert.Equal(Strip(fullPhi), Strip(File.ReadAllText(Path.Combine(Logs, "part", "1", "param.json"))));

@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.Text;
 using System.Text.RegularExpressions;
 using Optim4RL.Experiments;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Optim4RL.Io;
 
 namespace Optim4RL.Optimizers.Learned;
 
@@ -31,8 +32,9 @@ namespace Optim4RL.Optimizers.Learned;
 /// expected <see cref="MetaParamLayout"/> by name, shapes must agree exactly, and φ is returned in
 /// the layout's packing order. "meta" is free provenance (source config, iteration, …) that
 /// readers never interpret.</para>
-/// <para>Writes are atomic: the file is written to <c>path + ".tmp"</c> in the same directory,
-/// flushed to disk, then moved over <c>path</c>, so a crash never leaves a half-written file.</para>
+/// <para>Writes are atomic: the file is written to a uniquely named temporary file in the same
+/// directory, flushed to disk, then moved over <c>path</c>, so a crash never leaves a half-written
+/// file and two writers never delete each other's temporary file.</para>
 /// </remarks>
 public static class MetaParamsFile
 {
@@ -71,27 +73,12 @@ public static class MetaParamsFile
             }
         }
 
-        string full = Path.GetFullPath(path);
-        string? dir = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        string tmp = full + ".tmp";
-        try
+        float[] values = phi.ToArray();
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-                {
-                    Write(w, optimizerName, hiddenSize, layout, phi, meta);
-                }
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            Write(w, optimizerName, hiddenSize, layout, values, meta);
+        });
     }
 
     /// <summary>Reads φ from <paramref name="path"/>, checking it against the expected architecture.</summary>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Optim4RL.Experiments;
+namespace Optim4RL.Io;
 
 /// <summary>
 /// All-or-nothing file writes for results, configs and checkpoints: the content goes to a
@@ -50,7 +50,7 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
         Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string temp = TempPathFor(full);
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -72,19 +72,50 @@ public static class AtomicFile
         }
     }
 
-    private static void TryDelete(string temp)
+    /// <summary>
+    /// A unique temporary path beside <paramref name="fullPath"/>: <c>.&lt;name&gt;.&lt;guid&gt;.tmp</c>, so
+    /// concurrent writers never share one; <see cref="RemoveStale"/> recognises the pattern.
+    /// </summary>
+    public static string TempPathFor(string fullPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(fullPath);
+        string directory = Path.GetDirectoryName(fullPath) ?? ".";
+        return Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+    }
+
+    /// <summary>
+    /// Deletes temporary files (<c>.*.tmp</c>) that a killed writer left in <paramref name="directory"/>.
+    /// Call it only while no other writer can use the directory (e.g. holding its <see cref="RunLock"/>).
+    /// </summary>
+    /// <returns>How many files were removed.</returns>
+    public static int RemoveStale(string directory)
+    {
+        if (!Directory.Exists(directory)) return 0;
+        int removed = 0;
+        foreach (string f in Directory.EnumerateFiles(directory, ".*.tmp"))
+        {
+            if (TryDelete(f)) removed++;
+        }
+
+        return removed;
+    }
+
+    /// <summary>Deletes a file, ignoring failures; true when it is gone.</summary>
+    internal static bool TryDelete(string temp)
     {
         try
         {
             File.Delete(temp);
+            return true;
         }
         catch (IOException)
         {
             // Best effort: the original error is the one worth reporting.
+            return false;
         }
         catch (UnauthorizedAccessException)
         {
-            // Same.
+            return false;
         }
     }
 

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace Optim4RL.Cli.Commands;
+
+/// <summary>
+/// Checks of path options at parse time, so a directory given for a file, an empty string, a
+/// missing input or a file given for a folder is one line naming the option and the fix, before
+/// any work starts.
+/// </summary>
+internal static class PathChecks
+{
+    /// <summary>An input file that must exist (<paramref name="example"/> shows what to give).</summary>
+    public static T InputFile<T>(this T option, string example) where T : Option<string>
+    {
+        option.Validators.Add(r => Report(r, InputFileProblem(option.Name, r.GetValueOrDefault<string>(), example)));
+        return option;
+    }
+
+    /// <summary>A folder that is created when missing; it must not be an existing file.</summary>
+    public static T OutputFolder<T>(this T option) where T : Option
+    {
+        option.Validators.Add(r =>
+        {
+            string? v = r.GetValueOrDefault<string?>();
+            if (v is null) return;
+            Report(r, v.Trim().Length == 0 ? $"{option.Name} is empty; give a folder, or leave the option out for the default."
+                : File.Exists(v) ? $"{option.Name} '{v}' is a file; give a folder (it is created when missing)." : null);
+        });
+        return option;
+    }
+
+    /// <summary>A file to write (or a path prefix to which extensions are added); it must not be an existing folder.</summary>
+    public static T OutputFile<T>(this T option) where T : Option
+    {
+        option.Validators.Add(r =>
+        {
+            string? v = r.GetValueOrDefault<string?>();
+            if (v is null) return;
+            Report(r, v.Trim().Length == 0 ? $"{option.Name} is empty; give a file path, or leave the option out for the default."
+                : Directory.Exists(v) ? $"{option.Name} '{v}' is a folder; give a file path inside it, such as {Path.Combine(v, "out")}." : null);
+        });
+        return option;
+    }
+
+    /// <summary>Input paths (run or sweep directories, or files) that must exist and be non-empty strings.</summary>
+    public static Argument<string[]> ExistingPaths(this Argument<string[]> argument)
+    {
+        argument.Validators.Add(r =>
+        {
+            foreach (string v in r.GetValueOrDefault<string[]>() ?? [])
+            {
+                string? problem = v.Trim().Length == 0 ? $"an empty path was given for {argument.Name}; give a run or sweep directory such as logs/a2c_catch."
+                    : !File.Exists(v) && !Directory.Exists(v) ? $"'{v}' does not exist; give a run or sweep directory such as logs/a2c_catch." : null;
+                if (problem is not null)
+                {
+                    r.AddError(problem);
+                    return;
+                }
+            }
+        });
+        return argument;
+    }
+
+    /// <summary>Null when <paramref name="path"/> names an existing file; otherwise what is wrong and how to fix it.</summary>
+    public static string? InputFileProblem(string option, string? path, string example)
+    {
+        if (path is null) return null;
+        if (path.Trim().Length == 0) return $"{option} is empty; give a file such as {example}.";
+        if (Directory.Exists(path)) return $"{option} '{path}' is a folder; give a file in it, such as {example}.";
+        if (!File.Exists(path)) return $"{option} '{path}' does not exist; give a file such as {example}.";
+        return null;
+    }
+
+    private static void Report(OptionResult r, string? problem)
+    {
+        if (problem is not null) r.AddError(problem);
+    }
+}

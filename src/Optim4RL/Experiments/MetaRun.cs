@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Optim4RL.Agents;
+using Optim4RL.Io;
+using Optim4RL.Meta;
+using Optim4RL.Optimizers.Learned;
+
+namespace Optim4RL.Experiments;
+
+/// <summary>
+/// The loop of a meta-training run (MetaA2C, MetapA2C, MetaPPO, MetapPPO) and its files:
+/// <c>meta_train.csv</c>, <c>checkpoint.bin</c> (+ <c>checkpoint.prev.bin</c>), <c>param.json</c>
+/// and <c>meta_state.bin</c>, all rewritten at every checkpoint.
+/// </summary>
+/// <remarks>
+/// A checkpoint stores, besides the trainers' state, the run's resolved settings, the numeric
+/// options and the CSV rows it covers. <c>--resume</c> refuses a checkpoint whose result-affecting
+/// settings differ from the config (naming each difference), restores exactly the rows the
+/// checkpoint covers (rows written after it, by a run killed between two writes, are dropped),
+/// and continues bit for bit. Writes go CSV → checkpoint → φ files, each atomic, so a kill at any
+/// moment leaves a consistent, resumable directory.
+/// </remarks>
+internal static class MetaRun
+{
+    private const string CheckpointFileName = ExperimentRunner.CheckpointFileName;
+
+    /// <summary>The small file with φ and the meta-optimizer state, written at every checkpoint.</summary>
+    public const string MetaStateFileName = "meta_state.bin";
+
+    /// <summary>The per-meta-iteration CSV.</summary>
+    public const string CsvFileName = "meta_train.csv";
+
+    private const string CsvHeader = "iteration,step,meta_loss,meta_grad_norm,agents_mean_return\n";
+
+    /// <summary>Settings that may change between a checkpoint and its resumption: they do not change any result.</summary>
+    private static readonly string[] ResumableKeys = ["display_interval", "env.train_steps"];
+
+    /// <summary>Builds the trainer and, when resuming, restores it; returns the loop to run once the directory is set up.</summary>
+    /// <exception cref="ConfigException">A setting is invalid, or differs from the checkpoint's.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged or belongs to another configuration.</exception>
+    /// <exception cref="RunDirectoryException">Resuming was asked for but the directory has no checkpoint.</exception>
+    public static Func<RunLog, RunOutcome> Prepare(RunConfig run, RunDirectory dir, RunOptions options, string agent, bool resume,
+        IProgress<RunProgress>? progress, CancellationToken cancel)
+    {
+        bool pipeline = agent is "MetaA2C" or "MetaPPO";
+        var (meta, tasksText) = agent is "MetaA2C" or "MetapA2C" ? ExperimentRunner.BuildMetaA2C(run, pipeline) : ExperimentRunner.BuildMetaPpo(run, pipeline);
+        meta.MaxDegreeOfParallelism = options.Threads;
+        var notes = new List<string>();
+        var rows = new StringBuilder(CsvHeader);
+        if (resume)
+        {
+            string ckpt = dir.PathOf(CheckpointFileName);
+            if (!File.Exists(ckpt))
+            {
+                string prev = CheckpointFile.PreviousPath(ckpt);
+                if (!File.Exists(prev))
+                    throw new RunDirectoryException($"run {dir.Path} has no checkpoint to resume from (it stopped before its first one); start it again with --overwrite.");
+                notes.Add($"{CheckpointFileName} is missing (the run stopped while replacing it); resuming from {Path.GetFileName(prev)}");
+                ckpt = prev;
+            }
+
+            CheckpointFile.Read(ckpt, (header, r) =>
+            {
+                CheckCompatible(ckpt, header, run, agent, options, notes);
+                meta.LoadCheckpoint(r.BaseStream);
+                rows.Clear().Append(header["meta_train_csv"]?.GetValue<string>() ?? CsvHeader);
+            });
+            notes.Add($"resumed from {ckpt} at meta-iteration {meta.Iteration}");
+        }
+
+        return log => Loop(run, dir, options, agent, pipeline, meta, tasksText, rows, notes, log, progress, cancel);
+    }
+
+    private static RunOutcome Loop(RunConfig run, RunDirectory dir, RunOptions options, string agent, bool pipeline, IMetaTrainer meta, string tasksText,
+        StringBuilder rows, List<string> notes, RunLog log, IProgress<RunProgress>? progress, CancellationToken cancel)
+    {
+        foreach (string note in notes) log.Info(note);
+        var lopt = meta.LearnedOptimizer;
+        var envs = run.GetStringList("env.name");
+        string ckpt = dir.PathOf(CheckpointFileName);
+        log.Info($"{agent} ({(pipeline ? "pipeline" : "no pipeline")}): [{tasksText}], {meta.Iterations} meta-iterations, {lopt.Name} with {lopt.Layout.Count} meta-parameters");
+
+        void Checkpoint()
+        {
+            AtomicFile.WriteAllText(dir.PathOf(CsvFileName), rows.ToString());
+            var header = Header(run, agent, meta.Iteration, options);
+            header["meta_train_csv"] = rows.ToString();
+            CheckpointFile.Write(ckpt, header, w =>
+            {
+                w.Flush();
+                meta.SaveCheckpoint(w.BaseStream);
+            });
+            MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, new Dictionary<string, string>
+            {
+                ["experiment"] = run.Experiment,
+                ["config_idx"] = run.ConfigIdx.ToString(CultureInfo.InvariantCulture),
+                ["meta_iterations"] = meta.Iteration.ToString(CultureInfo.InvariantCulture),
+                ["tasks"] = string.Join(",", envs),
+            });
+            CheckpointFile.Write(dir.PathOf(MetaStateFileName), Header(run, agent, meta.Iteration, options), meta.SaveMetaState);
+        }
+
+        long lastGood = File.Exists(ckpt) ? meta.Iteration : -1;
+        int displayInterval = Math.Max(1, run.GetInt("display_interval", 50));
+        var started = DateTime.UtcNow;
+        try
+        {
+            while (meta.Iteration < meta.Iterations)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    Checkpoint();
+                    log.Warning($"interrupted at meta-iteration {meta.Iteration}; checkpoint written, continue with --resume");
+                    return new RunOutcome(dir.Path, false, [$"interrupted at meta-iteration {meta.Iteration}/{meta.Iterations}; resume with --resume"]);
+                }
+
+                var l = meta.Step();
+                rows.Append(CultureInfo.InvariantCulture, $"{l.Iteration},{l.Step},{l.MetaLoss:R},{l.MetaGradNorm:R},{(l.Episodes > 0 ? l.MeanReturn.ToString("R", CultureInfo.InvariantCulture) : "")}\n");
+                progress?.Report(new RunProgress($"{agent} {string.Join("+", envs)}", l.Iteration, meta.Iterations,
+                    $"meta-loss {l.MetaLoss:F3}, return {l.MeanReturn:F2}"));
+                if (l.Iteration % displayInterval == 0)
+                    log.Info($"iteration {l.Iteration}/{meta.Iterations} step {l.Step}: meta-loss {l.MetaLoss:F4}, |∇φ| {l.MetaGradNorm:E2}, agents' return {l.MeanReturn:F3}");
+                if (l.Iteration % options.CheckpointEvery == 0 && l.Iteration < meta.Iterations)
+                {
+                    Checkpoint();
+                    lastGood = l.Iteration;
+                }
+            }
+        }
+        catch (TrainingDivergedException e)
+        {
+            AtomicFile.WriteAllText(dir.PathOf(CsvFileName), rows.ToString()); // keep the rows reached before the divergence
+            string kept = lastGood >= 0
+                ? $"The last good checkpoint (meta-iteration {lastGood}) and its param.json are kept in {dir.Path}."
+                : $"No checkpoint was written yet (the first comes at meta-iteration {options.CheckpointEvery}; --checkpoint-every sets it).";
+            log.Error($"{e.Message} {kept}");
+            throw new TrainingDivergedException($"{e.Message} {kept}");
+        }
+
+        Checkpoint();
+        string done = $"meta-trained {lopt.Name} for {meta.Iteration} meta-iterations in {(DateTime.UtcNow - started).TotalSeconds:F0} s; φ written to {dir.ParamPath}";
+        log.Info(done);
+        return new RunOutcome(dir.Path, true, [done]);
+    }
+
+    /// <summary>What a checkpoint records about the run that wrote it.</summary>
+    private static JsonObject Header(RunConfig run, string agent, long iteration, RunOptions options) => new()
+    {
+        ["kind"] = agent,
+        ["experiment"] = run.Experiment,
+        ["config_idx"] = run.ConfigIdx,
+        ["iteration"] = iteration,
+        ["written"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        ["config"] = ResultSettings(run),
+        ["provenance"] = Provenance.Describe(options.Threads),
+    };
+
+    /// <summary>The resolved config as config.json records it (seed included), flattened to dotted keys.</summary>
+    private static JsonObject ResultSettings(RunConfig run) => (JsonObject)JsonNode.Parse(run.ToConfigJson())!;
+
+    /// <summary>Refuses a checkpoint of another kind of run, other settings or other numeric options.</summary>
+    private static void CheckCompatible(string path, JsonObject header, RunConfig run, string agent, RunOptions options, List<string> notes)
+    {
+        string kind = header["kind"]?.GetValue<string>() ?? "?";
+        if (kind != agent)
+            throw new ConfigException($"--resume: {path} was written by a {kind} run, this config runs {agent}; start again with --overwrite.");
+        var saved = Flatten(header["config"] as JsonObject ?? []);
+        var now = Flatten(ResultSettings(run));
+        var diffs = saved.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(k => !ResumableKeys.Contains(k) && saved.GetValueOrDefault(k) != now.GetValueOrDefault(k))
+            .Select(k => $"{k} {saved.GetValueOrDefault(k) ?? "(absent)"} → {now.GetValueOrDefault(k) ?? "(absent)"}")
+            .ToList();
+        if (diffs.Count > 0)
+            throw new ConfigException($"--resume: the config differs from the checkpoint {path} in {string.Join("; ", diffs)}; restore those settings to continue, or start again with --overwrite.");
+
+        var savedProv = header["provenance"] as JsonObject;
+        string savedNumerics = savedProv?["numerics"]?.ToJsonString() ?? "{}";
+        string nowNumerics = Provenance.NumericOptions().ToJsonString();
+        if (savedNumerics != nowNumerics)
+        {
+            string message = $"--resume: {path} was written with numeric options {savedNumerics}, this machine/build uses {nowNumerics}, so the run would not continue exactly";
+            if (!options.Force) throw new ConfigException(message + "; add --force to continue anyway.");
+            notes.Add(message + " (continuing: --force).");
+        }
+
+        string commit = savedProv?["commit"]?.GetValue<string>() ?? "unknown";
+        if (commit != Provenance.Commit)
+            notes.Add($"the checkpoint was written by commit {commit}, this is {Provenance.Commit}");
+    }
+
+    private static Dictionary<string, string> Flatten(JsonObject obj)
+    {
+        var flat = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Walk(JsonNode? node, string prefix)
+        {
+            if (node is JsonObject o)
+            {
+                foreach (var (k, v) in o) Walk(v, prefix.Length == 0 ? k : $"{prefix}.{k}");
+            }
+            else
+            {
+                flat[prefix] = node?.ToJsonString() ?? "null";
+            }
+        }
+
+        Walk(obj, "");
+        return flat;
+    }
+}

@@ -19,7 +19,7 @@ internal sealed class MetaTaskState
         Config = cfg;
         B = cfg.NumAgents;
         var probe = EnvRegistry.CreateDiscrete(cfg.Env, 1, rng, cfg.RewardScaling);
-        Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount);
+        Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount, run.ConvLayout);
         P = Spec.Layout.Count;
         N = B * P;
         K = run.InnerUpdates;

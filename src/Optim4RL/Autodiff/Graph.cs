@@ -91,6 +91,31 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         return AddComputed(new Conv2x2SameOp<T>(x, k, b), [x.Shape[0], x.Shape[1], x.Shape[2], k.Shape[3]], x, k, b);
     }
 
+    /// <summary>
+    /// Reorders the axes after the first: output axis i is input axis <paramref name="axes"/>[i]
+    /// (NumPy's transpose convention), and <c>axes[0]</c> must be 0 so each sample (row of the
+    /// first axis) maps to itself and the op is row-separable. E.g. <c>Permute(x, 0, 3, 1, 2)</c>
+    /// turns [N, H, W, C] into [N, C, H, W]. The values are copied (not a view); the backward pass
+    /// adds the output gradient back at the source positions.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="axes"/> is not a permutation of x's axes that keeps axis 0 first.</exception>
+    public Node<T> Permute(Node<T> x, params int[] axes)
+    {
+        Own(x);
+        ArgumentNullException.ThrowIfNull(axes);
+        int rank = x.Shape.Length;
+        bool valid = rank > 0 && axes.Length == rank && axes[0] == 0
+            && axes.All(a => a >= 0 && a < rank) && axes.Distinct().Count() == rank;
+        if (!valid)
+        {
+            throw new ArgumentException($"Permute needs a permutation of the {rank} axes of {S(x)} that keeps axis 0 first; got ({string.Join(", ", axes)}).", nameof(axes));
+        }
+
+        int[] shape = new int[rank];
+        for (int i = 0; i < rank; i++) shape[i] = x.Shape[axes[i]];
+        return AddComputed(new PermuteOp<T>(x, axes), shape, x);
+    }
+
     // ---------------------------------------------------------------- elementwise
 
     /// <summary>max(x, 0) elementwise (gradient 0 at x ≤ 0). Same shape as x.</summary>
@@ -264,7 +289,7 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// only — e.g. one time step of a rollout through a network built for all T + 1 steps, so the
     /// rollout's forward passes fill the activations the loss needs. Every node in the range must
     /// share the same first axis (rows = samples), and every op must be row-separable (Dense,
-    /// Conv2x2Same, elementwise ops, inputs, parameters, reshapes that keep the first axis).
+    /// Conv2x2Same, Permute, elementwise ops, inputs, parameters, reshapes that keep the first axis).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The op range or the row block is out of bounds.</exception>
     /// <exception cref="NotSupportedException">An op in the range mixes rows (e.g. a reduction).</exception>

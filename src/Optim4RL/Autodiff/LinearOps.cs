@@ -153,6 +153,86 @@ internal sealed class Conv2x2SameOp<T> : Op<T> where T : unmanaged, IFloatingPoi
     }
 }
 
+/// <summary>
+/// Axis permutation that keeps the first axis: y[n, …] = x[n, …] with the per-sample axes
+/// reordered (output axis i is input axis axes[i]). A precomputed gather map of one sample's
+/// length S gives, for each output position, its input position, so the forward pass is a
+/// gather and the backward pass the matching scatter-add.
+/// </summary>
+internal sealed class PermuteOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Node<T> x;
+    private readonly int n, sample;
+    private readonly int[] source;
+
+    public PermuteOp(Node<T> x, int[] axes)
+    {
+        this.x = x;
+        int rank = x.Shape.Length;
+        n = x.Shape[0];
+        sample = 1;
+        for (int i = 1; i < rank; i++) sample *= x.Shape[i];
+
+        // Row-major strides of the input, then walk the output positions in order.
+        int[] inStride = new int[rank];
+        int stride = 1;
+        for (int i = rank - 1; i >= 1; i--)
+        {
+            inStride[i] = stride;
+            stride *= x.Shape[i];
+        }
+
+        int[] outShape = new int[rank];
+        for (int i = 0; i < rank; i++) outShape[i] = x.Shape[axes[i]];
+        int[] coord = new int[rank];
+        source = new int[sample];
+        for (int o = 0; o < sample; o++)
+        {
+            int src = 0;
+            for (int i = 1; i < rank; i++) src += coord[i] * inStride[axes[i]];
+            source[o] = src;
+            for (int i = rank - 1; i >= 1; i--)
+            {
+                if (++coord[i] < outShape[i]) break;
+                coord[i] = 0;
+            }
+        }
+    }
+
+    public override string Name => "Permute";
+
+    public override void Forward() => ForwardRows(0, n);
+
+    public override bool RowSeparable => true;
+
+    public override void ForwardRows(int start, int count)
+    {
+        ReadOnlySpan<T> xs = x.Value.Span;
+        Span<T> ys = Out.Value.Span;
+        int[] map = source;
+        for (int bn = start; bn < start + count; bn++)
+        {
+            ReadOnlySpan<T> xi = xs.Slice(bn * sample, sample);
+            Span<T> yi = ys.Slice(bn * sample, sample);
+            for (int o = 0; o < yi.Length; o++) yi[o] = xi[map[o]];
+        }
+    }
+
+    public override void Backward()
+    {
+        if (x.Grad is not { } dxT) return;
+        ReadOnlySpan<T> dy = Out.Grad!.Span;
+        Span<T> dx = dxT.Span;
+        int[] map = source;
+        for (int bn = 0; bn < n; bn++)
+        {
+            ReadOnlySpan<T> dyi = dy.Slice(bn * sample, sample);
+            Span<T> dxi = dx.Slice(bn * sample, sample);
+            for (int o = 0; o < dyi.Length; o++) dxi[map[o]] += dyi[o];
+        }
+    }
+}
+
 /// <summary>db[j] += Σ_r dy[r, j], vectorised over blocks of rows.</summary>
 internal static class ColumnSums
 {

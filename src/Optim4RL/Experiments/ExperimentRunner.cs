@@ -155,6 +155,18 @@ public static class ExperimentRunner
         EntropyWeight: run.GetDouble("agent.entropy_weight", 0.01));
 
     /// <summary>
+    /// How the big gridworlds' conv reads the observation, <c>agent.conv_layout</c>:
+    /// <c>reference</c> (default, the reference implementation's network) or <c>rows_cols</c>.
+    /// </summary>
+    /// <exception cref="ConfigException">Any other value.</exception>
+    public static ConvLayout ConvLayoutOf(RunConfig run)
+    {
+        string name = run.GetString("agent.conv_layout", ConvLayouts.ReferenceName);
+        return ConvLayouts.TryParse(name, out var layout) ? layout
+            : throw new ConfigException($"config key 'agent.conv_layout': unknown layout '{name}'. Valid: {string.Join(", ", ConvLayouts.Names)}.");
+    }
+
+    /// <summary>
     /// The PPO hyper-parameters of a resolved config (the reference's keys: <c>agent.rollout_steps</c>,
     /// <c>batch_size</c>, <c>agent.num_minibatches</c>, <c>agent.update_epochs</c>, <c>discount</c>,
     /// <c>agent.gae_lambda</c>, <c>agent.clipping_epsilon</c>, <c>agent.entropy_weight</c>,
@@ -228,6 +240,7 @@ public static class ExperimentRunner
         var scaling = run.GetDoublePerTask("env.reward_scaling", envs.Count, 1.0);
         var lrs = run.GetDoublePerTask("agent_optim.kwargs.learning_rate", envs.Count);
         var cfg = A2CConfigOf(run);
+        var convLayout = ConvLayoutOf(run);
         var summary = new List<string>();
         var root = new Rng(run.RunSeed);
 
@@ -237,7 +250,7 @@ public static class ExperimentRunner
             var taskRng = root.Split((ulong)i);
             var shards = A2C.CreateShards(envs[i], numEnvs, A2C.DefaultShards(numEnvs), taskRng.Split(0), (float)scaling[i]);
             var env = shards[0];
-            var spec = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount);
+            var spec = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount, convLayout);
             var a2c = new A2C(spec, shards, optimizer, cfg, taskRng.Split(1)) { MaxDegreeOfParallelism = options.Threads };
             // A2Ccollect: record g and Δθ subsamples at every update (null for plain A2C).
             using var grads = CollectRunner.ForA2C(run, dir, env.Name, optimizer, lrs[i], spec.Layout.Count, a2c.StepsPerIteration);
@@ -411,7 +424,7 @@ public static class ExperimentRunner
         var lopt = LearnedOptimizers.Create(MetaOptimizerName(run));
         var tasks = Enumerable.Range(0, n).Select(i => new MetaTaskConfig(envs[i], numAgents[i], (float)alphas[i], (float)scaling[i], resets[i])).ToList();
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
-            run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed);
+            run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run));
         return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt)), string.Join(", ", envs));
     }
 

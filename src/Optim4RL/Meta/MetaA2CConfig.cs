@@ -1,4 +1,5 @@
 using Optim4RL.Agents;
+using Optim4RL.Nn;
 
 namespace Optim4RL.Meta;
 
@@ -21,6 +22,7 @@ public sealed record MetaTaskConfig(string Env, int NumAgents, float LearningRat
 /// <param name="MaxNorm">Per-task meta-gradient rescaled to exactly this global norm before the mean (<c>meta_optim.kwargs.max_norm</c>; ≤ 0 = off).</param>
 /// <param name="Agent">A2C hyper-parameters of the inner updates and the meta-loss.</param>
 /// <param name="Seed">Seed of every random stream of the run.</param>
+/// <param name="ConvLayout">How the big gridworlds' conv reads the observation (<c>agent.conv_layout</c>; the reference's by default).</param>
 public sealed record MetaA2CConfig(
     IReadOnlyList<MetaTaskConfig> Tasks,
     long TrainSteps,
@@ -29,7 +31,8 @@ public sealed record MetaA2CConfig(
     double GradClip,
     double MaxNorm,
     A2CConfig Agent,
-    ulong Seed)
+    ulong Seed,
+    ConvLayout ConvLayout = ConvLayout.Reference)
 {
     /// <summary>Environment steps per meta-iteration of one task: B·T·(K+1).</summary>
     public long StepsPerIteration(int task) => (long)Tasks[task].NumAgents * Agent.RolloutSteps * (InnerUpdates + 1);

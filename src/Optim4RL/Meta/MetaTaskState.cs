@@ -20,7 +20,7 @@ internal sealed class MetaTaskState
         Config = cfg;
         B = cfg.NumAgents;
         var probe = EnvRegistry.CreateDiscrete(cfg.Env, 1, rng, cfg.RewardScaling);
-        Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount);
+        Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount, run.ConvLayout);
         P = Spec.Layout.Count;
         // The largest buffer below ([max(K, state size), B·P] floats) must fit one .NET array.
         long rows = Math.Max(run.InnerUpdates, lopt.StateSize);

@@ -5,7 +5,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Nn;
 
 /// <summary>
-/// The actor-critic networks of spec §3, with all parameters in one flat vector θ
+/// The actor-critic networks of the discrete tasks, with all parameters in one flat vector θ
 /// (<see cref="Layout"/>, so <c>Layout.Count</c> is P):
 /// <list type="bullet">
 /// <item><c>catch</c>: flatten → Dense 256, ReLU;</item>
@@ -14,16 +14,31 @@ namespace Optim4RL.Nn;
 /// after: bottom, right), ReLU → flatten → Dense 32, ReLU;</item>
 /// </list>
 /// then an actor head Dense(|A|) (logits) and a critic head Dense(1), LeCun-normal kernels and
-/// zero biases. Gridworld observations are channels-last [H, W, C] with the object maps as
-/// channels, and the convolution slides over rows × columns. (The reference feeds a (C, H, W)
-/// tensor to a channels-last convolution, so its kernel slides over the channel axis and the
-/// rows; we do the convolution as intended, see spec §3.)
+/// zero biases.
+/// <para>
+/// <b>Convolution layouts.</b> Gridworld observations are channels-last [H, W, C] (H rows, W
+/// columns, C = objects + 1 binary maps), and <see cref="ConvLayout"/> says how the conv reads them:
+/// <list type="bullet">
+/// <item><see cref="ConvLayout.Reference"/> (default): the observation is permuted to [C, H, W] and
+/// the convolution's two spatial axes are (C, H) with the W columns as its input channels, which
+/// is what the reference implementation computes when it feeds its channels-first tensor to a
+/// channels-last convolution. Kernel [2, 2, W, F]; output [C, H, F], flattened row-major
+/// (index (c·H + h)·F + f) into C·H·F features. Padding is after, along C and along H.
+/// For the paper's big gridworlds P = 39,482 (big_dense_long), 29,498 (big_dense_short),
+/// 31,994 (big_sparse_short), 36,986 (big_sparse_long).</item>
+/// <item><see cref="ConvLayout.RowsCols"/>: the convolution slides over rows × columns with the
+/// C object maps as input channels. Kernel [2, 2, C, F]; output [H, W, F], flattened row-major
+/// (index (h·W + w)·F + f) into H·W·F features; P = 85,178 (big_dense_*) or 86,714 (big_sparse_*).</item>
+/// </list>
+/// </para>
 /// </summary>
 /// <remarks>
-/// θ layout, in order: <c>torso/conv/kernel</c> [2, 2, C, F] and <c>torso/conv/bias</c> [F] (conv
-/// networks only), <c>torso/dense/kernel</c> [D, H] and <c>torso/dense/bias</c> [H],
-/// <c>actor/kernel</c> [H, |A|], <c>actor/bias</c> [|A|], <c>critic/kernel</c> [H, 1],
-/// <c>critic/bias</c> [1]. <see cref="InitParams{T}"/> draws the kernels in this order.
+/// θ layout, in order: <c>torso/conv/kernel</c> [2, 2, Cin, F] and <c>torso/conv/bias</c> [F] (conv
+/// networks only; Cin = W for <see cref="ConvLayout.Reference"/>, C for <see cref="ConvLayout.RowsCols"/>),
+/// <c>torso/dense/kernel</c> [D, Z] and <c>torso/dense/bias</c> [Z] (Z = <see cref="HiddenSize"/>; D the
+/// flattened torso input: C·H·F, H·W·F, or the observation size without a conv), <c>actor/kernel</c>
+/// [Z, |A|], <c>actor/bias</c> [|A|], <c>critic/kernel</c> [Z, 1], <c>critic/bias</c> [1].
+/// <see cref="InitParams{T}"/> draws the kernels in this order (the conv kernel's fan-in is 4·Cin).
 /// </remarks>
 public sealed class NetworkSpec
 {
@@ -32,10 +47,11 @@ public sealed class NetworkSpec
     /// <summary>
     /// A network of this family with explicit sizes (for tests and new tasks):
     /// optional 2×2 conv with <paramref name="convFilters"/> filters (0 = none; requires an
-    /// [H, W, C] observation), then flatten → Dense <paramref name="hiddenSize"/>, ReLU, then the heads.
+    /// [H, W, C] observation) laid out as <paramref name="convLayout"/>, then flatten → Dense
+    /// <paramref name="hiddenSize"/>, ReLU, then the heads.
     /// </summary>
-    /// <exception cref="ArgumentException">A size is not positive, or a conv is asked for with an observation not of rank 3.</exception>
-    public NetworkSpec(IReadOnlyList<int> observationShape, int actionCount, int hiddenSize, int convFilters = 0)
+    /// <exception cref="ArgumentException">A size is not positive, a conv is asked for with an observation not of rank 3, or the layout is undefined.</exception>
+    public NetworkSpec(IReadOnlyList<int> observationShape, int actionCount, int hiddenSize, int convFilters = 0, ConvLayout convLayout = ConvLayout.Reference)
     {
         ArgumentNullException.ThrowIfNull(observationShape);
         if (observationShape.Count == 0 || observationShape.Any(d => d <= 0))
@@ -51,19 +67,23 @@ public sealed class NetworkSpec
             throw new ArgumentException($"A conv torso needs a channels-last [H, W, C] observation; got {Tensor.ShapeString(observationShape.ToArray())}.", nameof(observationShape));
         }
 
+        if (!Enum.IsDefined(convLayout)) throw new ArgumentException($"Unknown convolution layout {convLayout}.", nameof(convLayout));
+
         int[] obsShape = observationShape.ToArray();
         ObservationShape = obsShape;
         ActionCount = actionCount;
         HiddenSize = hiddenSize;
         ConvFilters = convFilters;
+        ConvLayout = convLayout;
         Layout = new ParameterLayout();
         int flat = Tensor.ElementCount(obsShape);
         if (convFilters > 0)
         {
-            int c = ObservationShape[2];
-            ConvKernelOffset = Layout.Add("torso/conv/kernel", 2, 2, c, convFilters);
+            // Both layouts convolve an [A, B, Cin] sample; flat = A·B·F.
+            var (a, b, cin) = ConvInput;
+            ConvKernelOffset = Layout.Add("torso/conv/kernel", 2, 2, cin, convFilters);
             ConvBiasOffset = Layout.Add("torso/conv/bias", convFilters);
-            flat = ObservationShape[0] * ObservationShape[1] * convFilters;
+            flat = a * b * convFilters;
         }
 
         torso = new DenseLayer(Layout, "torso/dense", flat, hiddenSize);
@@ -83,19 +103,34 @@ public sealed class NetworkSpec
     /// <summary>Number of conv filters, 0 when the torso has no convolution.</summary>
     public int ConvFilters { get; }
 
+    /// <summary>
+    /// How the conv reads the [H, W, C] observation (see the class remarks); it changes nothing
+    /// when the torso has no convolution.
+    /// </summary>
+    public ConvLayout ConvLayout { get; }
+
     /// <summary>Where θ's blocks are; <c>Layout.Count</c> is the parameter count P.</summary>
     public ParameterLayout Layout { get; }
+
+    /// <summary>
+    /// The per-sample input of the conv, as its (spatial 1, spatial 2, input channels):
+    /// (C, H, W) for <see cref="ConvLayout.Reference"/>, (H, W, C) for <see cref="ConvLayout.RowsCols"/>.
+    /// </summary>
+    private (int A, int B, int Channels) ConvInput => ConvLayout == ConvLayout.Reference
+        ? (ObservationShape[2], ObservationShape[0], ObservationShape[1])
+        : (ObservationShape[0], ObservationShape[1], ObservationShape[2]);
 
     private int ConvKernelOffset { get; }
 
     private int ConvBiasOffset { get; }
 
     /// <summary>
-    /// The spec §3 network for a task: <c>catch</c>; names starting with <c>small_</c> (or the
-    /// abbreviations sss/ssl/sds/sdl); names starting with <c>big_</c> (or bss/bsl/bds/bdl).
+    /// The network for a task: <c>catch</c>; names starting with <c>small_</c> (or the
+    /// abbreviations sss/ssl/sds/sdl); names starting with <c>big_</c> (or bss/bsl/bds/bdl), whose
+    /// conv is laid out as <paramref name="convLayout"/> (ignored by the other tasks).
     /// </summary>
     /// <exception cref="ArgumentException">Unknown task name, or an observation shape the network cannot take.</exception>
-    public static NetworkSpec ForTask(string taskName, IReadOnlyList<int> observationShape, int actionCount)
+    public static NetworkSpec ForTask(string taskName, IReadOnlyList<int> observationShape, int actionCount, ConvLayout convLayout = ConvLayout.Reference)
     {
         ArgumentNullException.ThrowIfNull(taskName);
         string t = taskName.ToLowerInvariant();
@@ -107,7 +142,7 @@ public sealed class NetworkSpec
 
         if (t.StartsWith("big_", StringComparison.Ordinal) || t is "bss" or "bsl" or "bds" or "bdl")
         {
-            return new NetworkSpec(observationShape, actionCount, 32, 16);
+            return new NetworkSpec(observationShape, actionCount, 32, 16, convLayout);
         }
 
         throw new ArgumentException($"No network is defined for task '{taskName}' (expected catch, small_*, big_*).", nameof(taskName));
@@ -123,8 +158,8 @@ public sealed class NetworkSpec
         if (theta.Length < Layout.Count) throw new ArgumentException($"θ has {theta.Length} coordinates; the network needs {Layout.Count}.", nameof(theta));
         if (ConvFilters > 0)
         {
-            int c = ObservationShape[2];
-            Init.LeCunNormal(theta.Slice(ConvKernelOffset, 4 * c * ConvFilters), 4 * c, ref rng);
+            int cin = ConvInput.Channels;
+            Init.LeCunNormal(theta.Slice(ConvKernelOffset, 4 * cin * ConvFilters), 4 * cin, ref rng);
             theta.Slice(ConvBiasOffset, ConvFilters).Clear();
         }
 
@@ -154,9 +189,11 @@ public sealed class NetworkSpec
         Node<T> h = obs;
         if (ConvFilters > 0)
         {
-            int c = ObservationShape[2];
-            Node<T> k = g.Parameter(theta, grad, offset + ConvKernelOffset, 2, 2, c, ConvFilters);
+            int cin = ConvInput.Channels;
+            Node<T> k = g.Parameter(theta, grad, offset + ConvKernelOffset, 2, 2, cin, ConvFilters);
             Node<T> b = g.Parameter(theta, grad, offset + ConvBiasOffset, ConvFilters);
+            // Reference: [N, H, W, C] → [N, C, H, W], so (C, H) are the conv's spatial axes and W its channels.
+            if (ConvLayout == ConvLayout.Reference) h = g.Permute(h, 0, 3, 1, 2);
             h = g.Relu(g.Conv2x2Same(h, k, b));
         }
 

@@ -48,9 +48,11 @@ public class A2CLossGradientTests
     public void A2C_loss_on_catch_like_network_matches_finite_differences() =>
         CheckNetwork(new NetworkSpec([4, 3], 3, 6), 5);
 
-    [Fact]
-    public void A2C_loss_on_conv_network_matches_finite_differences() =>
-        CheckNetwork(new NetworkSpec([3, 4, 2], 4, 5, convFilters: 3), 3);
+    [Theory]
+    [InlineData(ConvLayout.Reference)]
+    [InlineData(ConvLayout.RowsCols)]
+    public void A2C_loss_on_conv_network_matches_finite_differences(ConvLayout layout) =>
+        CheckNetwork(new NetworkSpec([3, 4, 2], 4, 5, convFilters: 3, convLayout: layout), 3);
 
     [Fact]
     public void A2C_loss_gradient_at_an_offset_in_a_shared_theta_matches_offset_zero()

@@ -131,6 +131,85 @@ public class OpGradientTests
         Assert.Equal(new double[] { 10, 6, 7, 4 }, y.Value.Span.ToArray());
     }
 
+    [Theory]
+    [InlineData(new[] { 0, 3, 1, 2 })]
+    [InlineData(new[] { 0, 2, 3, 1 })]
+    [InlineData(new[] { 0, 1, 2, 3 })]
+    [InlineData(new[] { 0, 3, 2, 1 })]
+    public void Permute_gradient_matches_finite_differences(int[] axes)
+    {
+        // x [2, 3, 4, 5]: every axis a different length, so a wrong stride cannot go unnoticed.
+        GradCheck.Check(2 * 3 * 4 * 5, (g, th, gr) =>
+        {
+            var x = P(g, th, gr, 0, 2, 3, 4, 5);
+            var y = g.Permute(x, axes);
+            Assert.Equal(axes.Select(a => x.Shape[a]).ToArray(), y.Shape);
+            return GradCheck.WeightedSum(g, g.Tanh(y));
+        });
+    }
+
+    [Fact]
+    public void Permute_then_Conv2x2Same_gradient_matches_finite_differences()
+    {
+        // The reference network's torso: [N, H, W, C] → [N, C, H, W], conv with W input channels.
+        int nx = 2 * 3 * 4 * 2, nk = 2 * 2 * 4 * 3;
+        GradCheck.Check(nx + nk + 3, (g, th, gr) =>
+        {
+            var x = P(g, th, gr, 0, 2, 3, 4, 2);
+            var k = P(g, th, gr, nx, 2, 2, 4, 3);
+            var b = P(g, th, gr, nx + nk, 3);
+            return GradCheck.WeightedSum(g, g.Conv2x2Same(g.Permute(x, 0, 3, 1, 2), k, b));
+        });
+    }
+
+    [Fact]
+    public void Permute_forward_moves_each_element_and_runs_by_row_blocks()
+    {
+        // [N, H, W, C] → [N, C, H, W]: y[n, c, h, w] = x[n, h, w, c].
+        const int n = 3, h = 4, w = 2, c = 5;
+        var g = new Graph<double>();
+        var x = g.Input(n, h, w, c);
+        GradCheck.FillRandom(x, 8);
+        var y = g.Permute(x, 0, 3, 1, 2);
+        g.Forward();
+        Assert.Equal(new[] { n, c, h, w }, y.Shape);
+        double[] expected = new double[y.Value.Length];
+        for (int s = 0; s < n; s++)
+        {
+            for (int i = 0; i < h; i++)
+            {
+                for (int j = 0; j < w; j++)
+                {
+                    for (int m = 0; m < c; m++)
+                    {
+                        expected[((s * c + m) * h + i) * w + j] = x.Value.Span[((s * h + i) * w + j) * c + m];
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(expected, y.Value.Span.ToArray());
+        Assert.Null(y.Grad); // a constant input gives a constant output
+
+        y.Value.Span.Clear();
+        g.ForwardRows(0, g.Count, 1, 2);
+        g.ForwardRows(0, g.Count, 0, 1);
+        Assert.Equal(expected, y.Value.Span.ToArray());
+    }
+
+    [Fact]
+    public void Permute_rejects_what_is_not_a_permutation_keeping_the_first_axis()
+    {
+        var g = new Graph<double>();
+        var x = g.Input(2, 3, 4);
+        Assert.Throws<ArgumentException>(() => g.Permute(x, 1, 0, 2));
+        Assert.Throws<ArgumentException>(() => g.Permute(x, 0, 1));
+        Assert.Throws<ArgumentException>(() => g.Permute(x, 0, 1, 1));
+        Assert.Throws<ArgumentException>(() => g.Permute(x, 0, 1, 3));
+        var e = Assert.Throws<ArgumentException>(() => g.Permute(x, 0, 2, -1));
+        Assert.Contains("[2, 3, 4]", e.Message);
+    }
+
     public static TheoryData<string> UnaryOps => new() { "Relu", "Tanh", "Sigmoid", "Exp", "Silu", "Softplus", "Square", "Scale", "AddScalar" };
 
     [Theory]

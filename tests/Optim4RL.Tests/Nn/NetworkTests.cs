@@ -1,4 +1,5 @@
 using Optim4RL.Autodiff;
+using Optim4RL.Envs;
 using Optim4RL.Nn;
 using Optim4RL.Tensors;
 using Optim4RL.Tests.Autodiff;
@@ -60,14 +61,158 @@ public class NetworkTests
     public void Big_gridworld_network_layout_matches_spec()
     {
         // big_sparse_short: 12×14 map, 4 objects + agent = 5 channels, 9 actions.
+        // Reference layout (default): conv over (channel, row) with the 14 columns as input channels.
         var net = NetworkSpec.ForTask("big_sparse_short", [12, 14, 5], 9);
-        int conv = 2 * 2 * 5 * 16 + 16;
-        int dense = 12 * 14 * 16 * 32 + 32;
+        Assert.Equal(ConvLayout.Reference, net.ConvLayout);
+        int conv = 2 * 2 * 14 * 16 + 16;
+        int dense = 5 * 12 * 16 * 32 + 32;
         Assert.Equal(conv + dense + 32 * 9 + 9 + 32 + 1, net.Layout.Count);
         Assert.Equal(16, net.ConvFilters);
-        Assert.Equal(new[] { 2, 2, 5, 16 }, net.Layout["torso/conv/kernel"].Shape);
+        Assert.Equal(new[] { 2, 2, 14, 16 }, net.Layout["torso/conv/kernel"].Shape);
+        Assert.Equal(new[] { 5 * 12 * 16, 32 }, net.Layout["torso/dense/kernel"].Shape);
         Assert.Equal(0, net.Layout.OffsetOf("torso/conv/kernel"));
+        Assert.Equal(
+            ["torso/conv/kernel", "torso/conv/bias", "torso/dense/kernel", "torso/dense/bias", "actor/kernel", "actor/bias", "critic/kernel", "critic/bias"],
+            net.Layout.Entries.Select(e => e.Name));
         Assert.Equal(NetworkSpec.ForTask("bss", [12, 14, 5], 9).Layout.Count, net.Layout.Count);
+
+        // Rows × columns with the object maps as input channels.
+        var rc = NetworkSpec.ForTask("big_sparse_short", [12, 14, 5], 9, ConvLayout.RowsCols);
+        Assert.Equal(ConvLayout.RowsCols, rc.ConvLayout);
+        Assert.Equal(2 * 2 * 5 * 16 + 16 + 12 * 14 * 16 * 32 + 32 + 32 * 9 + 9 + 32 + 1, rc.Layout.Count);
+        Assert.Equal(new[] { 2, 2, 5, 16 }, rc.Layout["torso/conv/kernel"].Shape);
+        Assert.Equal(new[] { 12 * 14 * 16, 32 }, rc.Layout["torso/dense/kernel"].Shape);
+    }
+
+    [Theory]
+    [InlineData("big_dense_long", 39_482, 85_178)]
+    [InlineData("big_dense_short", 29_498, 85_178)]
+    [InlineData("big_sparse_short", 31_994, 86_714)]
+    [InlineData("big_sparse_long", 36_986, 86_714)]
+    public void Big_gridworld_parameter_counts_on_the_real_observation_shapes(string task, int reference, int rowsCols)
+    {
+        var env = EnvRegistry.CreateDiscrete(task, 1, new Rng(1));
+        int[] shape = env.ObservationShape.ToArray();
+        Assert.Equal(reference, NetworkSpec.ForTask(env.Name, shape, env.ActionCount).Layout.Count);
+        Assert.Equal(reference, NetworkSpec.ForTask(env.Name, shape, env.ActionCount, ConvLayout.Reference).Layout.Count);
+        Assert.Equal(rowsCols, NetworkSpec.ForTask(env.Name, shape, env.ActionCount, ConvLayout.RowsCols).Layout.Count);
+    }
+
+    [Theory]
+    [InlineData("catch")]
+    [InlineData("small_dense_long")]
+    public void Conv_layout_changes_nothing_without_a_conv(string task)
+    {
+        var env = EnvRegistry.CreateDiscrete(task, 1, new Rng(1));
+        var a = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount, ConvLayout.Reference);
+        var b = NetworkSpec.ForTask(env.Name, env.ObservationShape.ToArray(), env.ActionCount, ConvLayout.RowsCols);
+        Assert.Equal(a.Layout.Entries.Select(e => (e.Name, e.Offset, string.Join(",", e.Shape))), b.Layout.Entries.Select(e => (e.Name, e.Offset, string.Join(",", e.Shape))));
+        var theta = new float[a.Layout.Count];
+        var rng = new Rng(3);
+        a.InitParams(theta, ref rng);
+        var g = new Graph<float>();
+        var obs = g.Input([2, .. env.ObservationShape]);
+        obs.Value.Span[1] = 1;
+        var (la, _) = a.Build(g, obs, theta, new float[theta.Length], 0);
+        var (lb, _) = b.Build(g, obs, theta, new float[theta.Length], 0);
+        g.Forward();
+        Assert.Equal(la.Value.Span.ToArray(), lb.Value.Span.ToArray());
+    }
+
+    [Theory]
+    [InlineData(ConvLayout.Reference)]
+    [InlineData(ConvLayout.RowsCols)]
+    public void Conv_network_forward_matches_a_plain_loop_computation(ConvLayout layout)
+    {
+        // Small, non-square, all axes different: H = 4 rows, W = 3 columns, C = 2 maps; F = 3, hidden 5, 4 actions.
+        const int n = 2, h = 4, w = 3, c = 2, f = 3, hidden = 5, actions = 4;
+        var net = new NetworkSpec([h, w, c], actions, hidden, convFilters: f, convLayout: layout);
+        var theta = new double[net.Layout.Count];
+        var rng = new Rng(17);
+        net.InitParams<double>(theta, ref rng);
+        for (int i = 0; i < theta.Length; i++) theta[i] += 0.1 * rng.NextNormal(); // non-zero biases too
+        var g = new Graph<double>();
+        var obs = g.Input(n, h, w, c);
+        GradCheck.FillRandom(obs, 5);
+        var (logits, value) = net.Build(g, obs, theta, new double[theta.Length], 0);
+        g.Forward();
+
+        double[] Block(string name) => theta.AsSpan(net.Layout.OffsetOf(name), net.Layout[name].Length).ToArray();
+        double[] k = Block("torso/conv/kernel"), kb = Block("torso/conv/bias");
+        double[] dw = Block("torso/dense/kernel"), db = Block("torso/dense/bias");
+        double[] aw = Block("actor/kernel"), ab = Block("actor/bias"), cw = Block("critic/kernel"), cb = Block("critic/bias");
+        double[] o = obs.Value.Span.ToArray();
+        for (int s = 0; s < n; s++)
+        {
+            // The conv input as [spatial 1, spatial 2, channels], written out from the [H, W, C] observation.
+            double[,,] x = layout == ConvLayout.Reference ? new double[c, h, w] : new double[h, w, c];
+            for (int i = 0; i < h; i++)
+            {
+                for (int j = 0; j < w; j++)
+                {
+                    for (int m = 0; m < c; m++)
+                    {
+                        double v = o[((s * h + i) * w + j) * c + m];
+                        if (layout == ConvLayout.Reference) x[m, i, j] = v; // [C, H, W]
+                        else x[i, j, m] = v;
+                    }
+                }
+            }
+
+            double[] features = ConvSameChannelsLastRelu(x, k, kb, f);
+            double[] hid = DenseRelu(features, dw, db, hidden, relu: true);
+            double[] lg = DenseRelu(hid, aw, ab, actions, relu: false);
+            double[] v1 = DenseRelu(hid, cw, cb, 1, relu: false);
+            for (int a = 0; a < actions; a++) Assert.Equal(lg[a], logits.Value.Span[s * actions + a], 1e-12);
+            Assert.Equal(v1[0], value.Value.Span[s], 1e-12);
+        }
+    }
+
+    /// <summary>
+    /// A channels-last 2×2 "same" convolution (padding after), ReLU, flattened row-major:
+    /// x [A, B, Cin], k [2, 2, Cin, F] → [A·B·F].
+    /// </summary>
+    private static double[] ConvSameChannelsLastRelu(double[,,] x, double[] k, double[] bias, int f)
+    {
+        int a = x.GetLength(0), b = x.GetLength(1), cin = x.GetLength(2);
+        Assert.Equal(4 * cin * f, k.Length);
+        var y = new double[a * b * f];
+        for (int i = 0; i < a; i++)
+        {
+            for (int j = 0; j < b; j++)
+            {
+                for (int ff = 0; ff < f; ff++)
+                {
+                    double sum = bias[ff];
+                    for (int di = 0; di < 2; di++)
+                    {
+                        for (int dj = 0; dj < 2; dj++)
+                        {
+                            if (i + di >= a || j + dj >= b) continue;
+                            for (int ch = 0; ch < cin; ch++) sum += x[i + di, j + dj, ch] * k[((di * 2 + dj) * cin + ch) * f + ff];
+                        }
+                    }
+
+                    y[(i * b + j) * f + ff] = Math.Max(sum, 0);
+                }
+            }
+        }
+
+        return y;
+    }
+
+    private static double[] DenseRelu(double[] x, double[] kernel, double[] bias, int outputs, bool relu)
+    {
+        Assert.Equal(x.Length * outputs, kernel.Length);
+        var y = new double[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            double sum = bias[o];
+            for (int i = 0; i < x.Length; i++) sum += x[i] * kernel[i * outputs + o];
+            y[o] = relu ? Math.Max(sum, 0) : sum;
+        }
+
+        return y;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Optim4RL.Io;
 using System.Text.Json.Nodes;
 using Optim4RL.Agents;
 using Optim4RL.Experiments;
@@ -110,13 +111,10 @@ public sealed class ConvLayoutConfigTests : IDisposable
         string ckpt = Path.Combine(outcome.Directory, ExperimentRunner.CheckpointFileName);
 
         // The checkpoint records each task's P: it loads into a trainer of the same layout only.
-        using (var s = File.OpenRead(ckpt)) MetaFor(layout).LoadCheckpoint(s);
+        CheckpointFile.Read(ckpt, (_, r) => MetaFor(layout).LoadCheckpoint(r.BaseStream));
         var other = layout == ConvLayout.Reference ? ConvLayout.RowsCols : ConvLayout.Reference;
-        using (var s = File.OpenRead(ckpt))
-        {
-            var e = Assert.Throws<InvalidDataException>(() => MetaFor(other).LoadCheckpoint(s));
-            int p = layout == ConvLayout.Reference ? ReferenceP : RowsColsP;
-            Assert.Contains($"× {p} parameters", e.Message, StringComparison.Ordinal);
-        }
+        var e = Assert.Throws<InvalidDataException>(() => CheckpointFile.Read(ckpt, (_, r) => MetaFor(other).LoadCheckpoint(r.BaseStream)));
+        int p = layout == ConvLayout.Reference ? ReferenceP : RowsColsP;
+        Assert.Contains($"× {p} parameters", e.Message, StringComparison.Ordinal);
     }
 }

@@ -41,4 +41,26 @@ public sealed class EpisodeTracker
         FinishedCount = 0;
         return r;
     }
+
+    /// <summary>Writes the running returns of unfinished episodes and the undrained totals (for exact resumption).</summary>
+    public void Save(BinaryWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.Write(_running.Length);
+        foreach (double x in _running) w.Write(x);
+        w.Write(FinishedReturnSum);
+        w.Write(FinishedCount);
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote.</summary>
+    /// <exception cref="InvalidDataException">The saved tracker has another environment count.</exception>
+    public void Load(BinaryReader r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        int n = r.ReadInt32();
+        if (n != _running.Length) throw new InvalidDataException($"saved episode tracker has {n} environments, this one has {_running.Length}");
+        for (int i = 0; i < n; i++) _running[i] = r.ReadDouble();
+        FinishedReturnSum = r.ReadDouble();
+        FinishedCount = r.ReadInt32();
+    }
 }

@@ -201,7 +201,7 @@ public sealed class PpoAgent<T> where T : unmanaged, IFloatingPointIeee754<T>
         return Loss.LossAndGradient(batch, _metaSegments);
     }
 
-    /// <summary>Writes θ, the normaliser, the environments' state and the RNG streams.</summary>
+    /// <summary>Writes θ, the normaliser, the environments' state, the RNG streams, the minibatch order and the unfinished episodes' returns.</summary>
     public void Save(BinaryWriter w)
     {
         w.Write(ParamCount);
@@ -215,6 +215,7 @@ public sealed class PpoAgent<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         w.Write(_perm.Length);
         foreach (int i in _perm) w.Write(i);
+        Tracker.Save(w);
     }
 
     /// <summary>Restores a state written by <see cref="Save"/> (unfinished episodes' returns restart at 0).</summary>
@@ -234,7 +235,7 @@ public sealed class PpoAgent<T> where T : unmanaged, IFloatingPointIeee754<T>
         int n = r.ReadInt32();
         if (n != _perm.Length) throw new InvalidDataException($"Saved permutation has {n} segments; this agent has {_perm.Length}.");
         for (int i = 0; i < n; i++) _perm[i] = r.ReadInt32();
-        for (int e = 0; e < _n; e++) Tracker.Restart(e);
+        Tracker.Load(r);
     }
 
     /// <summary>Rollout into <paramref name="batch"/> (raw observations); records training episodes.</summary>

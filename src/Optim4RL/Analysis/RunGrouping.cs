@@ -9,7 +9,7 @@ public sealed record RunGroup(string Label, IReadOnlyDictionary<string, string> 
 /// <summary>
 /// Groups runs into configurations for learning curves and reports. By default two runs are in
 /// one group when their <c>config.json</c> files agree on every key except the repeat keys
-/// (<see cref="RunSet.RepeatKeys"/>: seed, base_seed, config_idx, num_combinations, exp,
+/// (<see cref="RunSet.RepeatKeys"/>: seed, base_seed, config_idx, num_combinations, exp, provenance,
 /// generate_random_seed), i.e. the repeats k, k + Total, … of one sweep configuration. With
 /// explicit keys (<c>--group-by agent_optim.name</c>) only those keys count, which pools e.g. all
 /// φ files of a learned optimizer.
@@ -40,7 +40,7 @@ public static class RunGrouping
             {
                 foreach ((string k, string v) in run.Flat)
                 {
-                    if (!RunSet.RepeatKeys.Contains(k)) keyValues[k] = v;
+                    if (!RunSet.IsRepeatKey(k)) keyValues[k] = v;
                 }
             }
 

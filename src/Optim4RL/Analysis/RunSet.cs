@@ -25,7 +25,11 @@ public sealed record RunData(string Directory, JsonObject Config, IReadOnlyDicti
 public static class RunSet
 {
     /// <summary>Keys of <c>config.json</c> that only tell repeats apart (seeds and indices), ignored when grouping.</summary>
-    public static readonly IReadOnlyList<string> RepeatKeys = ["seed", "base_seed", "config_idx", "num_combinations", "exp", "generate_random_seed"];
+    public static readonly IReadOnlyList<string> RepeatKeys = ["seed", "base_seed", "config_idx", "num_combinations", "exp", "generate_random_seed", "provenance"];
+
+    /// <summary>True for a repeat key or a dotted key inside one (<c>provenance.threads</c>).</summary>
+    public static bool IsRepeatKey(string flatKey) =>
+        RepeatKeys.Any(k => flatKey == k || flatKey.StartsWith(k + ".", StringComparison.Ordinal));
 
     /// <summary>
     /// The run directories under <paramref name="paths"/>: a path holding <c>config.json</c> is a run;

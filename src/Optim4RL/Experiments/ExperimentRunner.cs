@@ -76,14 +76,9 @@ public static class ExperimentRunner
         {
             AtomicFile.RemoveStale(dir.Path);
             var previous = dir.ExistingFiles();
-            bool resume = false;
-            if (previous.Count > 0)
-            {
-                if (options.Overwrite) dir.Clear();
-                else if (options.Resume) resume = true;
-                else
-                    throw new RunDirectoryException($"run {dir.Path} already holds results ({string.Join(", ", previous.Take(4))}{(previous.Count > 4 ? ", …" : "")}); continue it with --resume (meta-training) or start it again with --overwrite.");
-            }
+            bool resume = previous.Count > 0 && options.Resume;
+            if (previous.Count > 0 && !options.Resume && !options.Overwrite)
+                throw new RunDirectoryException($"run {dir.Path} already holds results ({string.Join(", ", previous.Take(4))}{(previous.Count > 4 ? ", …" : "")}); continue it with --resume (meta-training) or start it again with --overwrite.");
 
             // Everything that can reject the config runs before the first file is written.
             Func<RunLog, RunOutcome> job = agent switch
@@ -93,7 +88,9 @@ public static class ExperimentRunner
                 "PPO" => PrepareSimple(dir, resume, log => RunPpo(run, dir, log, options, progress, cancel)),
                 _ => MetaRun.Prepare(run, dir, options, agent, resume, progress, cancel),
             };
-            if (!resume) WriteConfig(run, dir, options);
+            if (previous.Count > 0 && options.Overwrite) dir.Clear(); // only now: a rejected config loses nothing
+            if (resume) RecordResume(run, dir, options);
+            else WriteConfig(run, dir, options);
             using var log = new RunLog(dir.LogPath);
             log.Info($"{sweep.Name} config {configIdx}/{sweep.Total}: agent {agent}, seed {run.RunSeed}{(resume ? " (resuming)" : "")}");
             return job(log);
@@ -115,6 +112,30 @@ public static class ExperimentRunner
     {
         var config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(run.ToConfigJson())!;
         config["provenance"] = Provenance.Describe(options.Threads);
+        AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString(JsonText.Indented) + "\n");
+    }
+
+    /// <summary>Appends this process's provenance to config.json's <c>provenance.resumed</c> list (the settings themselves were checked against the checkpoint).</summary>
+    private static void RecordResume(RunConfig run, RunDirectory dir, RunOptions options)
+    {
+        System.Text.Json.Nodes.JsonObject config;
+        try
+        {
+            config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(dir.ConfigPath)) as System.Text.Json.Nodes.JsonObject ?? throw new InvalidDataException();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            WriteConfig(run, dir, options); // missing or damaged: the checkpoint's settings equal the config's, so rewrite it
+            return;
+        }
+
+        var provenance = config["provenance"] as System.Text.Json.Nodes.JsonObject ?? [];
+        config["provenance"] = provenance;
+        var resumed = provenance["resumed"] as System.Text.Json.Nodes.JsonArray ?? [];
+        provenance["resumed"] = resumed;
+        var now = Provenance.Describe(options.Threads);
+        now["time"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        resumed.Add(now);
         AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString(JsonText.Indented) + "\n");
     }
 

@@ -198,6 +198,10 @@ internal static class MetaRun
             {
                 foreach (var (k, v) in o) Walk(v, prefix.Length == 0 ? k : $"{prefix}.{k}");
             }
+            else if (node is JsonValue v && v.TryGetValue(out double d))
+            {
+                flat[prefix] = d.ToString("R", CultureInfo.InvariantCulture); // 1e-3 and 0.001 are one setting
+            }
             else
             {
                 flat[prefix] = node?.ToJsonString() ?? "null";

@@ -36,7 +36,7 @@ public readonly record struct MetaIterationLog(long Iteration, long Step, double
 public sealed class MetaA2C : IMetaTrainer
 {
     private const uint CheckpointMagic = 0x4B43344F; // "O4CK"
-    private const int CheckpointVersion = 1;
+    private const int CheckpointVersion = 2; // 2: episode trackers saved
 
     private readonly MetaA2CConfig _cfg;
     private readonly ILearnedOptimizer _lopt;

@@ -30,7 +30,7 @@ namespace Optim4RL.Meta;
 public sealed class MetaPpo : IMetaTrainer
 {
     private const uint CheckpointMagic = 0x5050344F; // "O4PP"
-    private const int CheckpointVersion = 1;
+    private const int CheckpointVersion = 2; // 2: episode trackers saved
 
     private readonly MetaPpoConfig _cfg;
     private readonly IOptimizer _metaOptimizer;

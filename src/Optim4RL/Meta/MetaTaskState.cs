@@ -97,6 +97,7 @@ internal sealed class MetaTaskState
             Envs[j].SaveState(w);
             w.Write(ActionRngs[j].Key); w.Write(ActionRngs[j].Counter);
             w.Write(InitRngs[j].Key); w.Write(InitRngs[j].Counter);
+            Trackers[j].Save(w);
         }
     }
 
@@ -113,7 +114,7 @@ internal sealed class MetaTaskState
             Envs[j].LoadState(r);
             ActionRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
             InitRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
-            Trackers[j].Restart(0);
+            Trackers[j].Load(r);
         }
     }
 }

@@ -23,7 +23,7 @@ public sealed class ExperimentRunnerTests : IDisposable
         return SweepConfig.Load(path);
     }
 
-    private const string A2CJson = """
+    internal const string A2CJson = """
         {
           "env": [{"name": [["catch"]], "num_envs": [8], "train_steps": [8000]}],
           "agent": [{"name": ["A2C"], "gae_lambda": [0.95], "rollout_steps": [20], "critic_loss_weight": [0.5], "entropy_weight": [0.01]}],
@@ -32,7 +32,7 @@ public sealed class ExperimentRunnerTests : IDisposable
         }
         """;
 
-    private static string MetaJson(string agent = "MetaA2C", string steps = "4000", string metaLr = "1e-3") => $$"""
+    internal static string MetaJson(string agent = "MetaA2C", string steps = "4000", string metaLr = "1e-3") => $$"""
         {
           "env": [{"name": [["small_sparse_short"]], "num_envs": [4], "train_steps": [{{steps}}]}],
           "agent": [{"name": ["{{agent}}"], "inner_updates": [4], "gae_lambda": [0.95], "rollout_steps": [20],

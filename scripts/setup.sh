@@ -12,7 +12,9 @@ set -euo pipefail
 need=()
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
-ldconfig -p 2>/dev/null | grep -q 'libmujoco.so.2.2.2' || need+=(libmujoco2.2.2)
+# dpkg, not `ldconfig -p | grep -q`: under pipefail grep's early exit can SIGPIPE ldconfig and
+# report the library missing when it is not.
+dpkg -s libmujoco2.2.2 >/dev/null 2>&1 || need+=(libmujoco2.2.2)
 [ -f /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -f /usr/include/setjmp.h ] || need+=(libc6-dev)
@@ -22,8 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >/dev/null
-  $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  # Wait for another apt/dpkg (up to 10 minutes) instead of failing on its lock.
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then

@@ -19,7 +19,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats per workload; the median is reported.", DefaultValueFactory = _ => 5 };
-        var only = new Option<string[]>("--only") { Description = $"Run only these workloads (or the groups 'core' = A2C, MetaA2C and the kernel; 'continuous' = MuJoCo and PPO): {string.Join(", ", Bench.Workloads.Select(w => w.Name))}.", AllowMultipleArgumentsPerToken = true };
+        var only = new Option<string[]>("--only") { Description = $"Run only these workloads (or the groups 'core' = A2C, MetaA2C and the kernel; 'continuous' = MuJoCo and PPO; 'scale' = paper-scale meta-training, the kernel in cache and streaming, and memory bandwidth, not run by default): {string.Join(", ", Bench.Workloads.Select(w => w.Name))}.", AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int?>("--threads") { Description = "Threads for the meta-training workloads (default: all cores)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per workload instead of a table (used for the child processes)." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the workloads in this process (peak memory then accumulates)." };
@@ -32,10 +32,13 @@ internal static class BenchCommand
             int r = pr.GetValue(repeats);
             if (r < 1) return Ui.Error("--repeats must be ≥ 1.");
             var all = Bench.Workloads.Select(w => w.Name).ToArray();
-            var names = (pr.GetValue(only) is { Length: > 0 } o ? o : all).SelectMany(n => n switch
+            // The paper-scale rows take minutes and gigabytes: only on request (`--only scale` or by name).
+            var standard = all.Except(Bench.ScaleNames).ToArray();
+            var names = (pr.GetValue(only) is { Length: > 0 } o ? o : standard).SelectMany(n => n switch
             {
                 "core" => Bench.CoreNames,
-                "continuous" => all.Except(Bench.CoreNames),
+                "continuous" => standard.Except(Bench.CoreNames),
+                "scale" => Bench.ScaleNames,
                 _ => [n],
             }).ToArray();
             foreach (var n in names)

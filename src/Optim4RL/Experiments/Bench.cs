@@ -31,7 +31,7 @@ public sealed record BenchResult(string Workload, string Description, string Uni
 /// the learned optimizer's overhead per PPO update relative to Adam, and PPO's peak memory with 64
 /// and 256 environments. Run each workload in its own process to read its own peak memory.
 /// </summary>
-public static class Bench
+public static partial class Bench
 {
     private static readonly string[] MuJoCoTasks = ["ant", "halfcheetah", "hopper", "walker2d", "humanoid", "inverted_pendulum", "inverted_double_pendulum"];
 
@@ -43,6 +43,7 @@ public static class Bench
         .. MuJoCoTasks.Select(t => ($"ppo_{t}", $"PPO + Adam end to end, {t}, 64 envs")),
         ("ppo_ant_256", "PPO + Adam end to end, ant, 256 envs (memory)"),
         ("ppo_lopt_overhead", "Optim4RL vs Adam: extra time per PPO update (ant), % of a minibatch step"),
+        .. ScaleWorkloads,
     ];
 
     private static IReadOnlyList<(string Name, string Description)> CoreWorkloads =>
@@ -65,6 +66,7 @@ public static class Bench
         if (repeats < 1) throw new ArgumentOutOfRangeException(nameof(repeats), repeats, "repeats must be ≥ 1.");
         string desc = Workloads.FirstOrDefault(w => w.Name == workload).Description
             ?? throw new ArgumentException($"Unknown bench workload '{workload}'. Valid: {string.Join(", ", Workloads.Select(w => w.Name))}.");
+        if (RunScale(workload, desc, repeats, threads) is { } scale) return scale;
         return workload switch
         {
             "a2c_catch" => A2CWorkload(workload, desc, "catch", 64, 200, repeats, threads),

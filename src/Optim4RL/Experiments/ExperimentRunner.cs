@@ -113,9 +113,9 @@ public static class ExperimentRunner
     /// <summary>
     /// The agent's optimizer from config section <paramref name="section"/> (<c>agent_optim</c>, or <c>optim</c>
     /// in the reference's PPO files): a hand-designed one through <see cref="Optax.FromConfig"/>, or a
-    /// learned optimizer with φ loaded from <c>kwargs.param_load_path</c>.
+    /// learned optimizer with φ loaded from <c>kwargs.param_load_path</c>, whose kernel uses at most <paramref name="threads"/> threads.
     /// </summary>
-    private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, RunLog log)
+    private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, RunLog log, int? threads)
     {
         string optName = run.GetString(section + ".name");
         double gradClip = run.GetDouble(section + ".kwargs.grad_clip", -1);
@@ -123,6 +123,7 @@ public static class ExperimentRunner
         if (!LearnedOptimizers.Names.Contains(optName, StringComparer.OrdinalIgnoreCase))
             return Optax.FromConfig(optName, learningRate, gradClip, gradNorm);
         var lopt = LearnedOptimizers.Create(optName);
+        lopt.MaxDegreeOfParallelism = threads;
         string path = run.GetString(section + ".kwargs.param_load_path", "");
         if (string.IsNullOrWhiteSpace(path))
             throw new ConfigException($"config key '{section}.kwargs.param_load_path' is empty: a learned optimizer ({optName}) needs a φ file; run a Meta config first and point this key to its param.json.");
@@ -144,7 +145,7 @@ public static class ExperimentRunner
 
         for (int i = 0; i < envs.Count; i++)
         {
-            var optimizer = AgentOptimizer(run, "agent_optim", lrs[i], log);
+            var optimizer = AgentOptimizer(run, "agent_optim", lrs[i], log, options.Threads);
             var taskRng = root.Split((ulong)i);
             var shards = A2C.CreateShards(envs[i], numEnvs, A2C.DefaultShards(numEnvs), taskRng.Split(0), (float)scaling[i]);
             var env = shards[0];
@@ -215,7 +216,7 @@ public static class ExperimentRunner
             Validate(cfg, numEnvs);
             if (run.Has("env.episode_length") && run.GetInt("env.episode_length") != env.MaxEpisodeSteps)
                 log.Warning($"env.episode_length is {run.GetInt("env.episode_length")} but {env.Name} truncates episodes at {env.MaxEpisodeSteps} steps; the task's limit is used.");
-            var optimizer = AgentOptimizer(run, optSection, lrs[i], log);
+            var optimizer = AgentOptimizer(run, optSection, lrs[i], log, options.Threads);
             var nets = PpoNetworks.For(env.ObservationSize, env.ActionSize, cfg);
             var ppo = new Ppo(nets, env, optimizer, cfg, taskRng.Split(1)) { Parallelism = po };
             var evaluator = new PpoEvaluator(ppo.Agent, ContinuousEnvRegistry.Create(envs[i], evalEnvs, taskRng.Split(2)), taskRng.Split(3));

@@ -20,7 +20,7 @@ internal static class BenchCommand
     {
         var repeats = new Option<int>("--repeats") { Description = "Timed repeats per workload; the median is reported.", DefaultValueFactory = _ => 5 };
         var only = new Option<string[]>("--only") { Description = $"Run only these workloads (or the groups 'core' = A2C, MetaA2C and the kernel; 'continuous' = MuJoCo and PPO; 'scale' = paper-scale meta-training, the kernel in cache and streaming, and memory bandwidth, not run by default): {string.Join(", ", Bench.Workloads.Select(w => w.Name))}.", AllowMultipleArgumentsPerToken = true };
-        var threads = new Option<int?>("--threads") { Description = "Threads for the meta-training workloads (default: all cores)." };
+        var threads = new Option<int?>("--threads") { Description = "Threads for the workloads, the learned-optimizer kernels included (default: all cores)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per workload instead of a table (used for the child processes)." };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the workloads in this process (peak memory then accumulates)." };
         var cmd = new Command("bench", "Measure throughput and peak memory (medians of repeats, each workload in its own process): A2C, MetaA2C and the Optim4RL kernel (core); MuJoCo physics, PPO end to end and the learned optimizer's overhead per PPO update (continuous).")
@@ -31,6 +31,7 @@ internal static class BenchCommand
         {
             int r = pr.GetValue(repeats);
             if (r < 1) return Ui.Error("--repeats must be ≥ 1.");
+            if (pr.GetValue(threads) is < 1) return Ui.Error("--threads must be ≥ 1.");
             var all = Bench.Workloads.Select(w => w.Name).ToArray();
             // The paper-scale rows take minutes and gigabytes: only on request (`--only scale` or by name).
             var standard = all.Except(Bench.ScaleNames).ToArray();

@@ -73,10 +73,10 @@ public static partial class Bench
             "a2c_bdl" => A2CWorkload(workload, desc, "big_dense_long", 512, 20, repeats, threads),
             "meta_catch" => MetaWorkload(workload, desc, "catch", 64, 4, repeats, threads),
             "meta_sdl" => MetaWorkload(workload, desc, "small_dense_long", 64, 10, repeats, threads),
-            "lopt_forward" => KernelWorkload(workload, desc, backward: false, repeats),
-            "lopt_forward_backward" => KernelWorkload(workload, desc, backward: true, repeats),
+            "lopt_forward" => KernelWorkload(workload, desc, backward: false, repeats, threads),
+            "lopt_forward_backward" => KernelWorkload(workload, desc, backward: true, repeats, threads),
             "ppo_ant_256" => PpoWorkload(workload, desc, "ant", 256, repeats, threads),
-            "ppo_lopt_overhead" => PpoOverheadWorkload(workload, desc, repeats),
+            "ppo_lopt_overhead" => PpoOverheadWorkload(workload, desc, repeats, threads),
             _ when workload.StartsWith("mujoco_", StringComparison.Ordinal) => PhysicsWorkload(workload, desc, workload["mujoco_".Length..], repeats, threads),
             _ => PpoWorkload(workload, desc, workload["ppo_".Length..], 64, repeats, threads),
         };
@@ -113,15 +113,16 @@ public static partial class Bench
         return Result(name, desc, "env-steps/s", samples, double.NaN, "");
     }
 
-    private static BenchResult PpoOverheadWorkload(string name, string desc, int repeats)
+    private static BenchResult PpoOverheadWorkload(string name, string desc, int repeats, int? threads)
     {
         // Time one optimizer update on PPO's θ (ant networks) for Adam and for Optim4RL, and one whole
         // training step's time per minibatch, so the overhead reads as a share of a PPO update.
         var lopt = LearnedOptimizers.Create("Optim4RL");
+        lopt.MaxDegreeOfParallelism = threads;
         var phi = new float[lopt.Layout.Count];
         var prng = new Rng(13);
         lopt.InitMetaParams(ref prng, phi);
-        var adamPpo = MakePpo("ant", 64, Optax.FromConfig("Adam", 3e-4, gradClip: 1), null);
+        var adamPpo = MakePpo("ant", 64, Optax.FromConfig("Adam", 3e-4, gradClip: 1), threads);
         int p = adamPpo.Theta.Length;
         var grads = new float[p];
         for (int i = 0; i < p; i++) grads[i] = (float)(1e-3 * prng.NextNormal());
@@ -187,10 +188,11 @@ public static partial class Bench
         return Result(name, desc, "meta-iterations/s", samples, median * cfg.StepsPerIteration(0), "env-steps/s");
     }
 
-    private static BenchResult KernelWorkload(string name, string desc, bool backward, int repeats)
+    private static BenchResult KernelWorkload(string name, string desc, bool backward, int repeats, int? threads)
     {
         const int n = 1_000_000, k = 4;
         var lopt = LearnedOptimizers.Create("Optim4RL");
+        lopt.MaxDegreeOfParallelism = threads;
         var rng = new Rng(3);
         var phi = new float[lopt.Layout.Count];
         lopt.InitMetaParams(ref rng, phi);

@@ -42,10 +42,10 @@ public static partial class Bench
         "meta_bdl_512" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.Reference, repeats, threads),
         "meta_bdl_512_rows_cols" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.RowsCols, repeats, threads),
         "meta_grid6_512" => ScaleMetaWorkload(workload, desc, SixGridworlds, ConvLayout.Reference, Math.Min(repeats, 2), threads),
-        "lopt_l2_forward" => ScaleKernelWorkload(workload, desc, 16_384, backward: false, 200, repeats),
-        "lopt_l2_forward_backward" => ScaleKernelWorkload(workload, desc, 16_384, backward: true, 100, repeats),
-        "lopt_stream_forward" => ScaleKernelWorkload(workload, desc, 40_000_000, backward: false, 1, repeats),
-        "lopt_stream_forward_backward" => ScaleKernelWorkload(workload, desc, 40_000_000, backward: true, 1, repeats),
+        "lopt_l2_forward" => ScaleKernelWorkload(workload, desc, 16_384, backward: false, 200, repeats, threads),
+        "lopt_l2_forward_backward" => ScaleKernelWorkload(workload, desc, 16_384, backward: true, 100, repeats, threads),
+        "lopt_stream_forward" => ScaleKernelWorkload(workload, desc, 40_000_000, backward: false, 1, repeats, threads),
+        "lopt_stream_forward_backward" => ScaleKernelWorkload(workload, desc, 40_000_000, backward: true, 1, repeats, threads),
         "stream_triad" => StreamWorkload(workload, desc, repeats),
         _ => null,
     };
@@ -80,11 +80,12 @@ public static partial class Bench
     /// must move per coordinate-step at least, as GB/s (forward: read and write 16 state floats, read g,
     /// write Δθ = 136 B; meta-gradient adds, per coordinate, reading the initial state, K gradients and λ).
     /// </summary>
-    private static BenchResult ScaleKernelWorkload(string name, string desc, int n, bool backward, int calls, int repeats)
+    private static BenchResult ScaleKernelWorkload(string name, string desc, int n, bool backward, int calls, int repeats, int? threads)
     {
         const int k = 4;
         int group = Math.Min(n, 39_482); // one agent of big_dense_long's reference network per group
         var lopt = LearnedOptimizers.Create("Optim4RL");
+        lopt.MaxDegreeOfParallelism = threads;
         var rng = new Rng(3);
         var phi = new float[lopt.Layout.Count];
         lopt.InitMetaParams(ref rng, phi);

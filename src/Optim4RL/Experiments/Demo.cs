@@ -130,9 +130,9 @@ public static class Demo
             IOptimizer optimizer = opt switch
             {
                 AdamName => Optax.FromConfig("Adam", task.AdamLearningRate),
-                // A kernel owns scratch buffers and is not thread-safe: one instance per run.
-                Learned => new LearnedOptimizer(LearnedOptimizers.Create(lopt.Name), learned, (float)task.LearnedAlpha),
-                _ => new LearnedOptimizer(LearnedOptimizers.Create(lopt.Name), untrained, (float)task.LearnedAlpha),
+                // The kernel keeps no per-call state, so the parallel runs share the meta-trained one (and its thread cap).
+                Learned => new LearnedOptimizer(lopt, learned, (float)task.LearnedAlpha),
+                _ => new LearnedOptimizer(lopt, untrained, (float)task.LearnedAlpha),
             };
             var rng = new Rng(o.Seed + 1).Split((ulong)seed);
             var env = EnvRegistry.CreateDiscrete(task.Env, o.EvalEnvs, rng.Split(0));

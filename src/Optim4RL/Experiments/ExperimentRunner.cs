@@ -218,9 +218,9 @@ public static class ExperimentRunner
     /// <summary>
     /// The agent's optimizer from config section <paramref name="section"/> (<c>agent_optim</c>, or <c>optim</c>
     /// in the reference's PPO files): a hand-designed one through <see cref="Optax.FromConfig"/>, or a
-    /// learned optimizer with φ loaded from <c>kwargs.param_load_path</c>.
+    /// learned optimizer with φ loaded from <c>kwargs.param_load_path</c>, whose kernel uses at most <paramref name="threads"/> threads.
     /// </summary>
-    private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, List<string> log)
+    private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, List<string> log, int? threads)
     {
         string optName = run.GetString(section + ".name");
         double gradClip = run.GetDouble(section + ".kwargs.grad_clip", -1);
@@ -228,6 +228,7 @@ public static class ExperimentRunner
         if (!LearnedOptimizers.Names.Contains(optName, StringComparer.OrdinalIgnoreCase))
             return Optax.FromConfig(optName, learningRate, gradClip, gradNorm);
         var lopt = LearnedOptimizers.Create(optName);
+        lopt.MaxDegreeOfParallelism = threads;
         string path = run.GetString(section + ".kwargs.param_load_path", "");
         if (string.IsNullOrWhiteSpace(path))
             throw new ConfigException($"config key '{section}.kwargs.param_load_path' is empty: a learned optimizer ({optName}) needs a φ file; run a Meta config first and point this key to its param.json.");
@@ -245,7 +246,7 @@ public static class ExperimentRunner
         // file fails before anything is written or trained.
         var optimizers = new IOptimizer[envs.Count];
         var loaded = new List<string>();
-        for (int i = 0; i < envs.Count; i++) optimizers[i] = AgentOptimizer(run, "agent_optim", lrs[i], loaded);
+        for (int i = 0; i < envs.Count; i++) optimizers[i] = AgentOptimizer(run, "agent_optim", lrs[i], loaded, options.Threads);
         return log =>
         {
             foreach (string note in loaded) log.Info(note);
@@ -349,7 +350,7 @@ public static class ExperimentRunner
             if (run.Has("env.episode_length") && run.GetInt("env.episode_length") != env.MaxEpisodeSteps)
                 log.Warning($"env.episode_length is {run.GetInt("env.episode_length")} but {env.Name} truncates episodes at {env.MaxEpisodeSteps} steps; the task's limit is used.");
             var loaded = new List<string>();
-            var optimizer = AgentOptimizer(run, optSection, lrs[i], loaded);
+            var optimizer = AgentOptimizer(run, optSection, lrs[i], loaded, options.Threads);
             foreach (string note in loaded) log.Info(note);
             var nets = PpoNetworks.For(env.ObservationSize, env.ActionSize, cfg);
             var ppo = new Ppo(nets, env, optimizer, cfg, taskRng.Split(1)) { Parallelism = po };

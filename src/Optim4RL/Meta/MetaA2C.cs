@@ -96,8 +96,12 @@ public sealed class MetaA2C : IMetaTrainer
     /// <summary>Run settings.</summary>
     public MetaA2CConfig Config => _cfg;
 
-    /// <summary>Thread count used for agents and the optimizer kernel (null = all cores).</summary>
-    public int? MaxDegreeOfParallelism { get; set; }
+    /// <summary>Thread count used for agents and the optimizer kernel (null = all cores); setting it sets the kernel's <see cref="ILearnedOptimizer.MaxDegreeOfParallelism"/>.</summary>
+    public int? MaxDegreeOfParallelism
+    {
+        get => _lopt.MaxDegreeOfParallelism;
+        set => _lopt.MaxDegreeOfParallelism = value;
+    }
 
     /// <summary>
     /// One meta-iteration (spec §7 steps 1–6).

@@ -61,9 +61,7 @@ public sealed class MetaPpo : IMetaTrainer
         _metaOptimizer = metaOptimizer;
         int b = cfg.NumAgents;
         var root = new Rng(cfg.Seed);
-        var kernels = new ILearnedOptimizer[b];
-        for (int j = 0; j < b; j++) kernels[j] = LearnedOptimizers.Create(learnedOptimizer);
-        LearnedOptimizer = kernels[0];
+        LearnedOptimizer = LearnedOptimizers.Create(learnedOptimizer); // one kernel serves all agents at once
 
         _phi = new float[LearnedOptimizer.Layout.Count];
         if (initialPhi is null)
@@ -91,7 +89,7 @@ public sealed class MetaPpo : IMetaTrainer
             var agentRng = root.Split((ulong)j + 1);
             var env = envFactory(cfg.EnvsPerAgent, agentRng.Split(0));
             nets ??= PpoNetworks.For(env.ObservationSize, env.ActionSize, agentCfg);
-            _recorders[j] = new RecordingLearnedOptimizer(kernels[j], _phi, cfg.LearningRate, (float)cfg.GradClip, nets.ParamCount, cfg.StepsPerMetaIteration);
+            _recorders[j] = new RecordingLearnedOptimizer(LearnedOptimizer, _phi, cfg.LearningRate, (float)cfg.GradClip, nets.ParamCount, cfg.StepsPerMetaIteration);
             _agents[j] = new Ppo(nets, env, _recorders[j], agentCfg, agentRng.Split(1), withMetaBatch: true);
             _agentMetaGrad[j] = new float[_phi.Length];
         }
@@ -104,7 +102,7 @@ public sealed class MetaPpo : IMetaTrainer
         MaxDegreeOfParallelism = null;
     }
 
-    /// <summary>The learned optimizer being meta-trained (agent 0's kernel instance).</summary>
+    /// <summary>The learned optimizer being meta-trained (one kernel instance, shared by the agents).</summary>
     public ILearnedOptimizer LearnedOptimizer { get; }
 
     /// <summary>The meta-parameters φ (live; copy before keeping).</summary>
@@ -137,7 +135,7 @@ public sealed class MetaPpo : IMetaTrainer
             _threads = value;
             _parallel = new ParallelOptions { MaxDegreeOfParallelism = value ?? -1 };
             foreach (var a in _agents) a.Parallelism = _parallel;
-            foreach (var r in _recorders) r.SetMaxDegreeOfParallelism(value);
+            LearnedOptimizer.MaxDegreeOfParallelism = value;
         }
     }
 

@@ -11,7 +11,6 @@ namespace Optim4RL.Meta;
 /// agents with the ordinary <see cref="Agents.Ppo"/> loop and every minibatch step is one
 /// learned-optimizer step.
 /// </summary>
-/// <remarks>Each agent needs its own kernel instance (kernels keep per-call scratch), so agents can run in parallel.</remarks>
 internal sealed class RecordingLearnedOptimizer : IOptimizer
 {
     private readonly ILearnedOptimizer _kernel;
@@ -20,7 +19,7 @@ internal sealed class RecordingLearnedOptimizer : IOptimizer
     private readonly int _p, _maxSteps;
     private readonly float[] _grads, _state0;
 
-    /// <param name="kernel">This agent's own kernel instance.</param>
+    /// <param name="kernel">The kernel (stateless between calls, so agents running in parallel may share one).</param>
     /// <param name="phi">The trainer's φ (read at every step; changed by the trainer between meta-iterations).</param>
     /// <param name="learningRate">α.</param>
     /// <param name="gradClip">Elementwise clip of g before the kernel (≤ 0: none).</param>
@@ -73,9 +72,4 @@ internal sealed class RecordingLearnedOptimizer : IOptimizer
     /// <summary>Adds Σ_k (∂Δ_k/∂φ)ᵀ λ over the recorded steps to <paramref name="metaGrad"/>.</summary>
     public void MetaGradient(ReadOnlySpan<float> adjoint, Span<float> metaGrad) =>
         _kernel.MetaGradient(_phi, _state0, _grads.AsSpan(0, Steps * _p), Steps, adjoint, _alpha, metaGrad);
-
-    public void SetMaxDegreeOfParallelism(int? threads)
-    {
-        if (_kernel is Optim4RLOptimizer o) o.MaxDegreeOfParallelism = threads ?? -1;
-    }
 }

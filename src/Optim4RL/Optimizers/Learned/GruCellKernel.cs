@@ -36,21 +36,16 @@ internal interface IGruHead
 /// <c>cell.W_hr</c>, <c>cell.W_hz</c>, <c>cell.W_hn</c> [8, 8]; <c>cell.b_r</c>, <c>cell.b_z</c>,
 /// <c>cell.b_in</c>, <c>cell.b_hn</c> [8]; <c>head.kernel</c> [8, O]; <c>head.bias</c> [O]. Kernels
 /// are flax Dense kernels [in, out], row-major. State: [8, N], the cell's h.</para>
-/// <para>Same structure as <see cref="Optim4RLOptimizer"/> (DESIGN.md, "Making the kernel fast"):
-/// fixed chunks of <see cref="ChunkSize"/> coordinates under Parallel.For; one SIMD vector of
-/// coordinates at a time through the fused cell with broadcast weights; a zero-padded trailing
-/// vector; rational tanh and σ(x) = ½ + ½·tanh(x/2) from <see cref="LearnedSimd"/>. The
-/// meta-gradient recomputes the K steps per vector of coordinates into a per-thread scratch, runs
-/// the reverse sweep with the same output adjoint λ at every step, sums ∂L/∂φ over the K steps
-/// into per-lane accumulators, and reduces per-chunk sums in chunk order in double, so results
-/// are bitwise identical for any thread count.</para>
+/// <para>Run by <see cref="LearnedKernelDriver"/> like <see cref="Optim4RLOptimizer"/>: one SIMD
+/// vector of coordinates at a time through the fused cell with broadcast weights; rational tanh
+/// and σ(x) = ½ + ½·tanh(x/2) from <see cref="LearnedSimd"/>. The meta-gradient recomputes the K
+/// steps per vector of coordinates into a per-thread scratch, runs the reverse sweep with the same
+/// output adjoint λ at every step, and sums ∂L/∂φ over the K steps into per-lane accumulators.
+/// The kernel holds no per-call state: one instance serves any number of threads at once.</para>
 /// </remarks>
 internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead : struct, IGruHead
 {
     internal const int H = 8;
-
-    /// <summary>Coordinates per parallel work item (a multiple of every SIMD width).</summary>
-    internal const int ChunkSize = 4096;
 
     private static int I => THead.InputSize;
     private static int O => THead.Outputs;
@@ -68,21 +63,9 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
     private static int OffC => OffK + H * O;
     private static int ParamCount => OffC + O;
 
-    private readonly string _name;
-    private readonly Action<int> _chunkBody;
-    private ParallelOptions _parallelOptions = new();
-    private double[] _partials = [];
-
-    // Arguments of the call in progress, read by the parallel chunk bodies.
-    private float* _phi, _state, _grads, _updates, _adjoint;
-    private int _n, _k, _width;
-    private float _alpha;
-    private bool _meta;
-
-    internal GruCellKernel(string name)
+    internal GruCellKernel()
     {
         if (I is < 1 or > 2 || O is < 1 or > 3) throw new InvalidOperationException("Unsupported GRU head shape.");
-        _name = name;
         Layout = new MetaParamLayout();
         Layout.Add("cell.W_ir", I, H);
         Layout.Add("cell.W_iz", I, H);
@@ -97,20 +80,9 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
         Layout.Add("head.kernel", H, O);
         Layout.Add("head.bias", O);
         if (Layout.Count != ParamCount) throw new InvalidOperationException("GRU layout size mismatch.");
-        _chunkBody = RunChunk;
     }
 
     public MetaParamLayout Layout { get; }
-
-    public int MaxDegreeOfParallelism
-    {
-        get => _parallelOptions.MaxDegreeOfParallelism;
-        set => _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = value };
-    }
-
-    public int VectorWidthOverride { get; set; }
-
-    public int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride : WidestWidth;
 
     /// <summary>flax init: input kernels LeCun normal (fan_in I), recurrent kernels orthogonal, head kernel LeCun normal (fan_in 8), biases zero.</summary>
     public void InitMetaParams(ref Rng rng, Span<float> phi)
@@ -126,152 +98,91 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
         FlaxInit.LecunNormal(ref rng, phi.Slice(OffK, H * O), H);
     }
 
-    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate)
+    public void Step(KernelExecution execution, ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates,
+        float learningRate, int groupSize) =>
+        LearnedKernelDriver.Step<Blocks>(execution, phi, state, grads, updates, learningRate, groupSize);
+
+    public void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        LearnedKernelDriver.MetaGradient<Blocks>(execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
+
+    /// <summary>The per-vector code, for <see cref="LearnedKernelDriver"/>.</summary>
+    private struct Blocks : ICoordinatewiseBlocks
     {
-        int n = grads.Length;
-        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
-        if (state.Length != H * (long)n) throw new ArgumentException($"state must have {H}·N = {H * (long)n} elements, got {state.Length}.", nameof(state));
-        if (updates.Length != n) throw new ArgumentException($"updates must have N = {n} elements, got {updates.Length}.", nameof(updates));
-        if (n == 0) return;
-        fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates)
+        public static int ParamCount => GruCellKernel<THead>.ParamCount;
+
+        public static int StateUnits => H;
+
+        // -----------------------------------------------------------------------------------------
+        // Work area of MetaBlock, in vectors of W floats (W = lanes):
+        //   hs   [(K+1)·8]      states h_0 … h_K of the current vector of coordinates
+        //   sv   [K·32]         gates r, z, n and u = W_hn h + b_hn of every step, replaced in the
+        //                       reverse sweep by the pre-activation adjoints (∂a_r, ∂a_z, ∂u, ∂a_n)
+        //   xs   [K·2]          the cell inputs of every step
+        //   db   [K·3]          ∂Δ/∂o_c of every step, replaced by the head adjoints λ·∂Δ/∂o_c
+        //   adj  [8]            carried adjoint of h
+        // -----------------------------------------------------------------------------------------
+        public static int MetaWorkVectors(int k) => (k + 1) * H + k * 4 * H + 2 * k + 3 * k + H;
+
+        /// <summary>One step for one vector of coordinates; state stride <paramref name="stride"/>.</summary>
+        [MethodImpl(Kernel)]
+        public static void StepBlock<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float alpha) where TV : struct
         {
-            _phi = pPhi; _state = pState; _grads = pGrads; _updates = pUpd; _adjoint = null;
-            _n = n; _k = 1; _alpha = learningRate; _meta = false; _width = VectorWidth;
-            try { RunChunks((n + ChunkSize - 1) / ChunkSize); }
-            finally { _phi = _state = _grads = _updates = null; }
-        }
-    }
-
-    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad)
-    {
-        int n = adjoint.Length;
-        if (steps < 0) throw new ArgumentException("steps must be ≥ 0.", nameof(steps));
-        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
-        if (metaGrad.Length != ParamCount) throw new ArgumentException($"metaGrad must have {ParamCount} elements, got {metaGrad.Length}.", nameof(metaGrad));
-        if (state0.Length != H * (long)n) throw new ArgumentException($"state0 must have {H}·N = {H * (long)n} elements, got {state0.Length}.", nameof(state0));
-        if (grads.Length != (long)steps * n) throw new ArgumentException($"grads must have K·N = {(long)steps * n} elements, got {grads.Length}.", nameof(grads));
-        if (n == 0 || steps == 0) return;
-        int chunks = (n + ChunkSize - 1) / ChunkSize;
-        if (_partials.Length < chunks * ParamCount) _partials = new double[chunks * ParamCount];
-        fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint)
-        {
-            _phi = pPhi; _state = pState; _grads = pGrads; _updates = null; _adjoint = pAdj;
-            _n = n; _k = steps; _alpha = learningRate; _meta = true; _width = VectorWidth;
-            try { RunChunks(chunks); }
-            finally { _phi = _state = _grads = _adjoint = null; }
-        }
-        for (int p = 0; p < ParamCount; p++)
-        {
-            double s = 0;
-            for (int c = 0; c < chunks; c++) s += _partials[c * ParamCount + p];
-            metaGrad[p] += (float)s;
-        }
-    }
-
-    private void RunChunks(int chunks)
-    {
-        if (chunks == 1 || _parallelOptions.MaxDegreeOfParallelism == 1)
-            for (int c = 0; c < chunks; c++) RunChunk(c);
-        else
-            Parallel.For(0, chunks, _parallelOptions, _chunkBody);
-    }
-
-    private void RunChunk(int chunk)
-    {
-        switch (_width)
-        {
-            case 16: Chunk<Vector512<float>>(chunk); break;
-            case 8: Chunk<Vector256<float>>(chunk); break;
-            case 4: Chunk<Vector128<float>>(chunk); break;
-            default: throw new InvalidOperationException($"Unsupported SIMD width {_width}.");
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Per-thread scratch layout, in vectors of W floats (W = lanes):
-    //   acc  [ParamCount]   per-lane ∂L/∂φ of the chunk (meta only)
-    //   hs   [(K+1)·8]      states h_0 … h_K of the current vector of coordinates
-    //   sv   [K·32]         gates r, z, n and u = W_hn h + b_hn of every step, replaced in the
-    //                       reverse sweep by the pre-activation adjoints (∂a_r, ∂a_z, ∂u, ∂a_n)
-    //   xs   [K·2]          the cell inputs of every step
-    //   db   [K·3]          ∂Δ/∂o_c of every step, replaced by the head adjoints λ·∂Δ/∂o_c
-    //   adj  [8]            carried adjoint of h
-    //   tail [8 + K + 2]    zero-padded copies for a trailing partial vector: state, g, λ, Δ
-    // ---------------------------------------------------------------------------------------------
-
-    private static int WorkVectors(int k) => (k + 1) * H + k * 4 * H + 2 * k + 3 * k + H;
-
-    private static int ScratchVectors(int k, bool meta) => (meta ? ParamCount + WorkVectors(k) : 0) + H + k + 2;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Chunk<TV>(int chunk) where TV : struct
-    {
-        int w = Count<TV>();
-        int n = _n, k = _k;
-        int start = chunk * ChunkSize;
-        int end = Math.Min(n, start + ChunkSize);
-        bool meta = _meta;
-        float* scratch = KernelScratch<THead>.ForCurrentThread(ScratchVectors(k, meta) * w);
-        float* phi = _phi;
-        float alpha = _alpha;
-
-        float* acc = scratch;
-        float* work = meta ? acc + ParamCount * w : scratch;
-        float* tail = meta ? work + WorkVectors(k) * w : scratch;
-        if (meta) new Span<float>(acc, ParamCount * w).Clear();
-
-        int fullEnd = start + (end - start) / w * w;
-        for (int i = start; i < fullEnd; i += w)
-        {
-            if (meta) MetaBlock<TV>(phi, _state + i, n, _grads + i, k, _adjoint + i, alpha, work, acc);
-            else StepBlock<TV>(phi, _state + i, n, _grads + i, _updates + i, alpha);
+            TV g = Load<TV>(grads);
+            THead.Input(g, out TV x0, out TV x1);
+            CellForward<TV, NoSave>(phi, x0, x1, state, stride, state, stride, null, out TV o0, out TV o1, out TV o2);
+            Store(updates, THead.Update(g, o0, o1, o2, alpha, out _, out _, out _));
         }
 
-        if (fullEnd < end)
+        /// <summary>Recomputes K steps for one vector of coordinates, runs the reverse sweep, adds the per-lane ∂L/∂φ to <paramref name="acc"/>.</summary>
+        [MethodImpl(Kernel)]
+        public static void MetaBlock<TV>(float* phi, float* state0, nint stride, float* grads, int k, float* adjoint, float alpha,
+            float* work, float* acc) where TV : struct
         {
-            // Zero-padded trailing vector: λ = 0 in the unused lanes gives exactly zero contributions
-            // to ∂L/∂φ; their Δ and state are computed but not copied back.
-            int rem = end - fullEnd;
-            float* tState = tail, tGrads = tail + H * w, tAdj = tGrads + k * w, tUpd = tAdj + w;
-            new Span<float>(tail, (H + k + 2) * w).Clear();
-            for (int s = 0; s < H; s++)
-                new ReadOnlySpan<float>(_state + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tState + s * w, rem));
+            int w = Count<TV>();
+            int hv = H * w;
+            float* hs = work;
+            float* sv = hs + (k + 1) * hv;
+            float* xs = sv + k * 4 * hv;
+            float* db = xs + 2 * k * w;
+            float* adj = db + 3 * k * w;
+
+            for (int j = 0; j < H; j++) Store(hs + j * w, Load<TV>(state0 + j * stride));
             for (int s = 0; s < k; s++)
-                new ReadOnlySpan<float>(_grads + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tGrads + s * w, rem));
-            if (meta)
             {
-                new ReadOnlySpan<float>(_adjoint + fullEnd, rem).CopyTo(new Span<float>(tAdj, rem));
-                MetaBlock<TV>(phi, tState, w, tGrads, k, tAdj, alpha, work, acc);
+                TV g = Load<TV>(grads + s * stride);
+                THead.Input(g, out TV x0, out TV x1);
+                Store(xs + 2 * s * w, x0);
+                if (I == 2) Store(xs + (2 * s + 1) * w, x1);
+                CellForward<TV, Save>(phi, x0, x1, hs + s * hv, w, hs + (s + 1) * hv, w, sv + s * 4 * hv, out TV o0, out TV o1, out TV o2);
+                THead.Update(g, o0, o1, o2, alpha, out TV d0, out TV d1, out TV d2);
+                float* d = db + 3 * s * w;
+                Store(d, d0);
+                if (O > 1) Store(d + w, d1);
+                if (O > 2) Store(d + 2 * w, d2);
             }
-            else
-            {
-                StepBlock<TV>(phi, tState, w, tGrads, tUpd, alpha);
-                for (int s = 0; s < H; s++)
-                    new ReadOnlySpan<float>(tState + s * w, rem).CopyTo(new Span<float>(_state + (long)s * n + fullEnd, rem));
-                new ReadOnlySpan<float>(tUpd, rem).CopyTo(new Span<float>(_updates + fullEnd, rem));
-            }
-        }
 
-        if (meta)
-        {
-            int count = ParamCount;
-            fixed (double* pp = &_partials[chunk * count])
-                for (int p = 0; p < count; p++) pp[p] = Sum(Load<TV>(acc + p * w));
+            TV lambda = Load<TV>(adjoint);
+            TV zero = Bcast<TV>(0f);
+            for (int j = 0; j < H; j++) Store(adj + j * w, zero);
+            for (int s = k - 1; s >= 0; s--)
+            {
+                // The same adjoint λ on every step's Δ: the head adjoints are λ·∂Δ/∂o_c.
+                float* d = db + 3 * s * w;
+                TV ob0 = Mul(lambda, Load<TV>(d));
+                TV ob1 = O > 1 ? Mul(lambda, Load<TV>(d + w)) : zero;
+                TV ob2 = O > 2 ? Mul(lambda, Load<TV>(d + 2 * w)) : zero;
+                Store(d, ob0);
+                if (O > 1) Store(d + w, ob1);
+                if (O > 2) Store(d + 2 * w, ob2);
+                CellBackward(phi, hs + s * hv, sv + s * 4 * hv, adj, ob0, ob1, ob2);
+            }
+
+            Accumulate<TV>(acc, k, hs, sv, xs, db);
         }
     }
 
     private const MethodImplOptions Kernel = MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization;
-
-    /// <summary>One step for one vector of coordinates; state stride <paramref name="stride"/>.</summary>
-    [MethodImpl(Kernel)]
-    private static void StepBlock<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float alpha) where TV : struct
-    {
-        TV g = Load<TV>(grads);
-        THead.Input(g, out TV x0, out TV x1);
-        CellForward<TV, NoSave>(phi, x0, x1, state, stride, state, stride, null, out TV o0, out TV o1, out TV o2);
-        Store(updates, THead.Update(g, o0, o1, o2, alpha, out _, out _, out _));
-    }
 
     private interface ISaveMode { }
     private struct Save : ISaveMode { }
@@ -333,53 +244,6 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
                 Store(s + 3 * w, u);
             }
         }
-    }
-
-    /// <summary>Recomputes K steps for one vector of coordinates, runs the reverse sweep, adds the per-lane ∂L/∂φ to <paramref name="acc"/>.</summary>
-    [MethodImpl(Kernel)]
-    private static void MetaBlock<TV>(float* phi, float* state0, nint stride, float* grads, int k, float* adjoint, float alpha,
-        float* work, float* acc) where TV : struct
-    {
-        int w = Count<TV>();
-        int hv = H * w;
-        float* hs = work;
-        float* sv = hs + (k + 1) * hv;
-        float* xs = sv + k * 4 * hv;
-        float* db = xs + 2 * k * w;
-        float* adj = db + 3 * k * w;
-
-        for (int j = 0; j < H; j++) Store(hs + j * w, Load<TV>(state0 + j * stride));
-        for (int s = 0; s < k; s++)
-        {
-            TV g = Load<TV>(grads + s * stride);
-            THead.Input(g, out TV x0, out TV x1);
-            Store(xs + 2 * s * w, x0);
-            if (I == 2) Store(xs + (2 * s + 1) * w, x1);
-            CellForward<TV, Save>(phi, x0, x1, hs + s * hv, w, hs + (s + 1) * hv, w, sv + s * 4 * hv, out TV o0, out TV o1, out TV o2);
-            THead.Update(g, o0, o1, o2, alpha, out TV d0, out TV d1, out TV d2);
-            float* d = db + 3 * s * w;
-            Store(d, d0);
-            if (O > 1) Store(d + w, d1);
-            if (O > 2) Store(d + 2 * w, d2);
-        }
-
-        TV lambda = Load<TV>(adjoint);
-        TV zero = Bcast<TV>(0f);
-        for (int j = 0; j < H; j++) Store(adj + j * w, zero);
-        for (int s = k - 1; s >= 0; s--)
-        {
-            // The same adjoint λ on every step's Δ: the head adjoints are λ·∂Δ/∂o_c.
-            float* d = db + 3 * s * w;
-            TV ob0 = Mul(lambda, Load<TV>(d));
-            TV ob1 = O > 1 ? Mul(lambda, Load<TV>(d + w)) : zero;
-            TV ob2 = O > 2 ? Mul(lambda, Load<TV>(d + 2 * w)) : zero;
-            Store(d, ob0);
-            if (O > 1) Store(d + w, ob1);
-            if (O > 2) Store(d + 2 * w, ob2);
-            CellBackward(phi, hs + s * hv, sv + s * 4 * hv, adj, ob0, ob1, ob2);
-        }
-
-        Accumulate<TV>(acc, k, hs, sv, xs, db);
     }
 
     /// <summary>

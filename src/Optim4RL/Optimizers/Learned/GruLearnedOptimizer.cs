@@ -2,32 +2,28 @@ using Optim4RL.Tensors;
 
 namespace Optim4RL.Optimizers.Learned;
 
-/// <summary>The width- and head-independent surface of <see cref="GruCellKernel{THead}"/>, so the public optimizers share one body.</summary>
+/// <summary>The head-independent surface of <see cref="GruCellKernel{THead}"/>, so the public optimizers share one body.</summary>
 internal interface IGruCellKernel
 {
     MetaParamLayout Layout { get; }
 
-    int MaxDegreeOfParallelism { get; set; }
-
-    int VectorWidthOverride { get; set; }
-
-    int VectorWidth { get; }
-
     void InitMetaParams(ref Rng rng, Span<float> phi);
 
-    void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate);
+    void Step(KernelExecution execution, ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates,
+        float learningRate, int groupSize);
 
-    void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad);
+    void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize);
 }
 
 /// <summary>
 /// A learned optimizer made of one coordinate-wise GRU cell (flax convention, hidden size 8) and a
-/// dense head, run by the fused SIMD kernel <see cref="GruCellKernel{THead}"/> (fixed chunks under
-/// Parallel.For, rational tanh/σ, K-step recompute and reverse sweep for the meta-gradient,
-/// chunk-ordered reduction: bitwise identical results for any thread count). The subclasses
-/// (<see cref="LinearOptimOptimizer"/>, <see cref="L2LGD2Optimizer"/>) differ only in the cell's input and the head.
-/// One instance may be used by one thread at a time (it is internally parallel).
+/// dense head, run by the fused SIMD kernel <see cref="GruCellKernel{THead}"/> through
+/// <see cref="LearnedKernelDriver"/> (agent-aligned chunks under Parallel.For, rational tanh/σ,
+/// K-step recompute and reverse sweep for the meta-gradient, chunk-ordered reduction: bitwise
+/// identical results for any thread count). The subclasses (<see cref="LinearOptimOptimizer"/>,
+/// <see cref="L2LGD2Optimizer"/>) differ only in the cell's input and the head. One instance may
+/// serve several threads at once.
 /// </summary>
 public abstract class GruLearnedOptimizer : ILearnedOptimizer
 {
@@ -51,14 +47,11 @@ public abstract class GruLearnedOptimizer : ILearnedOptimizer
     /// <inheritdoc />
     public MetaParamLayout Layout => _kernel.Layout;
 
-    /// <summary>Test knob: the maximum number of threads (−1: the default scheduler); results are identical for every value.</summary>
-    internal int MaxDegreeOfParallelism { get => _kernel.MaxDegreeOfParallelism; set => _kernel.MaxDegreeOfParallelism = value; }
+    /// <inheritdoc />
+    public int? MaxDegreeOfParallelism { get => Execution.MaxDegreeOfParallelism; set => Execution.MaxDegreeOfParallelism = value; }
 
-    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
-    internal int VectorWidthOverride { get => _kernel.VectorWidthOverride; set => _kernel.VectorWidthOverride = value; }
-
-    /// <summary>The SIMD width (lanes) in use.</summary>
-    internal int VectorWidth => _kernel.VectorWidth;
+    /// <summary>The thread cap and SIMD width every call reads at its start.</summary>
+    internal KernelExecution Execution { get; } = new();
 
     /// <summary>
     /// flax's initialisers: input kernels and the head kernel LeCun normal (fan_in = the cell's input size, and 8),
@@ -75,11 +68,22 @@ public abstract class GruLearnedOptimizer : ILearnedOptimizer
     /// <param name="learningRate">α.</param>
     /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
-        _kernel.Step(phi, state, grads, updates, learningRate);
+        StepGrouped(phi, state, grads, updates, learningRate, Math.Max(grads.Length, 1));
+
+    /// <summary>As <see cref="Step"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.StepGrouped"/>.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
+    public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
+        _kernel.Step(Execution, phi, state, grads, updates, learningRate, groupSize);
 
     /// <summary>Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> steps; see <see cref="ILearnedOptimizer.MetaGradient"/>.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
     public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
-        _kernel.MetaGradient(phi, state0, grads, steps, adjoint, learningRate, metaGrad);
+        MetaGradientGrouped(phi, state0, grads, steps, adjoint, learningRate, metaGrad, Math.Max(adjoint.Length, 1));
+
+    /// <summary>As <see cref="MetaGradient"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.MetaGradientGrouped"/>.</summary>
+    /// <exception cref="ArgumentException">As <see cref="MetaGradient"/>, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
+    public void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        _kernel.MetaGradient(Execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
 }

@@ -29,6 +29,14 @@ public interface ILearnedOptimizer
     /// <summary>The names and shapes of the arrays packed into φ, in packing order.</summary>
     MetaParamLayout Layout { get; }
 
+    /// <summary>
+    /// The most threads one call may use (null: all cores), read at the start of every call. The
+    /// CLI's <c>--threads</c> reaches every kernel through this property. Results are bitwise
+    /// identical for every value, and one instance may serve several threads at once.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a value below 1.</exception>
+    int? MaxDegreeOfParallelism { get; set; }
+
     /// <summary>Fills <paramref name="phi"/> (length <c>Layout.Count</c>) with the architecture's initial values.</summary>
     void InitMetaParams(ref Rng rng, Span<float> phi);
 
@@ -57,22 +65,24 @@ public interface ILearnedOptimizer
     /// <summary>
     /// As <see cref="Step"/>, for N coordinates that are N / <paramref name="groupSize"/>
     /// consecutive parameter vectors of <paramref name="groupSize"/> coordinates each (one agent's θ
-    /// each, as MetaA2C lays out a task's agents). Architectures whose update couples the
-    /// coordinates of one parameter vector (STAR normalises its input features over it) use the
-    /// grouping; <see cref="Step"/> treats all N coordinates as one vector. Coordinate-wise
-    /// architectures ignore the grouping, which is what this default implementation does.
-    /// Throws <see cref="ArgumentException"/> when a span has the wrong length or, for a grouping
-    /// architecture, N is not a multiple of a positive <paramref name="groupSize"/>.
+    /// each, as MetaA2C lays out a task's agents); <see cref="Step"/> treats all N coordinates as one
+    /// vector. Architectures whose update couples the coordinates of one parameter vector (STAR
+    /// normalises its input features over it) compute with the grouping; for all, the kernel's
+    /// chunks never straddle two vectors (each vector is split at fixed offsets 0, 4096, … from its
+    /// own start), so per-chunk partial sums belong to one agent and are combined in a fixed order.
+    /// Throws <see cref="ArgumentException"/> when a span has the wrong length or N is not a
+    /// multiple of a positive <paramref name="groupSize"/>. This default implementation, for
+    /// architectures without a grouped kernel, ignores the grouping.
     /// </summary>
     void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
         Step(phi, state, grads, updates, learningRate);
 
     /// <summary>
     /// As <see cref="MetaGradient"/>, with the N coordinates grouped into parameter vectors of
-    /// <paramref name="groupSize"/> coordinates as in <see cref="StepGrouped"/>. Coordinate-wise
-    /// architectures ignore the grouping (this default implementation). Throws
-    /// <see cref="ArgumentException"/> as <see cref="MetaGradient"/> does and, for a grouping
-    /// architecture, when N is not a multiple of a positive <paramref name="groupSize"/>.
+    /// <paramref name="groupSize"/> coordinates as in <see cref="StepGrouped"/> (so its chunks, and
+    /// the order of its sums, are agent-aligned). Throws <see cref="ArgumentException"/> as
+    /// <see cref="MetaGradient"/> does and when N is not a multiple of a positive
+    /// <paramref name="groupSize"/>. This default implementation ignores the grouping.
     /// </summary>
     void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>

@@ -20,9 +20,9 @@ namespace Optim4RL.Optimizers.Learned;
 /// <c>cell.W_hn</c> [8, 8]; <c>cell.b_r</c>, <c>cell.b_z</c>, <c>cell.b_in</c>, <c>cell.b_hn</c>
 /// [8]; <c>head.kernel</c> [8, 1]; <c>head.bias</c> [1]. <b>State</b>: [8, N], zero at init.</para>
 /// <para>The same fused SIMD kernel as <see cref="LinearOptimOptimizer"/>; ln is the runtime's
-/// vectorised log. One instance may be used by one thread at a time.</para>
+/// vectorised log. One instance may serve several threads at once.</para>
 /// </remarks>
-public sealed class L2LGD2Optimizer() : GruLearnedOptimizer("L2LGD2", new GruCellKernel<L2LGD2Optimizer.L2LHead>("L2LGD2"))
+public sealed class L2LGD2Optimizer() : GruLearnedOptimizer("L2LGD2", new GruCellKernel<L2LGD2Optimizer.L2LHead>())
 {
     /// <summary>The preprocessing constant p.</summary>
     public const float P = 10f;

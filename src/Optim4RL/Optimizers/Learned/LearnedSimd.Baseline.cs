@@ -91,30 +91,3 @@ internal static partial class LearnedSimd
         return LearnedSimd.Load<TV>(m);
     }
 }
-
-/// <summary>
-/// A per-thread, 64-byte-aligned float scratch area of its own for each kernel type
-/// <typeparamref name="TOwner"/> (a static field of a generic class exists once per closed type), grown
-/// on demand and then reused. The baseline kernels use it instead of <see cref="AlignedScratch"/>, so a
-/// worker thread's buffer for one architecture is never regrown by another's different size.
-/// </summary>
-internal static unsafe class KernelScratch<TOwner>
-{
-    [ThreadStatic] private static float[]? t_array;
-    [ThreadStatic] private static nint t_base;
-    [ThreadStatic] private static int t_capacity;
-
-    /// <summary>The calling thread's scratch with room for at least <paramref name="floats"/> floats.</summary>
-    internal static float* ForCurrentThread(int floats)
-    {
-        if (t_array is null || t_capacity < floats)
-        {
-            // Pinned (POH) so the aligned base pointer stays valid for the array's life.
-            t_array = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
-            nint p = (nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(t_array));
-            t_base = (p + 63) & ~(nint)63;
-            t_capacity = floats;
-        }
-        return (float*)t_base;
-    }
-}

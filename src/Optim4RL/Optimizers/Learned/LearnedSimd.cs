@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Optim4RL.Optimizers.Learned;
@@ -248,35 +247,5 @@ internal static unsafe partial class LearnedSimd
     {
         TV half = Bcast<TV>(0.5f);
         return Fma(half, Tanh(Mul(half, x)), half);
-    }
-}
-
-/// <summary>
-/// A per-thread, 64-byte-aligned float scratch area, grown on demand and then reused, so the
-/// kernels allocate nothing in the steady state.
-/// </summary>
-internal sealed unsafe class AlignedScratch
-{
-    [ThreadStatic] private static AlignedScratch? t_current;
-
-    private float[] _array = [];
-    private float* _base;
-    private int _capacity;
-
-    /// <summary>The calling thread's scratch with room for at least <paramref name="floats"/> floats.</summary>
-    internal static float* ForCurrentThread(int floats)
-    {
-        var s = t_current ??= new AlignedScratch();
-        if (s._capacity < floats) s.Grow(floats);
-        return s._base;
-    }
-
-    private void Grow(int floats)
-    {
-        // Pinned (POH) so the aligned base pointer stays valid for the array's life.
-        _array = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
-        float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
-        _base = (float*)(((nint)p + 63) & ~(nint)63);
-        _capacity = floats;
     }
 }

@@ -15,12 +15,12 @@ namespace Optim4RL.Optimizers.Learned;
 /// <c>cell.W_hn</c> [8, 8]; <c>cell.b_r</c>, <c>cell.b_z</c>, <c>cell.b_in</c>, <c>cell.b_hn</c>
 /// [8]; <c>head.kernel</c> [8, 3]; <c>head.bias</c> [3]. <b>State</b>: [8, N], the cell's h, zero
 /// at init.</para>
-/// <para>A fused SIMD kernel with the structure of <see cref="Optim4RLOptimizer"/> (fixed chunks
-/// under Parallel.For, rational tanh/σ, K-step recompute and reverse sweep for the meta-gradient,
-/// chunk-ordered reduction: bitwise identical results for any thread count). One instance may be
-/// used by one thread at a time (it is internally parallel).</para>
+/// <para>A fused SIMD kernel with the structure of <see cref="Optim4RLOptimizer"/> (agent-aligned
+/// chunks under Parallel.For, rational tanh/σ, K-step recompute and reverse sweep for the
+/// meta-gradient, chunk-ordered reduction: bitwise identical results for any thread count). One
+/// instance may serve several threads at once.</para>
 /// </remarks>
-public sealed class LinearOptimOptimizer() : GruLearnedOptimizer("LinearOptim", new GruCellKernel<LinearOptimOptimizer.LinearHead>("LinearOptim"))
+public sealed class LinearOptimOptimizer() : GruLearnedOptimizer("LinearOptim", new GruCellKernel<LinearOptimOptimizer.LinearHead>())
 {
     /// <summary>Cell input x = g; Δ = −α·(e^{o1}·g + e^{o2}·o3).</summary>
     internal struct LinearHead : IGruHead

@@ -21,14 +21,13 @@ namespace Optim4RL.Optimizers.Learned;
 /// r = σ(W_ir x + W_hr h + b_r), z = σ(W_iz x + W_hz h + b_z),
 /// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h.</para>
 /// <para><b>State</b>: [16, N] structure-of-arrays; units 0–7 are cell 1's h, 8–15 cell 2's.</para>
-/// <para><b>Kernel</b> (DESIGN.md, "Making the kernel fast"): coordinates are processed in fixed
-/// chunks of <see cref="ChunkSize"/> with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>;
-/// inside a chunk, one SIMD vector of coordinates (16 with AVX-512) at a time runs the fused
-/// cells with the weights broadcast from φ. A trailing partial vector is zero-padded and run
-/// through the same code, so every coordinate sees identical arithmetic. tanh is a rational
-/// approximation clamped to ±9 (|error| ≤ 3.1·10⁻⁷), σ(x) = ½ + ½·tanh(x/2), exp is the
-/// runtime's vectorised exp; the backward pass uses the derivatives of exactly these values
-/// (tanh' = 1 − tanh², σ' = σ(1 − σ)).</para>
+/// <para><b>Kernel</b>: run by <see cref="LearnedKernelDriver"/> over chunks of at most 4096
+/// coordinates that never straddle two parameter vectors, in parallel; inside a chunk, one SIMD
+/// vector of coordinates (16 with AVX-512) at a time runs the fused cells with the weights
+/// broadcast from φ. A trailing partial vector is zero-padded and run through the same code, so
+/// every coordinate sees identical arithmetic. tanh is a rational approximation clamped to ±9
+/// (|error| ≤ 3.1·10⁻⁷), σ(x) = ½ + ½·tanh(x/2), exp is the runtime's vectorised exp; the
+/// backward pass uses the derivatives of exactly these values (tanh' = 1 − tanh², σ' = σ(1 − σ)).</para>
 /// <para><b>Meta-gradient</b> (DESIGN.md, "The meta-gradient without second-order autodiff"):
 /// per vector of coordinates, the K forward steps are recomputed from state0 with their
 /// intermediates kept in a small per-thread scratch (L1/L2-resident), then a reverse sweep
@@ -38,7 +37,8 @@ namespace Optim4RL.Optimizers.Learned;
 /// accumulators. Per-chunk sums are reduced in chunk order, in double, after the parallel loop,
 /// so the result is bitwise identical for any thread count (it differs in the last bits between
 /// SIMD widths, whose lane sums differ; Step's outputs do not).</para>
-/// <para>One instance may be used by one thread at a time (it is internally parallel).</para>
+/// <para>One instance may serve several threads at once: a call keeps its state in locals, and
+/// <see cref="MaxDegreeOfParallelism"/> caps the threads each call uses.</para>
 /// </remarks>
 public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
 {
@@ -52,9 +52,6 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     private const int NetSize = 257;
     private const int ParamCount = 2 * NetSize;
 
-    /// <summary>The fixed number of coordinates per parallel work item (a multiple of every SIMD width).</summary>
-    public const int ChunkSize = 4096;
-
     /// <summary>The ε inside √(v + ε).</summary>
     public const float Epsilon = 1e-8f;
 
@@ -62,15 +59,6 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     private const double TruncatedNormalStd = 0.87962566103423978;
 
     private readonly MetaParamLayout _layout;
-    private readonly Action<int> _chunkBody;
-    private ParallelOptions _parallelOptions = new();
-    private double[] _partials = [];
-
-    // Arguments of the call in progress, read by the parallel chunk bodies.
-    private float* _phi, _state, _grads, _updates, _adjoint;
-    private int _n, _k, _width;
-    private float _alpha;
-    private bool _meta;
 
     /// <summary>Creates the kernel; it holds no φ (φ is an argument of every call).</summary>
     public Optim4RLOptimizer()
@@ -92,7 +80,6 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
             _layout.Add($"head{c}.bias", 1);
         }
         if (_layout.Count != ParamCount) throw new InvalidOperationException("Optim4RL layout size mismatch.");
-        _chunkBody = RunChunk;
     }
 
     /// <inheritdoc />
@@ -107,21 +94,11 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     /// <inheritdoc />
     public MetaParamLayout Layout => _layout;
 
-    /// <summary>
-    /// Test knob: the maximum number of threads for the chunk loop (−1: the default scheduler).
-    /// Results are bitwise identical for every value.
-    /// </summary>
-    internal int MaxDegreeOfParallelism
-    {
-        get => _parallelOptions.MaxDegreeOfParallelism;
-        set => _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = value };
-    }
+    /// <inheritdoc />
+    public int? MaxDegreeOfParallelism { get => Execution.MaxDegreeOfParallelism; set => Execution.MaxDegreeOfParallelism = value; }
 
-    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
-    internal int VectorWidthOverride { get; set; }
-
-    /// <summary>The SIMD width (lanes) the kernel uses on this machine.</summary>
-    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride : WidestWidth;
+    /// <summary>The thread cap and SIMD width every call reads at its start.</summary>
+    internal KernelExecution Execution { get; } = new();
 
     /// <summary>
     /// Fills φ as flax initialises the modules: input kernels and head kernels LeCun-normal
@@ -171,8 +148,8 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     }
 
     /// <summary>
-    /// One Optim4RL step over N = <c>grads.Length</c> coordinates (spec §6).
-    /// <paramref name="updates"/> may alias <paramref name="grads"/>.
+    /// One Optim4RL step over N = <c>grads.Length</c> coordinates (spec §6), taken as one parameter
+    /// vector. <paramref name="updates"/> may alias <paramref name="grads"/>.
     /// </summary>
     /// <param name="phi">φ, length 514.</param>
     /// <param name="state">Recurrent state [16, N], updated in place.</param>
@@ -180,21 +157,13 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     /// <param name="updates">Receives Δθ [N].</param>
     /// <param name="learningRate">α.</param>
     /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate)
-    {
-        int n = grads.Length;
-        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
-        if (state.Length != 2 * H * (long)n) throw new ArgumentException($"state must have {2 * H}·N = {2 * H * (long)n} elements, got {state.Length}.", nameof(state));
-        if (updates.Length != n) throw new ArgumentException($"updates must have N = {n} elements, got {updates.Length}.", nameof(updates));
-        if (n == 0) return;
-        fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates)
-        {
-            _phi = pPhi; _state = pState; _grads = pGrads; _updates = pUpd; _adjoint = null;
-            _n = n; _k = 1; _alpha = learningRate; _meta = false; _width = VectorWidth;
-            try { RunChunks((n + ChunkSize - 1) / ChunkSize); }
-            finally { _phi = _state = _grads = _updates = null; }
-        }
-    }
+    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
+        StepGrouped(phi, state, grads, updates, learningRate, Math.Max(grads.Length, 1));
+
+    /// <summary>As <see cref="Step"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.StepGrouped"/>.</summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
+    public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
+        LearnedKernelDriver.Step<Blocks>(Execution, phi, state, grads, updates, learningRate, groupSize);
 
     /// <summary>
     /// Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> consecutive steps into
@@ -202,136 +171,96 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     /// </summary>
     /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
     public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad)
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
+        MetaGradientGrouped(phi, state0, grads, steps, adjoint, learningRate, metaGrad, Math.Max(adjoint.Length, 1));
+
+    /// <summary>As <see cref="MetaGradient"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.MetaGradientGrouped"/>.</summary>
+    /// <exception cref="ArgumentException">As <see cref="MetaGradient"/>, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
+    public void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        LearnedKernelDriver.MetaGradient<Blocks>(Execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
+
+    /// <summary>The per-vector code, for <see cref="LearnedKernelDriver"/>.</summary>
+    private struct Blocks : ICoordinatewiseBlocks
     {
-        int n = adjoint.Length;
-        if (steps < 0) throw new ArgumentException("steps must be ≥ 0.", nameof(steps));
-        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
-        if (metaGrad.Length != ParamCount) throw new ArgumentException($"metaGrad must have {ParamCount} elements, got {metaGrad.Length}.", nameof(metaGrad));
-        if (state0.Length != 2 * H * (long)n) throw new ArgumentException($"state0 must have {2 * H}·N = {2 * H * (long)n} elements, got {state0.Length}.", nameof(state0));
-        if (grads.Length != (long)steps * n) throw new ArgumentException($"grads must have K·N = {(long)steps * n} elements, got {grads.Length}.", nameof(grads));
-        if (n == 0 || steps == 0) return;
-        int chunks = (n + ChunkSize - 1) / ChunkSize;
-        if (_partials.Length < chunks * ParamCount) _partials = new double[chunks * ParamCount];
-        fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint)
+        public static int ParamCount => Optim4RLOptimizer.ParamCount;
+
+        public static int StateUnits => 2 * H;
+
+        // ---------------------------------------------------------------------------------------------
+        // Work area of MetaBlock, in vectors of W floats (W = lanes):
+        //   hs1   [(K+1)·8]        cell-1 states h_0 … h_K of the current vector of coordinates
+        //   hs2   [(K+1)·8]        cell-2 states
+        //   sv1   [K·32]           cell-1 gates r, z, n and u = W_hn h + b_hn of every step, replaced
+        //                          in the reverse sweep by their pre-activation adjoints
+        //   sv2   [K·32]           cell-2 gates, likewise
+        //   dv    [K·2]            Δ_k and v/(v + ε) of every step, replaced by the head adjoints
+        //   adj1, adj2 [8 each]    carried adjoints of h1, h2
+        // ---------------------------------------------------------------------------------------------
+        public static int MetaWorkVectors(int k) => 2 * (k + 1) * H + 2 * k * 4 * H + 2 * k + 2 * H;
+
+        /// <summary>One Optim4RL step for one vector of coordinates; state stride <paramref name="stride"/>.</summary>
+        [MethodImpl(Kernel)]
+        public static void StepBlock<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float alpha) where TV : struct
         {
-            _phi = pPhi; _state = pState; _grads = pGrads; _updates = null; _adjoint = pAdj;
-            _n = n; _k = steps; _alpha = learningRate; _meta = true; _width = VectorWidth;
-            try { RunChunks(chunks); }
-            finally { _phi = _state = _grads = _adjoint = null; }
-        }
-        for (int p = 0; p < ParamCount; p++)
-        {
-            double s = 0;
-            for (int c = 0; c < chunks; c++) s += _partials[c * ParamCount + p];
-            metaGrad[p] += (float)s;
-        }
-    }
-
-    private void RunChunks(int chunks)
-    {
-        if (chunks == 1 || _parallelOptions.MaxDegreeOfParallelism == 1)
-            for (int c = 0; c < chunks; c++) RunChunk(c);
-        else
-            Parallel.For(0, chunks, _parallelOptions, _chunkBody);
-    }
-
-    private void RunChunk(int chunk)
-    {
-        switch (_width)
-        {
-            case 16: Chunk<Vector512<float>>(chunk); break;
-            case 8: Chunk<Vector256<float>>(chunk); break;
-            case 4: Chunk<Vector128<float>>(chunk); break;
-            default: throw new InvalidOperationException($"Unsupported SIMD width {_width}.");
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // Per-thread scratch layout, in vectors of W floats (W = lanes):
-    //   acc   [514]            per-lane ∂L/∂φ of the chunk (meta only)
-    //   hs1   [(K+1)·8]        cell-1 states h_0 … h_K of the current vector of coordinates
-    //   hs2   [(K+1)·8]        cell-2 states
-    //   sv1   [K·32]           cell-1 gates r, z, n and u = W_hn h + b_hn of every step, replaced
-    //                          in the reverse sweep by their pre-activation adjoints
-    //   sv2   [K·32]           cell-2 gates, likewise
-    //   dv    [K·2]            Δ_k and v/(v + ε) of every step, replaced by the head adjoints
-    //   adj1, adj2 [8 each]    carried adjoints of h1, h2
-    //   tail  [16 + K + 2]     zero-padded copies for a trailing partial vector: state, g, λ, Δ
-    // ---------------------------------------------------------------------------------------------
-
-    private static int ScratchVectors(int k, bool meta) =>
-        (meta ? ParamCount + 2 * (k + 1) * H + 2 * k * 4 * H + 2 * k + 2 * H : 0) + 2 * H + k + 2;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Chunk<TV>(int chunk) where TV : struct
-    {
-        int w = Count<TV>();
-        int n = _n, k = _k;
-        int start = chunk * ChunkSize;
-        int end = Math.Min(n, start + ChunkSize);
-        bool meta = _meta;
-        float* scratch = AlignedScratch.ForCurrentThread(ScratchVectors(k, meta) * w);
-        float* phi = _phi;
-        float alpha = _alpha;
-
-        float* acc = scratch;
-        float* work = meta ? acc + ParamCount * w : scratch;
-        float* tail = meta ? work + (2 * (k + 1) * H + 2 * k * 4 * H + 2 * k + 2 * H) * w : scratch;
-        if (meta) new Span<float>(acc, ParamCount * w).Clear();
-
-        int fullEnd = start + (end - start) / w * w;
-        for (int i = start; i < fullEnd; i += w)
-        {
-            if (meta) MetaBlock<TV>(phi, _state + i, n, _grads + i, k, _adjoint + i, alpha, work, acc);
-            else StepBlock<TV>(phi, _state + i, n, _grads + i, _updates + i, alpha);
+            TV g = Load<TV>(grads);
+            TV o1 = CellForward<TV, NoSave>(phi, g, state, stride, state, stride, null);
+            TV o2 = CellForward<TV, NoSave>(phi + NetSize, Mul(g, g), state + H * stride, stride, state + H * stride, stride, null);
+            Store(updates, Update(g, o1, o2, alpha, out _));
         }
 
-        if (fullEnd < end)
+        /// <summary>
+        /// Recomputes K steps for one vector of coordinates, runs the reverse sweep, then adds the
+        /// per-lane ∂L/∂φ of the K steps to <paramref name="acc"/>.
+        /// </summary>
+        [MethodImpl(Kernel)]
+        public static void MetaBlock<TV>(float* phi, float* state0, nint stride, float* grads, int k, float* adjoint, float alpha,
+            float* work, float* acc) where TV : struct
         {
-            // Zero-padded trailing vector: zero state, g = 0 and λ = 0 in the unused lanes give Δ = 0
-            // and exactly zero contributions to ∂L/∂φ.
-            int rem = end - fullEnd;
-            float* tState = tail, tGrads = tail + 2 * H * w, tAdj = tGrads + k * w, tUpd = tAdj + w;
-            new Span<float>(tail, (2 * H + k + 2) * w).Clear();
-            for (int s = 0; s < 2 * H; s++)
-                new ReadOnlySpan<float>(_state + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tState + s * w, rem));
+            int w = Count<TV>();
+            int hv = H * w; // floats per stored hidden state
+            float* hs1 = work, hs2 = hs1 + (k + 1) * hv;
+            float* sv1 = hs2 + (k + 1) * hv, sv2 = sv1 + k * 4 * hv;
+            float* dv = sv2 + k * 4 * hv;
+            float* adj1 = dv + 2 * k * w, adj2 = adj1 + hv;
+
+            for (int j = 0; j < H; j++)
+            {
+                Store(hs1 + j * w, Load<TV>(state0 + j * stride));
+                Store(hs2 + j * w, Load<TV>(state0 + (H + j) * stride));
+            }
             for (int s = 0; s < k; s++)
-                new ReadOnlySpan<float>(_grads + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tGrads + s * w, rem));
-            if (meta)
             {
-                new ReadOnlySpan<float>(_adjoint + fullEnd, rem).CopyTo(new Span<float>(tAdj, rem));
-                MetaBlock<TV>(phi, tState, w, tGrads, k, tAdj, alpha, work, acc);
+                TV g = Load<TV>(grads + s * stride);
+                TV o1 = CellForward<TV, Save>(phi, g, hs1 + s * hv, w, hs1 + (s + 1) * hv, w, sv1 + s * 4 * hv);
+                TV o2 = CellForward<TV, Save>(phi + NetSize, Mul(g, g), hs2 + s * hv, w, hs2 + (s + 1) * hv, w, sv2 + s * 4 * hv);
+                TV delta = Update(g, o1, o2, alpha, out TV vRatio);
+                Store(dv + 2 * s * w, delta);
+                Store(dv + (2 * s + 1) * w, vRatio);
             }
-            else
-            {
-                StepBlock<TV>(phi, tState, w, tGrads, tUpd, alpha);
-                for (int s = 0; s < 2 * H; s++)
-                    new ReadOnlySpan<float>(tState + s * w, rem).CopyTo(new Span<float>(_state + (long)s * n + fullEnd, rem));
-                new ReadOnlySpan<float>(tUpd, rem).CopyTo(new Span<float>(_updates + fullEnd, rem));
-            }
-        }
 
-        if (meta)
-        {
-            fixed (double* pp = &_partials[chunk * ParamCount])
-                for (int p = 0; p < ParamCount; p++) pp[p] = Sum(Load<TV>(acc + p * w));
+            TV lambda = Load<TV>(adjoint);
+            TV zero = Bcast<TV>(0f);
+            for (int j = 0; j < H; j++) { Store(adj1 + j * w, zero); Store(adj2 + j * w, zero); }
+            for (int s = k - 1; s >= 0; s--)
+            {
+                // ∂Δ/∂o1 = Δ;  ∂Δ/∂o2 = −½·Δ·v/(v + ε). The head adjoints replace Δ and v/(v + ε) in dv.
+                TV ob1 = Mul(lambda, Load<TV>(dv + 2 * s * w));
+                TV ob2 = Mul(Mul(Bcast<TV>(-0.5f), ob1), Load<TV>(dv + (2 * s + 1) * w));
+                Store(dv + 2 * s * w, ob1);
+                Store(dv + (2 * s + 1) * w, ob2);
+                CellBackward(phi, hs1 + s * hv, sv1 + s * 4 * hv, adj1, ob1);
+                CellBackward(phi + NetSize, hs2 + s * hv, sv2 + s * 4 * hv, adj2, ob2);
+            }
+
+            AccumulateNet<TV>(acc, grads, stride, k, false, hs1, sv1, dv);
+            AccumulateNet<TV>(acc + NetSize * w, grads, stride, k, true, hs2, sv2, dv + w);
         }
     }
 
     // The block and cell methods are compiled separately and fully optimised at once: each is small
     // enough for the JIT to inline every SIMD helper (one huge method would exceed its inlining budget).
     private const MethodImplOptions Kernel = MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization;
-
-    /// <summary>One Optim4RL step for one vector of coordinates; state stride <paramref name="stride"/>.</summary>
-    [MethodImpl(Kernel)]
-    private static void StepBlock<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float alpha) where TV : struct
-    {
-        TV g = Load<TV>(grads);
-        TV o1 = CellForward<TV, NoSave>(phi, g, state, stride, state, stride, null);
-        TV o2 = CellForward<TV, NoSave>(phi + NetSize, Mul(g, g), state + H * stride, stride, state + H * stride, stride, null);
-        Store(updates, Update(g, o1, o2, alpha, out _));
-    }
 
     /// <summary>Δ = −α·sign(g)·exp(o1)/√(exp(o2) + ε); also returns v/(v + ε) for the backward pass.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -393,54 +322,6 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
             }
         }
         return o;
-    }
-
-    /// <summary>
-    /// Recomputes K steps for one vector of coordinates, runs the reverse sweep, then adds the
-    /// per-lane ∂L/∂φ of the K steps to <paramref name="acc"/>.
-    /// </summary>
-    [MethodImpl(Kernel)]
-    private static void MetaBlock<TV>(float* phi, float* state0, nint stride, float* grads, int k, float* adjoint, float alpha,
-        float* work, float* acc) where TV : struct
-    {
-        int w = Count<TV>();
-        int hv = H * w; // floats per stored hidden state
-        float* hs1 = work, hs2 = hs1 + (k + 1) * hv;
-        float* sv1 = hs2 + (k + 1) * hv, sv2 = sv1 + k * 4 * hv;
-        float* dv = sv2 + k * 4 * hv;
-        float* adj1 = dv + 2 * k * w, adj2 = adj1 + hv;
-
-        for (int j = 0; j < H; j++)
-        {
-            Store(hs1 + j * w, Load<TV>(state0 + j * stride));
-            Store(hs2 + j * w, Load<TV>(state0 + (H + j) * stride));
-        }
-        for (int s = 0; s < k; s++)
-        {
-            TV g = Load<TV>(grads + s * stride);
-            TV o1 = CellForward<TV, Save>(phi, g, hs1 + s * hv, w, hs1 + (s + 1) * hv, w, sv1 + s * 4 * hv);
-            TV o2 = CellForward<TV, Save>(phi + NetSize, Mul(g, g), hs2 + s * hv, w, hs2 + (s + 1) * hv, w, sv2 + s * 4 * hv);
-            TV delta = Update(g, o1, o2, alpha, out TV vRatio);
-            Store(dv + 2 * s * w, delta);
-            Store(dv + (2 * s + 1) * w, vRatio);
-        }
-
-        TV lambda = Load<TV>(adjoint);
-        TV zero = Bcast<TV>(0f);
-        for (int j = 0; j < H; j++) { Store(adj1 + j * w, zero); Store(adj2 + j * w, zero); }
-        for (int s = k - 1; s >= 0; s--)
-        {
-            // ∂Δ/∂o1 = Δ;  ∂Δ/∂o2 = −½·Δ·v/(v + ε). The head adjoints replace Δ and v/(v + ε) in dv.
-            TV ob1 = Mul(lambda, Load<TV>(dv + 2 * s * w));
-            TV ob2 = Mul(Mul(Bcast<TV>(-0.5f), ob1), Load<TV>(dv + (2 * s + 1) * w));
-            Store(dv + 2 * s * w, ob1);
-            Store(dv + (2 * s + 1) * w, ob2);
-            CellBackward(phi, hs1 + s * hv, sv1 + s * 4 * hv, adj1, ob1);
-            CellBackward(phi + NetSize, hs2 + s * hv, sv2 + s * 4 * hv, adj2, ob2);
-        }
-
-        AccumulateNet<TV>(acc, grads, stride, k, false, hs1, sv1, dv);
-        AccumulateNet<TV>(acc + NetSize * w, grads, stride, k, true, hs2, sv2, dv + w);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Optim4RL.Tensors;
@@ -46,11 +47,12 @@ namespace Optim4RL.Optimizers.Learned;
 /// the accumulators — the recurrent state — depend on φ.</para>
 /// <para><b>State</b>: [8, N]: units 0–2 the momenta, 3 r, 4–6 v, 7 the step count t (equal over
 /// one agent's coordinates; zero at init and after a pipeline reset).</para>
-/// <para><b>Kernel</b>: a step is two passes over fixed chunks of <see cref="ChunkSize"/>
-/// coordinates under Parallel.For — (1) update the accumulators and sum the squared features per
-/// parameter vector, (2) normalise, run the MLP and write Δ — with per-(chunk, vector) partial sums
-/// reduced in chunk order in double, so results are bitwise identical for any thread count (they
-/// differ in the last bits between SIMD widths, whose lane sums differ).</para>
+/// <para><b>Kernel</b>: a step is two passes of <see cref="LearnedKernelDriver"/> over chunks of at
+/// most 4096 coordinates that never straddle two parameter vectors, under Parallel.For — (1)
+/// update the accumulators and sum the squared features per chunk, (2) normalise, run the MLP and
+/// write Δ — with each vector's per-chunk partial sums reduced in chunk order in double, so results
+/// are bitwise identical for any thread count (they differ in the last bits between SIMD widths,
+/// whose lane sums differ).</para>
 /// <para><b>Meta-gradient</b>: θ does not feed back into the optimizer, so with the output adjoint λ
 /// on every step L = Σₖ Σₙ λₙ·Δₖ,ₙ. The MLP weights get ordinary per-coordinate back-propagation.
 /// The decays act through the accumulators and the normaliser; their gradient is taken in forward
@@ -58,7 +60,8 @@ namespace Optim4RL.Optimizers.Learned;
 /// and the normaliser's cross-coordinate term needs only per-vector sums: with x̂ = s·x,
 /// s = (10⁻⁵ + mean x²)^−½, Σₙ x̄̂·dx̂/dβ = s·Σ x̄̂·ẋ − (s³/G)·(Σ x̄̂·x)·(Σ x·ẋ). So MetaGradient
 /// is two passes: the normaliser statistics of the K steps, then forward, backward and those sums.</para>
-/// <para>One instance may be used by one thread at a time (it is internally parallel).</para>
+/// <para>One instance may serve several threads at once: a call keeps its state in locals and
+/// pooled buffers, and <see cref="MaxDegreeOfParallelism"/> caps the threads each call uses.</para>
 /// </remarks>
 public sealed unsafe class StarOptimizer : ILearnedOptimizer
 {
@@ -82,9 +85,6 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
 
     /// <summary>The ε of the feature normaliser, 1/√(ε + mean x²).</summary>
     public const double NormalizerEpsilon = 1e-5;
-
-    /// <summary>Coordinates per parallel work item (a multiple of every SIMD width).</summary>
-    public const int ChunkSize = 4096;
 
     private const int Outs = 4;
     private const int OffMom = 0, OffRms = 3, OffFac = 4;
@@ -113,21 +113,6 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     private const int CoefBeta = 0, CoefOneMinus = 7, CoefInvTau = 14, CoefNominal = 25, CoefCount = 26;
 
     private readonly MetaParamLayout _layout;
-    private readonly Action<int> _chunkBody;
-    private readonly float[] _coef = new float[CoefCount];
-    private readonly double[] _dBeta = new double[Decays];
-    private ParallelOptions _parallelOptions = new();
-    private int[] _segOffset = [];
-    private double[] _segPartials = [], _chunkPartials = [];
-    private float[] _scales = [];
-
-    private enum Pass { StepStats, StepApply, MetaStats, MetaGrad }
-
-    // Arguments of the call in progress, read by the parallel chunk bodies.
-    private float* _phi, _state, _grads, _updates, _adjoint, _c, _s;
-    private int _n, _k, _width, _group;
-    private float _alpha;
-    private Pass _pass;
 
     /// <summary>Creates the kernel; it holds no φ (φ is an argument of every call).</summary>
     public StarOptimizer()
@@ -143,9 +128,6 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
         _layout.Add("nn.w2", Hidden, Outs);
         _layout.Add("nn.b2", Outs);
         if (_layout.Count != ParamCount) throw new InvalidOperationException("STAR layout size mismatch.");
-        _chunkBody = RunChunk;
-        for (int j = 0; j < StepFeatureCount; j++) _coef[CoefInvTau + j] = 1f / Timescales[j];
-        _coef[CoefNominal] = (float)(NominalStepSize * Math.Exp(ExpMult));
     }
 
     /// <inheritdoc />
@@ -160,18 +142,11 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     /// <inheritdoc />
     public MetaParamLayout Layout => _layout;
 
-    /// <summary>Test knob: the maximum number of threads (−1: the default scheduler); results are identical for every value.</summary>
-    internal int MaxDegreeOfParallelism
-    {
-        get => _parallelOptions.MaxDegreeOfParallelism;
-        set => _parallelOptions = new ParallelOptions { MaxDegreeOfParallelism = value };
-    }
+    /// <inheritdoc />
+    public int? MaxDegreeOfParallelism { get => Execution.MaxDegreeOfParallelism; set => Execution.MaxDegreeOfParallelism = value; }
 
-    /// <summary>Test knob: force a SIMD width of 16, 8 or 4 lanes (0: the widest accelerated one).</summary>
-    internal int VectorWidthOverride { get; set; }
-
-    /// <summary>The SIMD width (lanes) in use.</summary>
-    internal int VectorWidth => VectorWidthOverride != 0 ? VectorWidthOverride : WidestWidth;
+    /// <summary>The thread cap and SIMD width every call reads at its start.</summary>
+    internal KernelExecution Execution { get; } = new();
 
     /// <summary>
     /// MLPNomLOpt's initialisation: decays zero (β = β₀); every MLP weight matrix haiku
@@ -237,28 +212,31 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     /// <exception cref="ArgumentException">A span has the wrong length, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
     public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize)
     {
+        LearnedKernelDriver.CheckStep(ParamCount, Units, phi, state, grads, updates, groupSize);
         int n = grads.Length;
-        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
-        if (state.Length != Units * (long)n) throw new ArgumentException($"state must have {Units}·N = {Units * (long)n} elements, got {state.Length}.", nameof(state));
-        if (updates.Length != n) throw new ArgumentException($"updates must have N = {n} elements, got {updates.Length}.", nameof(updates));
-        CheckGroups(n, groupSize);
         if (n == 0) return;
-        int groups = n / groupSize;
-        int chunks = Prepare(phi, n, groupSize, 1, FeatureCount);
-        if (_scales.Length < groups * FeatureCount) _scales = new float[groups * FeatureCount];
-        fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates, pC = _coef, pS = _scales)
+        var run = Execution.Snapshot();
+        var plan = new ChunkPlan(n, groupSize);
+        float* coef = stackalloc float[CoefCount];
+        Coefficients(phi, coef, stackalloc double[Decays]);
+        double[] partials = LearnedKernelDriver.RentPartials(plan.Count, FeatureCount);
+        float[] scales = ArrayPool<float>.Shared.Rent(plan.Groups * FeatureCount);
+        try
         {
-            _phi = pPhi; _state = pState; _grads = pGrads; _updates = pUpd; _adjoint = null; _c = pC; _s = pS;
-            _alpha = learningRate;
-            try
+            fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates, pScales = scales)
+            fixed (double* pp = partials)
             {
-                _pass = Pass.StepStats;
-                RunChunks(chunks);
-                ReduceScales(chunks, 1);
-                _pass = Pass.StepApply;
-                RunChunks(chunks);
+                var stats = new StatsPass(1, true, coef);
+                LearnedKernelDriver.Run(in stats, run, plan, pPhi, pState, pGrads, null, null, pp);
+                ReduceScales(plan, 1, pp, pScales);
+                var apply = new ApplyPass(coef, pScales, learningRate);
+                LearnedKernelDriver.Run(in apply, run, plan, pPhi, pState, pGrads, pUpd, null, null);
             }
-            finally { _phi = _state = _grads = _updates = _c = _s = null; }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partials);
+            ArrayPool<float>.Shared.Return(scales);
         }
     }
 
@@ -288,247 +266,178 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     public void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize)
     {
+        LearnedKernelDriver.CheckMeta(ParamCount, Units, phi, state0, grads, steps, adjoint, metaGrad, groupSize);
         int n = adjoint.Length;
-        if (steps < 0) throw new ArgumentException("steps must be ≥ 0.", nameof(steps));
-        if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
-        if (metaGrad.Length != ParamCount) throw new ArgumentException($"metaGrad must have {ParamCount} elements, got {metaGrad.Length}.", nameof(metaGrad));
-        if (state0.Length != Units * (long)n) throw new ArgumentException($"state0 must have {Units}·N = {Units * (long)n} elements, got {state0.Length}.", nameof(state0));
-        if (grads.Length != (long)steps * n) throw new ArgumentException($"grads must have K·N = {(long)steps * n} elements, got {grads.Length}.", nameof(grads));
-        CheckGroups(n, groupSize);
         if (n == 0 || steps == 0) return;
-        int groups = n / groupSize;
-        int chunks = Prepare(phi, n, groupSize, steps, SumsPerStep);
-        if (_scales.Length < groups * steps * FeatureCount) _scales = new float[groups * steps * FeatureCount];
-        if (_chunkPartials.Length < chunks * ParamCount) _chunkPartials = new double[chunks * ParamCount];
-        fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint, pC = _coef, pS = _scales)
+        var run = Execution.Snapshot();
+        var plan = new ChunkPlan(n, groupSize);
+        float* coef = stackalloc float[CoefCount];
+        Span<double> dBeta = stackalloc double[Decays];
+        Coefficients(phi, coef, dBeta);
+        int sums = ParamCount + steps * SumsPerStep; // ≥ steps·27, so the statistics pass fits too
+        double[] partials = LearnedKernelDriver.RentPartials(plan.Count, sums);
+        float[] scales = ArrayPool<float>.Shared.Rent(plan.Groups * steps * FeatureCount);
+        try
         {
-            _phi = pPhi; _state = pState; _grads = pGrads; _updates = null; _adjoint = pAdj; _c = pC; _s = pS;
-            _alpha = learningRate;
-            try
+            fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint, pScales = scales)
+            fixed (double* pp = partials)
             {
-                _pass = Pass.MetaStats;
-                RunChunks(chunks);
-                ReduceScales(chunks, steps);
-                _pass = Pass.MetaGrad;
-                RunChunks(chunks);
+                var stats = new StatsPass(steps, false, coef);
+                LearnedKernelDriver.Run(in stats, run, plan, pPhi, pState, pGrads, null, null, pp);
+                ReduceScales(plan, steps, pp, pScales);
+                var meta = new MetaPass(steps, coef, pScales, learningRate);
+                LearnedKernelDriver.Run(in meta, run, plan, pPhi, pState, pGrads, null, pAdj, pp);
+                ReduceMetaGradient(plan, steps, pp, pScales, dBeta, metaGrad);
             }
-            finally { _phi = _state = _grads = _adjoint = _c = _s = null; }
         }
-
-        // MLP weights: per-chunk sums in chunk order.
-        for (int p = OffW0; p < ParamCount; p++)
+        finally
         {
-            double s = 0;
-            for (int c = 0; c < chunks; c++) s += _chunkPartials[c * ParamCount + p];
-            metaGrad[p] += (float)s;
+            ArrayPool<double>.Shared.Return(partials);
+            ArrayPool<float>.Shared.Return(scales);
         }
+    }
 
-        // Decays: the local terms, minus the normaliser's per-vector terms (s³/G)·B_f·C_p; times dβ/dφ.
-        Span<double> dec = stackalloc double[Decays];
+    /// <summary>The call's constants (β, 1 − β, 1/τ, the nominal coefficient) into <paramref name="coef"/>, and dβ/dφ.</summary>
+    private static void Coefficients(ReadOnlySpan<float> phi, float* coef, Span<double> dBeta)
+    {
+        Span<double> beta = stackalloc double[Decays];
+        ComputeDecays(phi, beta, dBeta);
         for (int d = 0; d < Decays; d++)
-            for (int c = 0; c < chunks; c++) dec[d] += _chunkPartials[c * ParamCount + d];
-        int q = steps * SumsPerStep;
-        Span<double> sums = stackalloc double[SumsPerStep];
-        for (int gi = 0; gi < groups; gi++)
         {
+            coef[CoefBeta + d] = (float)beta[d];
+            coef[CoefOneMinus + d] = 1f - (float)beta[d];
+        }
+        for (int j = 0; j < StepFeatureCount; j++) coef[CoefInvTau + j] = 1f / Timescales[j];
+        coef[CoefNominal] = (float)(NominalStepSize * Math.Exp(ExpMult));
+    }
+
+    /// <summary>
+    /// Turns the per-chunk sums of squared features (<paramref name="k"/>·27 per chunk) into each
+    /// vector's scales s = (ε + mean x²)^−½, scales[(vector·K + step)·27 + f].
+    /// </summary>
+    private static void ReduceScales(ChunkPlan plan, int k, double* partials, float* scales)
+    {
+        int q = k * FeatureCount;
+        double inv = 1.0 / plan.GroupSize;
+        for (int gi = 0; gi < plan.Groups; gi++)
+        {
+            int first = gi * plan.ChunksPerGroup, end = first + plan.ChunksPerGroup;
+            for (int i = 0; i < q; i++)
+            {
+                double s = LearnedKernelDriver.SumChunks(partials, q, first, end, i);
+                scales[(long)gi * q + i] = (float)(1 / Math.Sqrt(NormalizerEpsilon + s * inv));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds the meta-gradient to <paramref name="metaGrad"/> from the meta pass's per-chunk sums
+    /// (∂L/∂φ with the decays' local terms, then B_f and C_p of every step): the MLP weights in chunk
+    /// order; the decays minus the normaliser's per-vector terms (s³/G)·B_f·C_p, times dβ/dφ.
+    /// </summary>
+    private static void ReduceMetaGradient(ChunkPlan plan, int steps, double* partials, float* scales, ReadOnlySpan<double> dBeta, Span<float> metaGrad)
+    {
+        int sums = ParamCount + steps * SumsPerStep;
+        LearnedKernelDriver.AddChunkSums(partials, sums, 0, plan.Count, OffW0, ParamCount, metaGrad[OffW0..]);
+        Span<double> dec = stackalloc double[Decays];
+        for (int d = 0; d < Decays; d++) dec[d] = LearnedKernelDriver.SumChunks(partials, sums, 0, plan.Count, d);
+        Span<double> vec = stackalloc double[SumsPerStep];
+        for (int gi = 0; gi < plan.Groups; gi++)
+        {
+            int first = gi * plan.ChunksPerGroup, end = first + plan.ChunksPerGroup;
             for (int k = 0; k < steps; k++)
             {
-                sums.Clear();
-                var (c0, c1) = ChunksOfGroup(gi, chunks);
-                for (int c = c0; c <= c1; c++)
-                {
-                    long seg = _segOffset[c] + gi - FirstGroup(c);
-                    for (int i = 0; i < SumsPerStep; i++) sums[i] += _segPartials[seg * q + k * SumsPerStep + i];
-                }
+                for (int i = 0; i < SumsPerStep; i++) vec[i] = LearnedKernelDriver.SumChunks(partials, sums, first, end, ParamCount + k * SumsPerStep + i);
                 for (int p = 0; p < Pairs; p++)
                 {
                     int f = PairFeature[p];
-                    double s = _scales[((long)gi * steps + k) * FeatureCount + f];
-                    dec[PairDecay[p]] -= s * s * s / groupSize * sums[f] * sums[FeatureCount + p];
+                    double s = scales[((long)gi * steps + k) * FeatureCount + f];
+                    dec[PairDecay[p]] -= s * s * s / plan.GroupSize * vec[f] * vec[FeatureCount + p];
                 }
             }
         }
-        for (int d = 0; d < Decays; d++) metaGrad[d] += (float)(_dBeta[d] * dec[d]);
-    }
-
-    private static void CheckGroups(int n, int groupSize)
-    {
-        if (groupSize <= 0 || n % groupSize != 0)
-            throw new ArgumentException($"N = {n} coordinates cannot be split into parameter vectors of groupSize = {groupSize}; N must be a multiple of a positive groupSize.", nameof(groupSize));
-    }
-
-    // The segments of chunk c are its intersections with the parameter vectors (groups) it meets,
-    // in order; segment partial sums live at _segPartials[(segOffset[c] + j)·q], j = 0, 1, ….
-    private int FirstGroup(int chunk) => (int)((long)chunk * ChunkSize / _group);
-
-    private int LastGroup(int chunk) => (int)((Math.Min(_n, (long)(chunk + 1) * ChunkSize) - 1) / _group);
-
-    /// <summary>Sets the call's constants and segment bookkeeping; returns the number of chunks.</summary>
-    private int Prepare(ReadOnlySpan<float> phi, int n, int groupSize, int k, int sumsPerStep)
-    {
-        _n = n; _k = k; _group = groupSize; _width = VectorWidth;
-        Span<double> beta = stackalloc double[Decays];
-        ComputeDecays(phi, beta, _dBeta);
-        for (int d = 0; d < Decays; d++)
-        {
-            _coef[CoefBeta + d] = (float)beta[d];
-            _coef[CoefOneMinus + d] = 1f - (float)beta[d];
-        }
-        int chunks = (n + ChunkSize - 1) / ChunkSize;
-        if (_segOffset.Length < chunks + 1) _segOffset = new int[chunks + 1];
-        _segOffset[0] = 0;
-        for (int c = 0; c < chunks; c++) _segOffset[c + 1] = _segOffset[c] + LastGroup(c) - FirstGroup(c) + 1;
-        long need = (long)_segOffset[chunks] * k * Math.Max(sumsPerStep, FeatureCount);
-        if (_segPartials.Length < need) _segPartials = new double[need];
-        return chunks;
-    }
-
-    /// <summary>The first and last chunk that hold coordinates of parameter vector <paramref name="group"/>.</summary>
-    private (int First, int Last) ChunksOfGroup(int group, int chunks) =>
-        ((int)((long)group * _group / ChunkSize), Math.Min(chunks - 1, (int)(((long)(group + 1) * _group - 1) / ChunkSize)));
-
-    /// <summary>Turns the per-segment sums of squared features into each vector's scales s = (ε + mean x²)^−½.</summary>
-    private void ReduceScales(int chunks, int k)
-    {
-        int groups = _n / _group;
-        int q = k * FeatureCount;
-        double inv = 1.0 / _group;
-        for (int gi = 0; gi < groups; gi++)
-        {
-            for (int i = 0; i < q; i++)
-            {
-                double s = 0;
-                var (c0, c1) = ChunksOfGroup(gi, chunks);
-                for (int c = c0; c <= c1; c++) s += _segPartials[(long)(_segOffset[c] + gi - FirstGroup(c)) * q + i];
-                _scales[(long)gi * q + i] = (float)(1 / Math.Sqrt(NormalizerEpsilon + s * inv));
-            }
-        }
-    }
-
-    private void RunChunks(int chunks)
-    {
-        if (chunks == 1 || _parallelOptions.MaxDegreeOfParallelism == 1)
-            for (int c = 0; c < chunks; c++) RunChunk(c);
-        else
-            Parallel.For(0, chunks, _parallelOptions, _chunkBody);
-    }
-
-    private void RunChunk(int chunk)
-    {
-        switch (_width)
-        {
-            case 16: Chunk<Vector512<float>>(chunk); break;
-            case 8: Chunk<Vector256<float>>(chunk); break;
-            case 4: Chunk<Vector128<float>>(chunk); break;
-            default: throw new InvalidOperationException($"Unsupported SIMD width {_width}.");
-        }
+        for (int d = 0; d < Decays; d++) metaGrad[d] += (float)(dBeta[d] * dec[d]);
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Per-thread scratch layout, in vectors of W floats (W = lanes):
-    //   wacc [203]          per-lane ∂L/∂φ of the chunk (MetaGrad; decays: the local terms)
-    //   sacc [K·59]         per-lane sums of the current segment: K·27 squared features (stats
-    //                       passes), or per step B_f (27) and C_p (32) (MetaGrad)
+    // The passes, for LearnedKernelDriver. Their work areas, in vectors of W floats (W = lanes):
     //   x    [27 + 6]       the features of one step, then (v + 10⁻⁹)^−½ and (v + 10⁻⁶)^−½
-    //   xd   [32]           the feature tangents ẋ_p
+    //   xd   [32]           the feature tangents ẋ_p (meta pass)
     //   z    [38]           the MLP input (normalised features, step features)
     //   pre  [8]            the MLP's pre-activations (first and second hidden layer)
-    //   xbar [27]           the adjoints of the normalised features, then of the raw ones
-    //   tail [8 + K + 2]    zero-padded copies for a partial vector: state, g, λ, Δ
+    //   xbar [27]           the adjoints of the normalised features, then of the raw ones (meta pass)
     // ---------------------------------------------------------------------------------------------
 
-    private static int ScratchVectors(int k) =>
-        ParamCount + k * SumsPerStep + FeatureCount + 6 + Pairs + InputCount + 2 * Hidden + FeatureCount + Units + k + 2;
+    private const int XVectors = FeatureCount + 6;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Chunk<TV>(int chunk) where TV : struct
+    /// <summary>
+    /// The statistics pass: K accumulator updates per coordinate (written back only for a step),
+    /// the masked squared features of step s summed per chunk into accumulators s·27 + f.
+    /// </summary>
+    private readonly struct StatsPass(int k, bool step, float* coef) : IBlockPass
     {
-        int w = Count<TV>();
-        int n = _n, k = _k, group = _group;
-        Pass pass = _pass;
-        int start = chunk * ChunkSize;
-        int end = Math.Min(n, start + ChunkSize);
-        float* scratch = KernelScratch<StarOptimizer>.ForCurrentThread(ScratchVectors(k) * w);
-        float* wacc = scratch;
-        float* sacc = wacc + ParamCount * w;
-        float* x = sacc + k * SumsPerStep * w;
-        float* xd = x + (FeatureCount + 6) * w;
-        float* z = xd + Pairs * w;
-        float* pre = z + InputCount * w;
-        float* xbar = pre + 2 * Hidden * w;
-        float* tail = xbar + FeatureCount * w;
-        float* phi = _phi, coef = _c;
-        float alpha = _alpha;
-        int q = pass == Pass.MetaGrad ? k * SumsPerStep : k * FeatureCount;
-        if (pass == Pass.MetaGrad) new Span<float>(wacc, ParamCount * w).Clear();
+        public int StateUnits => Units;
 
-        int g0 = FirstGroup(chunk), g1 = LastGroup(chunk);
-        for (int gi = g0; gi <= g1; gi++)
+        public int GradRows => k;
+
+        public bool WritesState => step;
+
+        public int Sums => k * FeatureCount;
+
+        public int WorkVectors => XVectors;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Block<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float* adjoint, TV mask, int group, float* acc, float* work)
+            where TV : struct => StatsBlock(state, stride, grads, k, step, coef, mask, acc, work);
+    }
+
+    /// <summary>The second pass of a step: normalised features, MLP, Δ; t ← t + 1.</summary>
+    private readonly struct ApplyPass(float* coef, float* scales, float alpha) : IBlockPass
+    {
+        public int StateUnits => Units;
+
+        public int GradRows => 1;
+
+        public bool WritesState => true;
+
+        public int Sums => 0;
+
+        public int WorkVectors => XVectors + InputCount + 2 * Hidden;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Block<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float* adjoint, TV mask, int group, float* acc, float* work)
+            where TV : struct
         {
-            int a = Math.Max(start, gi * group), b = Math.Min(end, (gi + 1) * group);
-            float* scales = pass == Pass.StepApply ? _s + (long)gi * FeatureCount : _s + (long)gi * k * FeatureCount;
-            if (pass != Pass.StepApply) new Span<float>(sacc, q * w).Clear();
-            TV ones = Bcast<TV>(1f);
-
-            int fullEnd = a + (b - a) / w * w;
-            for (int i = a; i < fullEnd; i += w)
-            {
-                switch (pass)
-                {
-                    case Pass.StepStats: StatsBlock<TV>(_state + i, n, _grads + i, 1, true, coef, ones, sacc, x); break;
-                    case Pass.MetaStats: StatsBlock<TV>(_state + i, n, _grads + i, k, false, coef, ones, sacc, x); break;
-                    case Pass.StepApply: ApplyBlock<TV>(phi, _state + i, n, _grads + i, _updates + i, coef, scales, alpha, x, z, pre); break;
-                    default: MetaBlock<TV>(phi, _state + i, n, _grads + i, k, _adjoint + i, coef, scales, alpha, ones, wacc, sacc, x, xd, z, pre, xbar); break;
-                }
-            }
-
-            if (fullEnd < b)
-            {
-                // A partial vector, zero-padded: the mask keeps the unused lanes out of the
-                // per-vector sums, λ = 0 keeps them out of ∂L/∂φ, and their Δ and state are not copied back.
-                int rem = b - fullEnd;
-                float* tState = tail, tGrads = tail + Units * w, tAdj = tGrads + k * w, tUpd = tAdj + w;
-                new Span<float>(tail, (Units + k + 2) * w).Clear();
-                for (int s = 0; s < Units; s++)
-                    new ReadOnlySpan<float>(_state + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tState + s * w, rem));
-                int gSteps = pass is Pass.StepStats or Pass.StepApply ? 1 : k;
-                for (int s = 0; s < gSteps; s++)
-                    new ReadOnlySpan<float>(_grads + (long)s * n + fullEnd, rem).CopyTo(new Span<float>(tGrads + s * w, rem));
-                TV mask = LaneMask<TV>(rem);
-                switch (pass)
-                {
-                    case Pass.StepStats:
-                        StatsBlock<TV>(tState, w, tGrads, 1, true, coef, mask, sacc, x);
-                        for (int s = 0; s < Units; s++)
-                            new ReadOnlySpan<float>(tState + s * w, rem).CopyTo(new Span<float>(_state + (long)s * n + fullEnd, rem));
-                        break;
-                    case Pass.MetaStats:
-                        StatsBlock<TV>(tState, w, tGrads, k, false, coef, mask, sacc, x);
-                        break;
-                    case Pass.StepApply:
-                        ApplyBlock<TV>(phi, tState, w, tGrads, tUpd, coef, scales, alpha, x, z, pre);
-                        new ReadOnlySpan<float>(tState + UnitT * w, rem).CopyTo(new Span<float>(_state + (long)UnitT * n + fullEnd, rem));
-                        new ReadOnlySpan<float>(tUpd, rem).CopyTo(new Span<float>(_updates + fullEnd, rem));
-                        break;
-                    default:
-                        new ReadOnlySpan<float>(_adjoint + fullEnd, rem).CopyTo(new Span<float>(tAdj, rem));
-                        MetaBlock<TV>(phi, tState, w, tGrads, k, tAdj, coef, scales, alpha, mask, wacc, sacc, x, xd, z, pre, xbar);
-                        break;
-                }
-            }
-
-            if (pass != Pass.StepApply)
-            {
-                long seg = _segOffset[chunk] + gi - g0;
-                fixed (double* pp = &_segPartials[seg * q])
-                    for (int i = 0; i < q; i++) pp[i] = Sum(Load<TV>(sacc + i * w));
-            }
+            int w = Count<TV>();
+            float* z = work + XVectors * w;
+            ApplyBlock<TV>(phi, state, stride, grads, updates, coef, scales + (long)group * FeatureCount, alpha, work, z, z + InputCount * w);
         }
+    }
 
-        if (pass == Pass.MetaGrad)
+    /// <summary>
+    /// The second pass of a meta-gradient: forward, backward and the per-chunk sums; its accumulators
+    /// are ∂L/∂φ (203, the decays' local terms in their slots) followed by B_f and C_p of every step (K·59).
+    /// </summary>
+    private readonly struct MetaPass(int k, float* coef, float* scales, float alpha) : IBlockPass
+    {
+        public int StateUnits => Units;
+
+        public int GradRows => k;
+
+        public bool WritesState => false;
+
+        public int Sums => ParamCount + k * SumsPerStep;
+
+        public int WorkVectors => XVectors + Pairs + InputCount + 2 * Hidden + FeatureCount;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Block<TV>(float* phi, float* state, nint stride, float* grads, float* updates, float* adjoint, TV mask, int group, float* acc, float* work)
+            where TV : struct
         {
-            fixed (double* pp = &_chunkPartials[chunk * ParamCount])
-                for (int p = 0; p < ParamCount; p++) pp[p] = Sum(Load<TV>(wacc + p * w));
+            int w = Count<TV>();
+            float* xd = work + XVectors * w, z = xd + Pairs * w, pre = z + InputCount * w, xbar = pre + 2 * Hidden * w;
+            MetaBlock(phi, state, stride, grads, k, adjoint, coef, scales + (long)group * k * FeatureCount, alpha, mask, acc, acc + ParamCount * w,
+                work, xd, z, pre, xbar);
         }
     }
 

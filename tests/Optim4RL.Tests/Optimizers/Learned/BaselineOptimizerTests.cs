@@ -203,7 +203,7 @@ public class BaselineOptimizerTests(ITestOutputHelper output)
     {
         const int n = 5 * 3001, group = 3001, k = 4;
         float[]? firstMg = null, firstUpd = null, firstState = null;
-        foreach (int threads in new[] { 1, -1, 2, 3 })
+        foreach (int? threads in new int?[] { 1, null, 2, 3 })
         {
             var opt = Create(name, threads: threads);
             var phi = Phi(opt, 31);
@@ -302,7 +302,7 @@ public class BaselineOptimizerTests(ITestOutputHelper output)
     [InlineData(4)]
     public void Star_step_features_are_identical_on_the_shared_and_per_lane_paths(int width)
     {
-        var opt = new StarOptimizer { VectorWidthOverride = width };
+        var opt = new StarOptimizer { Execution = { VectorWidthOverride = width } };
         const int n = 40;
         var phi = Phi(opt, 71);
         var a = State(opt, n, 72);

@@ -12,26 +12,24 @@ internal static class BaselineTestData
 {
     public static readonly TheoryData<string> Names = new() { "LinearOptim", "L2LGD2", "STAR" };
 
-    public static ILearnedOptimizer Create(string name, int width = 0, int threads = -1)
+    public static ILearnedOptimizer Create(string name, int width = 0, int? threads = null)
     {
         ILearnedOptimizer opt = LearnedOptimizers.Create(name);
-        switch (opt)
-        {
-            case LinearOptimOptimizer l: l.VectorWidthOverride = width; l.MaxDegreeOfParallelism = threads; break;
-            case L2LGD2Optimizer l: l.VectorWidthOverride = width; l.MaxDegreeOfParallelism = threads; break;
-            case StarOptimizer s: s.VectorWidthOverride = width; s.MaxDegreeOfParallelism = threads; break;
-            default: throw new ArgumentException(name);
-        }
+        opt.MaxDegreeOfParallelism = threads;
+        Execution(opt).VectorWidthOverride = width;
         return opt;
     }
 
-    public static int Width(ILearnedOptimizer opt) => opt switch
+    /// <summary>The thread cap and SIMD width of any of the four kernels.</summary>
+    public static KernelExecution Execution(ILearnedOptimizer opt) => opt switch
     {
-        LinearOptimOptimizer l => l.VectorWidth,
-        L2LGD2Optimizer l => l.VectorWidth,
-        StarOptimizer s => s.VectorWidth,
+        GruLearnedOptimizer g => g.Execution,
+        StarOptimizer s => s.Execution,
+        Optim4RLOptimizer o => o.Execution,
         _ => throw new ArgumentException(opt.Name),
     };
+
+    public static int Width(ILearnedOptimizer opt) => Execution(opt).VectorWidth;
 
     /// <summary>
     /// The initial φ plus noise: N(0, 0.3²) on every GRU/MLP entry (so biases and heads are active

@@ -40,7 +40,7 @@ public class Optim4RLOptimizerTests(ITestOutputHelper output)
     [InlineData(4)]
     public void Step_matches_double_reference(int width)
     {
-        var opt = new Optim4RLOptimizer { VectorWidthOverride = width };
+        var opt = new Optim4RLOptimizer { Execution = { VectorWidthOverride = width } };
         const int n = 1003, steps = 6;
         const float alpha = 0.003f;
         var phi = RandomPhi(opt, 1);
@@ -75,7 +75,7 @@ public class Optim4RLOptimizerTests(ITestOutputHelper output)
                 }
             }
         }
-        output.WriteLine($"width {opt.VectorWidth}: max relative Δ error {maxRel:E2}, max state error {maxStateErr:E2}");
+        output.WriteLine($"width {opt.Execution.VectorWidth}: max relative Δ error {maxRel:E2}, max state error {maxStateErr:E2}");
         Assert.True(maxStateErr <= 1e-5, $"max state error {maxStateErr}");
     }
 
@@ -86,7 +86,7 @@ public class Optim4RLOptimizerTests(ITestOutputHelper output)
         var results = new List<(float[] Upd, float[] State)>();
         foreach (int width in new[] { 16, 8, 4 })
         {
-            var opt = new Optim4RLOptimizer { VectorWidthOverride = width };
+            var opt = new Optim4RLOptimizer { Execution = { VectorWidthOverride = width } };
             var phi = RandomPhi(opt, 3);
             var state = RandomState(16 * n, 4);
             var upd = new float[n];
@@ -220,7 +220,7 @@ public class Optim4RLOptimizerTests(ITestOutputHelper output)
     [InlineData(8, 9)]
     public void Meta_gradient_matches_double_reference_bptt(int width, int k)
     {
-        var opt = new Optim4RLOptimizer { VectorWidthOverride = width };
+        var opt = new Optim4RLOptimizer { Execution = { VectorWidthOverride = width } };
         const int n = 10_000; // three chunks, the last one with a partial vector
         const float alpha = 0.003f;
         var phi = RandomPhi(opt, 21);
@@ -239,7 +239,7 @@ public class Optim4RLOptimizerTests(ITestOutputHelper output)
     {
         const int n = 50_000, k = 4;
         float[]? firstMg = null, firstUpd = null, firstState = null;
-        foreach (int dop in new[] { 1, -1, 2, 3 })
+        foreach (int? dop in new int?[] { 1, null, 2, 3 })
         {
             var opt = new Optim4RLOptimizer { MaxDegreeOfParallelism = dop };
             var phi = RandomPhi(opt, 31);

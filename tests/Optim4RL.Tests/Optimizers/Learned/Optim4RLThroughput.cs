@@ -24,7 +24,7 @@ public class Optim4RLThroughput(ITestOutputHelper output)
         var lambda = RandomNormal(n, 4);
         var upd = new float[n];
         var mg = new float[opt.Layout.Count];
-        output.WriteLine($"N = {n:N0}, SIMD width {opt.VectorWidth}, {Environment.ProcessorCount} logical CPUs");
+        output.WriteLine($"N = {n:N0}, SIMD width {opt.Execution.VectorWidth}, {Environment.ProcessorCount} logical CPUs");
         double bestStep = 0, bestMeta = 0;
         for (int rep = 0; rep < 6; rep++)
         {

@@ -28,6 +28,9 @@ internal static class MetaRun
     /// <summary>The small file with φ and the meta-optimizer state, written at every checkpoint.</summary>
     public const string MetaStateFileName = "meta_state.bin";
 
+    /// <summary>φ before the first meta-iteration (written once, when the run starts).</summary>
+    public const string InitialParamFileName = "param_init.json";
+
     /// <summary>The per-meta-iteration CSV.</summary>
     public const string CsvFileName = "meta_train.csv";
 
@@ -99,6 +102,19 @@ internal static class MetaRun
                 ["tasks"] = string.Join(",", envs),
             });
             CheckpointFile.Write(dir.PathOf(MetaStateFileName), Header(run, agent, meta.Iteration, options), meta.SaveMetaState);
+        }
+
+        // The φ this run starts from: the "untrained φ" every comparison includes, at the learned φ's α.
+        string initPath = dir.PathOf(InitialParamFileName);
+        if (meta.Iteration == 0)
+        {
+            MetaParamsFile.Save(initPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, new Dictionary<string, string>
+            {
+                ["experiment"] = run.Experiment,
+                ["config_idx"] = run.ConfigIdx.ToString(CultureInfo.InvariantCulture),
+                ["meta_iterations"] = "0",
+                ["note"] = "initial φ of this meta-training run (untrained)",
+            });
         }
 
         long lastGood = File.Exists(ckpt) ? meta.Iteration : -1;

@@ -147,6 +147,25 @@ public sealed class RunDirectoryFaultTests : IDisposable
     }
 
     [Fact]
+    public void A_meta_run_keeps_its_initial_phi_through_a_resume()
+    {
+        var sweep = Write("init", ExperimentRunnerTests.MetaJson());
+        RunPartially(sweep, 4);
+        string initPath = Path.Combine(RunDir("init"), "param_init.json");
+        string first = File.ReadAllText(initPath);
+        ExperimentRunner.Run(sweep, 1, new RunOptions(Logs, Resume: true));
+        Assert.Equal(first, File.ReadAllText(initPath)); // not rewritten by the resumed process
+        Assert.Equal("0", JsonNode.Parse(first)!["meta"]!["meta_iterations"]!.GetValue<string>());
+        Assert.NotEqual(JsonNode.Parse(first)!["arrays"]!.ToJsonString(), PhiArrays(RunDir("init")));
+
+        // It is the φ a run starts from: a fresh run of the same seed writes the same file.
+        var again = Write("init_again", ExperimentRunnerTests.MetaJson(steps: "400"));
+        ExperimentRunner.Run(again, 1, new RunOptions(Logs));
+        Assert.Equal(JsonNode.Parse(first)!["arrays"]!.ToJsonString(),
+            JsonNode.Parse(File.ReadAllText(Path.Combine(RunDir("init_again"), "param_init.json")))!["arrays"]!.ToJsonString());
+    }
+
+    [Fact]
     public void Resume_refuses_changed_result_settings_and_names_each()
     {
         string path = Path.Combine(_root, "changed.json");

@@ -15,16 +15,23 @@ internal static class RunCommand
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
         var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot };
         var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
+        var force = ForceOption();
         var cmd = new Command("run",
             "Run one configuration of a sweep file: A2C or PPO (hand-designed or learned optimizer loaded from param_load_path; A2Ccollect also records gradients), " +
             "MetaA2C/MetaPPO (pipeline training), MetapA2C/MetapPPO (no pipeline) or SLCollect (the supervised gradient contrast). Results go to logs/<config name>/<k>/.")
         {
-            config, idx, resume, threads, logs, every,
+            config, idx, resume, threads, logs, every, force,
         };
         cmd.SetAction((pr, ct) => Task.FromResult(Execute(pr.GetValue(config)!, pr.GetValue(idx),
-            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every)), ct)));
+            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(force)), ct)));
         return cmd;
     }
+
+    /// <summary>The <c>--force</c> option of <c>run</c> and <c>sweep --run</c>.</summary>
+    public static Option<bool> ForceOption() => new("--force")
+    {
+        Description = "Start even when the run's memory estimate exceeds the memory available (the configuration is still checked otherwise).",
+    };
 
     /// <summary>Runs one index and prints its summary; returns the exit code.</summary>
     public static int Execute(string configPath, int configIdx, RunOptions options, CancellationToken ct)

@@ -15,7 +15,8 @@ namespace Optim4RL.Experiments;
 /// <param name="Resume">Continue a meta-training run from its last checkpoint when one exists.</param>
 /// <param name="Threads">Threads (null = all cores).</param>
 /// <param name="CheckpointEvery">Meta-iterations between checkpoints.</param>
-public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50);
+/// <param name="Force">Start even when the memory estimate (<see cref="MemoryEstimate"/>) exceeds the memory available.</param>
+public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50, bool Force = false);
 
 /// <summary>What a run produced.</summary>
 /// <param name="Directory">The run directory.</param>
@@ -55,6 +56,7 @@ public static class ExperimentRunner
     public static RunOutcome Run(SweepConfig sweep, int configIdx, RunOptions options, IProgress<RunProgress>? progress = null, CancellationToken cancel = default)
     {
         var run = sweep.ResolveRun(configIdx);
+        ConfigSchema.Validate(run, options.Force ? ConfigChecks.Files : ConfigChecks.Run);
         string agent = run.GetString("agent.name");
         if (StarAgents.Contains(agent))
             throw new ConfigException($"config key 'agent.name': '{agent}' is the reference's STAR agent; here every learned optimizer, STAR included, runs with '{agent.Replace("star", "", StringComparison.Ordinal)}' (set agent_optim.name to \"STAR\"; see configs/meta_star_catch.json).");

@@ -16,7 +16,7 @@ internal static class RunCommand
         var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot }.OutputFolder();
         var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of a previous run in logs/<config>/<k>/ and start again (without it such a directory is refused unless --resume)." };
-        var force = new Option<bool>("--force") { Description = "Run despite a failed safety check (memory estimate; resuming a checkpoint written with other numeric options)." };
+        var force = ForceOption();
         var cmd = new Command("run",
             "Run one configuration of a sweep file: A2C or PPO (hand-designed or learned optimizer loaded from param_load_path; A2Ccollect also records gradients), " +
             "MetaA2C/MetaPPO (pipeline training), MetapA2C/MetapPPO (no pipeline) or SLCollect (the supervised gradient contrast). Results go to logs/<config name>/<k>/.")
@@ -27,6 +27,12 @@ internal static class RunCommand
             new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force)), ct)));
         return cmd;
     }
+
+    /// <summary>The <c>--force</c> option of <c>run</c> and <c>sweep --run</c>.</summary>
+    public static Option<bool> ForceOption() => new("--force")
+    {
+        Description = "Run despite a failed safety check: the memory estimate above the memory available, or resuming a checkpoint written with other numeric options (the configuration is still checked otherwise).",
+    };
 
     /// <summary>Runs one index and prints its summary; returns the exit code.</summary>
     public static int Execute(string configPath, int configIdx, RunOptions options, CancellationToken ct)

@@ -98,7 +98,8 @@ public sealed class A2C
     /// <exception cref="ArgumentException">Unknown task, or more shards than environments.</exception>
     public static IDiscreteVectorEnv[] CreateShards(string task, int numEnvs, int shards, Rng rng, float rewardScaling = 1f)
     {
-        if (shards < 1 || shards > numEnvs) throw new ArgumentException($"Cannot split {numEnvs} environments into {shards} shards.", nameof(shards));
+        if (numEnvs < 1) throw new ArgumentException($"env.num_envs must be ≥ 1, found {numEnvs}.", nameof(numEnvs));
+        if (shards < 1 || shards > numEnvs) throw new ArgumentException($"Cannot split env.num_envs = {numEnvs} environments into {shards} shards (1 to num_envs).", nameof(shards));
         return Enumerable.Range(0, shards)
             .Select(s => EnvRegistry.CreateDiscrete(task, numEnvs / shards + (s < numEnvs % shards ? 1 : 0), rng.Split((ulong)s), rewardScaling))
             .ToArray();

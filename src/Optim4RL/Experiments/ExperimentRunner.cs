@@ -17,7 +17,7 @@ namespace Optim4RL.Experiments;
 /// <param name="Threads">Threads (null = all cores).</param>
 /// <param name="CheckpointEvery">Meta-iterations between checkpoints.</param>
 /// <param name="Overwrite">Replace the results of a previous run in the same directory (otherwise such a directory is refused unless resuming).</param>
-/// <param name="Force">Run despite a failed safety check (memory estimate, a checkpoint written with other numeric options).</param>
+/// <param name="Force">Run despite a failed safety check: the memory estimate (<see cref="MemoryEstimate"/>) above the memory available, or resuming a checkpoint written with other numeric options.</param>
 public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50,
     bool Overwrite = false, bool Force = false);
 
@@ -59,6 +59,7 @@ public static class ExperimentRunner
     public static RunOutcome Run(SweepConfig sweep, int configIdx, RunOptions options, IProgress<RunProgress>? progress = null, CancellationToken cancel = default)
     {
         var run = sweep.ResolveRun(configIdx);
+        ConfigSchema.Validate(run, options.Force ? ConfigChecks.Files : ConfigChecks.Run);
         string agent = run.GetString("agent.name");
         if (StarAgents.Contains(agent))
             throw new ConfigException($"config key 'agent.name': '{agent}' is the reference's STAR agent; here every learned optimizer, STAR included, runs with '{agent.Replace("star", "", StringComparison.Ordinal)}' (set agent_optim.name to \"STAR\"; see configs/meta_star_catch.json).");

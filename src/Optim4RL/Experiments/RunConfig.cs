@@ -324,22 +324,29 @@ public sealed class RunConfig
             }
 
             // 2^63 is exactly representable; anything at or beyond it does not fit.
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) &&
-                d == Math.Floor(d) && d >= -9.2233720368547758E18 && d < 9.2233720368547758E18)
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d == Math.Floor(d))
             {
-                return (long)d;
+                if (d >= -9.2233720368547758E18 && d < 9.2233720368547758E18)
+                {
+                    return (long)d;
+                }
+
+                throw RangeError(path, expected + " between -9223372036854775808 and 9223372036854775807", node);
             }
         }
 
         throw TypeError(path, expected, node);
     }
 
+    private ConfigException RangeError(string path, string expected, JsonNode? found) =>
+        new($"config key '{FullPath(path)}' is out of range: it must be {expected}, found {JsonText.Describe(found)}");
+
     private int AsInt(string path, JsonNode? node, string expected)
     {
         long result = AsLong(path, node, expected);
         if (result < int.MinValue || result > int.MaxValue)
         {
-            throw TypeError(path, expected + " between -2147483648 and 2147483647", node);
+            throw RangeError(path, expected + " between -2147483648 and 2147483647", node);
         }
 
         return (int)result;

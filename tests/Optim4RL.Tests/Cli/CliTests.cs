@@ -55,11 +55,53 @@ public class CliTests
     [InlineData("ppo_ant.json", "PPO")]
     [InlineData("collect_sl.json", "SLCollect")]
     [InlineData("meta_star_catch.json", "MetaA2C")]
+    [InlineData("meta_rl_grid.json", "MetaA2C")] // per-task lists (learning_rate, reward_scaling) over six tasks
+    [InlineData("lopt_rl_grid_ant.json", "PPO")]
     public void Sweep_lists_every_kind_of_shipped_file(string file, string agent)
     {
         var (code, output, err) = Run("sweep", "--config", Path.Combine(RepoRoot(), "configs", file));
         Assert.True(code == 0, err);
         Assert.Contains(agent, output);
+    }
+
+    [Fact]
+    public void Sweep_checks_every_index_it_lists_or_runs_and_names_the_index()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"o4rl-cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "bad.json");
+        // Index 2 (Adam) has a misspelled kwarg; index 1 is fine.
+        File.WriteAllText(path, """
+            {
+              "env": [{"name": [["catch"]], "num_envs": [4], "train_steps": [800]}],
+              "agent": [{"name": ["A2C"]}],
+              "agent_optim": [
+                {"name": ["RMSProp"], "kwargs": [{"learning_rate": [1e-3]}]},
+                {"name": ["Adam"], "kwargs": [{"learning_rate": [1e-3], "grad_clipp": [1]}]}
+              ],
+              "seed": [1]
+            }
+            """);
+        try
+        {
+            foreach (string[] args in new[] { new[] { "sweep", "--config", path }, ["sweep", "--config", path, "--run", "--logs", Path.Combine(dir, "logs")] })
+            {
+                var (code, _, err) = Run(args);
+                Assert.Equal(1, code);
+                Assert.Single(err.Trim().Split('\n'));
+                Assert.Contains("config 2: config key 'agent_optim.kwargs.grad_clipp' is not a key of A2C configs (did you mean 'agent_optim.kwargs.grad_clip'?)", err);
+            }
+
+            Assert.False(Directory.Exists(Path.Combine(dir, "logs")), "sweep --run checks every index before running the first");
+            var (forced, _, _) = Run("run", "--help");
+            Assert.Equal(0, forced);
+            Assert.Contains("--force", Run("run", "--help").Out);
+            Assert.Contains("--force", Run("sweep", "--help").Out);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
@@ -81,7 +123,7 @@ public class CliTests
         {
             var (code, _, err) = Run("run", "--config", path, "--logs", Path.GetTempPath());
             Assert.Equal(1, code);
-            Assert.Contains("Unknown task 'cartpole'", err);
+            Assert.Contains("config key 'env.name': unknown task 'cartpole'", err);
             Assert.Contains("small_dense_long", err);
             Assert.DoesNotContain("(Parameter", err);
         }

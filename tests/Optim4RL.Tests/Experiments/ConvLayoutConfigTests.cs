@@ -79,7 +79,9 @@ public sealed class ConvLayoutConfigTests : IDisposable
     {
         string json = agent.StartsWith("Meta", StringComparison.Ordinal)
             ? MetaJson(", \"conv_layout\": [\"cols_rows\"]")
-            : CollectJson(", \"conv_layout\": [\"cols_rows\"]").Replace("\"A2Ccollect\"", $"\"{agent}\"", StringComparison.Ordinal);
+            : agent == "A2C"
+                ? CollectJson(", \"conv_layout\": [\"cols_rows\"]").Replace("\"A2Ccollect\", \"data_reduce\": [100]", "\"A2C\"", StringComparison.Ordinal) // data_reduce is A2Ccollect's key
+                : CollectJson(", \"conv_layout\": [\"cols_rows\"]");
         var e = Assert.Throws<ConfigException>(() => ExperimentRunner.Run(SweepConfig.Parse(json, "conv_bad"), 1, new RunOptions(_tmp.Path)));
         Assert.Contains("agent.conv_layout", e.Message, StringComparison.Ordinal);
         Assert.Contains("cols_rows", e.Message, StringComparison.Ordinal);

@@ -141,8 +141,11 @@ public sealed class ExperimentRunnerTests : IDisposable
     public void Unknown_task_names_the_valid_ones()
     {
         var sweep = Write("bad_task", A2CJson.Replace("[[\"catch\"]]", "[[\"catchh\"]]"));
-        var e = Assert.Throws<ArgumentException>(() => ExperimentRunner.Run(sweep, 1, new RunOptions(Logs)));
+        var e = Assert.Throws<ConfigException>(() => ExperimentRunner.Run(sweep, 1, new RunOptions(Logs)));
+        Assert.Contains("env.name", e.Message);
         Assert.Contains("catchh", e.Message);
+        Assert.Contains("did you mean 'catch'", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(Logs, "bad_task")), "nothing is written for a config that fails its schema");
         Assert.Contains("small_dense_long", e.Message);
     }
 

@@ -129,7 +129,9 @@ public class RunConfigTests
     public void Out_of_range_integer_is_an_error()
     {
         ConfigException e = Assert.Throws<ConfigException>(() => Config("""{"n": 3e10}""").GetInt("n"));
-        Assert.Equal("config key 'n' must be an integer between -2147483648 and 2147483647, found number 3e10", e.Message);
+        Assert.Equal("config key 'n' is out of range: it must be an integer between -2147483648 and 2147483647, found number 3e10", e.Message);
+        e = Assert.Throws<ConfigException>(() => Config("""{"n": 1e30}""").GetLong("n"));
+        Assert.StartsWith("config key 'n' is out of range", e.Message);
     }
 
     [Fact]

@@ -181,6 +181,35 @@ public partial class ShippedConfigTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Totals))]
+    public void Every_index_of_a_shipped_config_passes_its_schema(string name, int total)
+    {
+        SweepConfig sweep = Load(name);
+        for (int k = 1; k <= total; k++)
+        {
+            RunConfig run = sweep.ResolveRun(k);
+            var e = Record.Exception(() => ConfigSchema.Validate(run));
+            Assert.True(e is null, $"{name} #{k}: {e?.Message}");
+        }
+    }
+
+    public static TheoryData<string> ExperimentConfigs => new(
+        Directory.GetFiles(Path.Combine(Path.GetDirectoryName(ConfigsDir())!, "experiments"), "*.json", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.GetDirectoryName(ConfigsDir())!, f)).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(ExperimentConfigs))]
+    public void Every_index_of_an_experiment_script_config_passes_its_schema(string relative)
+    {
+        SweepConfig sweep = SweepConfig.Load(Path.Combine(Path.GetDirectoryName(ConfigsDir())!, relative));
+        for (int k = 1; k <= sweep.Total; k++)
+        {
+            var e = Record.Exception(() => ConfigSchema.Validate(sweep.ResolveRun(k)));
+            Assert.True(e is null, $"{relative} #{k}: {e?.Message}");
+        }
+    }
+
     [Fact]
     public void Every_shipped_config_is_listed_with_a_total()
     {

@@ -141,7 +141,7 @@ public static class MetaParamsFile
 
             int hidden = RequireInt(root, "hidden_size", path);
             if (hidden != expectedHiddenSize)
-                throw Fail(path, $"was saved with hidden_size {hidden}, but the '{expectedOptimizer}' optimizer has hidden_size {expectedHiddenSize}; set hidden_size {hidden} in the config or load a file saved with hidden_size {expectedHiddenSize}.");
+                throw Fail(path, $"was saved with hidden_size {hidden}, but the '{expectedOptimizer}' optimizer has hidden_size {expectedHiddenSize}; the hidden size is fixed by the architecture (no config key sets it), so the file comes from another build or was edited — load a file saved with hidden_size {expectedHiddenSize} or re-run meta-training with this build.");
 
             int count = RequireInt(root, "count", path);
             if (count != expectedLayout.Count)

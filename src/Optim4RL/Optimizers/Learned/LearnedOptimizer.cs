@@ -35,6 +35,40 @@ public sealed class LearnedOptimizer : IOptimizer
         GradClip = gradClip;
     }
 
+    /// <summary>
+    /// A ready optimizer from a φ file or a pretrained φ, in one call: the file names its
+    /// architecture and hidden size, so the kernel is built to match.
+    /// </summary>
+    /// <param name="pathOrPretrainedName">A φ file (<c>param.json</c> of a meta-training run), or the name of a
+    /// shipped φ (<see cref="PretrainedOptimizers.Names"/>, with or without the <c>pretrained:</c> prefix).</param>
+    /// <param name="learningRate">α; null takes the file's recommendation (its "meta" entry <c>learning_rate</c>).</param>
+    /// <param name="gradClip">Elementwise gradient clip; null takes the file's <c>grad_clip</c> entry, or none.</param>
+    /// <exception cref="FileNotFoundException">No such file or pretrained φ (the message lists the pretrained ones).</exception>
+    /// <exception cref="MetaParamsFileException">The file is damaged, of an unknown architecture, or does not match it.</exception>
+    /// <exception cref="ArgumentException">No α was given and the file recommends none, or α is not positive and finite.</exception>
+    public static LearnedOptimizer Load(string pathOrPretrainedName, double? learningRate = null, double? gradClip = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(pathOrPretrainedName);
+        var (architecture, _, meta) = MetaParamsFile.Describe(pathOrPretrainedName);
+        ILearnedOptimizer kernel;
+        try
+        {
+            kernel = LearnedOptimizers.Create(architecture);
+        }
+        catch (ArgumentException e)
+        {
+            throw new MetaParamsFileException(pathOrPretrainedName, $"'{pathOrPretrainedName}' names learned optimizer '{architecture}', which this build does not have: {e.Message}");
+        }
+
+        float[] phi = MetaParamsFile.Load(pathOrPretrainedName, kernel.Name, kernel.HiddenSize, kernel.Layout);
+        double alpha = learningRate ?? (meta.TryGetValue("learning_rate", out string? a) && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out double v)
+            ? v
+            : throw new ArgumentException($"'{pathOrPretrainedName}' recommends no learning rate; pass learningRate (α).", nameof(learningRate)));
+        if (!(alpha > 0) || !double.IsFinite(alpha)) throw new ArgumentException($"The learning rate α must be positive and finite; got {alpha}.", nameof(learningRate));
+        double clip = gradClip ?? (meta.TryGetValue("grad_clip", out string? c) && double.TryParse(c, System.Globalization.CultureInfo.InvariantCulture, out double cv) ? cv : 0);
+        return new LearnedOptimizer(kernel, phi, (float)alpha, (float)clip);
+    }
+
     /// <summary>The kernel's architecture name, e.g. <c>Optim4RL</c>.</summary>
     public string Name => Kernel.Name;
 

@@ -106,14 +106,11 @@ public static class MetaParamsFile
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(expectedOptimizer);
         ArgumentNullException.ThrowIfNull(expectedLayout);
-        if (!File.Exists(path))
-            throw new FileNotFoundException(
-                $"Meta-parameter file '{path}' does not exist; run a MetaA2C config first or point param_load_path to an existing file.", path);
-
+        byte[] bytes = ReadBytes(path);
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
@@ -242,6 +239,39 @@ public static class MetaParamsFile
                 throw Fail(path, $"array '{name}' value #{i} ({x.GetRawText()}) is not a finite float32; meta-training diverged or the file was edited — use an earlier checkpoint or re-run meta-training.");
             dest[i++] = value;
         }
+    }
+
+    /// <summary>
+    /// The architecture a φ file (or <c>pretrained:NAME</c>) names, its hidden size and its "meta" map,
+    /// without checking the arrays — enough to build the matching kernel before <see cref="Load(string, string, int, MetaParamLayout)"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No such file or pretrained φ.</exception>
+    /// <exception cref="MetaParamsFileException">The file is not a φ file of this format.</exception>
+    public static (string Optimizer, int HiddenSize, IReadOnlyDictionary<string, string> Meta) Describe(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        try
+        {
+            using var doc = JsonDocument.Parse(ReadBytes(path));
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var f) || f.ValueKind != JsonValueKind.String || f.GetString() != FormatName)
+                throw NotThisFormat(path, "it has no \"format\": \"" + FormatName + "\" field");
+            return (RequireString(root, "optimizer", path), RequireInt(root, "hidden_size", path), ReadMeta(root));
+        }
+        catch (JsonException e)
+        {
+            throw Fail(path, $"is not valid JSON ({OneLine(e.Message)}); the file is damaged or truncated — restore it or re-run meta-training to regenerate it.", e);
+        }
+    }
+
+    /// <summary>The bytes of a φ file, or of a pretrained φ named <c>pretrained:NAME</c>.</summary>
+    private static byte[] ReadBytes(string path)
+    {
+        if (PretrainedOptimizers.TryRead(path, out byte[]? pretrained)) return pretrained;
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"Meta-parameter file '{path}' does not exist; run a MetaA2C config first, point param_load_path to an existing file, or use a pretrained φ ({PretrainedOptimizers.Describe()}).", path);
+        return File.ReadAllBytes(path);
     }
 
     private static Dictionary<string, string> ReadMeta(JsonElement root)

@@ -20,7 +20,7 @@ public static class Program
         var root = new RootCommand(
             "Optim4RL.NET: learned optimizers for reinforcement learning (Lan et al., RLC 2024).\n" +
             "Verbs: demo (meta-train then evaluate, defaults built in), run (one configuration of a sweep file), " +
-            "sweep (count or run a sweep file), bench (throughput and memory), analyze gradients, plot (learning curves), report (final returns).")
+            "sweep (count or run a sweep file), bench (throughput and memory), analyze gradients, plot (learning curves), report (final returns under the evaluation protocol), baseline random (R_random for the normalised score).")
         {
             DemoCommand.Create(),
             RunCommand.Create(),
@@ -29,6 +29,7 @@ public static class Program
             AnalyzeCommand.Create(),
             PlotCommand.Create(),
             ReportCommand.Create(),
+            BaselineCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && args.Length > 0)

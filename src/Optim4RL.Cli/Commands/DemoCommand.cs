@@ -60,7 +60,7 @@ internal static class DemoCommand
     {
         var last = r.MetaLogs.Count > 0 ? r.MetaLogs[^1] : default;
         AnsiConsole.MarkupLine($"Meta-training: {r.MetaIterations} meta-iterations in {r.MetaSeconds:F0} s; final meta-loss {last.MetaLoss:F3}. φ saved to {Markup.Escape(r.PhiPath)}.");
-        var table = new Table().Title("A2C with each optimizer (final return = mean over the last 10 % of training; ± standard error over seeds)")
+        var table = new Table().Title("A2C with each optimizer (final return = mean of the last 20 logged returns; ± standard error over seeds)")
             .AddColumn("task").AddColumn("optimizer").AddColumn(new TableColumn("final return").RightAligned())
             .AddColumn(new TableColumn("steps to 80 % of best").RightAligned()).AddColumn(new TableColumn("wall time (s)").RightAligned());
         foreach (var row in r.Rows)

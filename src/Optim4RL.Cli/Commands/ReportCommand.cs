@@ -6,40 +6,78 @@ using Spectre.Console;
 
 namespace Optim4RL.Cli.Commands;
 
-/// <summary><c>optim4rl report SWEEP_DIR… [--output F]</c>: a Markdown table of final returns.</summary>
+/// <summary><c>optim4rl report SWEEP_DIR… [--output F]</c>: a Markdown table of final returns under the evaluation protocol.</summary>
 internal static class ReportCommand
 {
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths")
         {
-            Description = "Sweep directories (logs/<config>) or run directories holding result_<env>.csv files.",
+            Description = "Sweep directories (logs/<config>) or run directories holding result_<env>.csv (and, for PPO, eval_deterministic_<env>.csv) files.",
             Arity = ArgumentArity.OneOrMore,
         }.ExistingPaths();
         var output = new Option<string?>("--output") { Description = "Write the Markdown report to this file (it is always printed)." }.OutputFile();
         var title = new Option<string?>("--title") { Description = "The report's heading (default: 'Final returns: <paths>')." };
         var bestBy = new Option<string>("--best-by") { Description = "Config key whose values each get a best configuration.", DefaultValueFactory = _ => FinalReturnReport.DefaultBestBy };
-        var last = new Option<double>("--last") { Description = "Fraction of each learning curve (its last rows) averaged into the run's final return.", DefaultValueFactory = _ => FinalReturnReport.DefaultLastFraction };
+        var final = new Option<string>("--final")
+        {
+            Description = $"A run's final return: {FinalReturnDefinition.Syntax}. 'protocol': A2C runs average their last {EvaluationProtocol.A2CLastReturns} logged returns, " +
+                          $"PPO runs their last {EvaluationProtocol.PpoLastEvaluations} deterministic evaluations; last:N the last N logged returns; eval:N the last N " +
+                          "deterministic evaluations; last-fraction:F the last F of the logged returns (e.g. last-fraction:0.1).",
+            DefaultValueFactory = _ => "protocol",
+        };
+        var normaliseBy = new Option<string?>("--normalise-by")
+        {
+            Description = "The configuration whose final return scores 1 in the normalised score, as key=value[,key=value…] (e.g. agent_optim.name=Adam); " +
+                          "the best matching one per task. Default: the Adam configuration when a task has exactly one. 'none': no normalised score.",
+        };
+        var compareWith = new Option<string?>("--compare-with")
+        {
+            Description = "The configuration (key=value[,…]) whose CI every row is compared with in the 'CI overlaps' column. Default: the normalisation reference.",
+        };
+        var untrained = new Option<string?>("--untrained")
+        {
+            Description = "Mark configurations matching key=value[,…] as 'untrained φ' (values may use *, e.g. agent_optim.kwargs.param_load_path=*untrained*).",
+        };
+        var randomReturns = new Option<string>("--random-returns")
+        {
+            Description = "R_random per task, as written by 'optim4rl baseline random' (a missing file leaves the normalised score n/a).",
+            DefaultValueFactory = _ => RandomBaseline.DefaultFile,
+        }.OutputFile();
         var groupBy = new Option<string?>("--group-by") { Description = "Comma-separated config keys that define a configuration (default: everything but the seed and repeat index)." };
         var stats = StatOptions.Create();
         var cmd = new Command("report",
-            "A Markdown table per task of every configuration's final return (mean of the last 10 % of each run's curve; mean over seeds " +
-            "± 90 % percentile-bootstrap CI), best first, and the best configuration per optimizer (agent_optim.name).")
+            "A Markdown table per task of every configuration's final return under the evaluation protocol (A2C: mean of the last 20 logged returns; " +
+            "PPO: mean of the last 3 deterministic evaluations; mean over seeds ± 90 % percentile-bootstrap CI), best first, its normalised score " +
+            "(R − R_random)/(R_Adam − R_random), whether its CI overlaps the reference's, and the best configuration per optimizer (agent_optim.name).")
         {
-            paths, output, title, bestBy, last, groupBy, stats.Level, stats.Resamples, stats.Seed,
+            paths, output, title, bestBy, final, normaliseBy, compareWith, untrained, randomReturns, groupBy, stats.Level, stats.Resamples, stats.Seed,
         };
         cmd.SetAction(pr =>
         {
             try
             {
                 string[] p = pr.GetValue(paths)!;
+                string norm = pr.GetValue(normaliseBy)?.Trim() ?? "";
+                string randomFile = pr.GetValue(randomReturns)!;
+                var settings = new ReportSettings
+                {
+                    Final = FinalReturnDefinition.Parse(pr.GetValue(final)!),
+                    Level = pr.GetValue(stats.Level),
+                    Resamples = pr.GetValue(stats.Resamples),
+                    Seed = pr.GetValue(stats.Seed),
+                    BestBy = pr.GetValue(bestBy)!,
+                    Normalise = !string.Equals(norm, "none", StringComparison.OrdinalIgnoreCase),
+                    NormaliseBy = norm.Length == 0 || string.Equals(norm, "none", StringComparison.OrdinalIgnoreCase) ? null : GroupSelector.Parse(norm, "--normalise-by"),
+                    CompareWith = Selector(pr.GetValue(compareWith), "--compare-with"),
+                    Untrained = Selector(pr.GetValue(untrained), "--untrained"),
+                    RandomReturns = RandomBaseline.Load(randomFile),
+                    RandomReturnsSource = randomFile,
+                };
                 var runs = RunSet.LoadAll(p);
-                var groups = RunGrouping.Group(runs.Where(r => r.Curves.Count > 0).ToList(), Keys(pr.GetValue(groupBy)));
-                double level = pr.GetValue(stats.Level), fraction = pr.GetValue(last);
-                int resamples = pr.GetValue(stats.Resamples);
-                ulong seed = pr.GetValue(stats.Seed);
-                var results = FinalReturnReport.Compute(groups, fraction, level, resamples, seed);
-                string md = FinalReturnReport.Markdown(results, pr.GetValue(title) ?? $"Final returns: {string.Join(", ", p)}", fraction, level, resamples, seed, pr.GetValue(bestBy)!);
+                var groups = RunGrouping.Group(runs.Where(r => r.Tasks.Any()).ToList(), Keys(pr.GetValue(groupBy)));
+                var tasks = FinalReturnReport.Build(groups, settings);
+                string md = FinalReturnReport.Markdown(tasks, pr.GetValue(title) ?? $"Final returns: {string.Join(", ", p)}", settings);
                 Console.Out.Write(md);
                 if (pr.GetValue(output) is { } file)
                 {
@@ -47,11 +85,11 @@ internal static class ReportCommand
                     AnsiConsole.MarkupLine($"Report written to [blue]{Markup.Escape(file)}[/]");
                 }
 
-                return results.Count > 0 ? 0 : Ui.Error($"no learning curves (result_<env>.csv) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");
+                return tasks.Count > 0 ? 0 : Ui.Error($"no final returns (result_<env>.csv, or eval_deterministic_<env>.csv for PPO) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
-                return Ui.Error(e.Message);
+                return Ui.Error(e);
             }
         });
         return cmd;
@@ -60,4 +98,6 @@ internal static class ReportCommand
     /// <summary>Splits a comma-separated key list; null when none.</summary>
     public static IReadOnlyList<string>? Keys(string? text) =>
         string.IsNullOrWhiteSpace(text) ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static GroupSelector? Selector(string? text, string option) => string.IsNullOrWhiteSpace(text) ? null : GroupSelector.Parse(text, option);
 }

@@ -3,7 +3,8 @@ namespace Optim4RL.Agents;
 /// <summary>
 /// PPO hyper-parameters (spec §4.2, Brax's <c>ppo.train</c> arguments under the reference's config
 /// keys). Defaults are the reference's Ant values (<c>configs/ppo_ant.json</c>) and the networks of
-/// spec §3.
+/// plain PPO: policy 4 × 32, value 5 × 256 (Brax's defaults). MetaPPO / MetapPPO use a smaller value
+/// network, <see cref="MetaValueHiddenSizes"/> (5 × 64); the runner picks it for those agents.
 /// </summary>
 /// <remarks>
 /// One training step collects <see cref="SegmentsPerStep"/> = <c>batch_size × num_minibatches</c>
@@ -48,11 +49,27 @@ public sealed record PpoConfig
     /// <summary>Normalise advantages per minibatch to zero mean, unit std (Brax's <c>normalize_advantage</c>; always true in the reference).</summary>
     public bool NormalizeAdvantage { get; init; } = true;
 
-    /// <summary>Hidden widths of the policy MLP (spec §3: 4 × 32).</summary>
-    public IReadOnlyList<int> PolicyHiddenSizes { get; init; } = [32, 32, 32, 32];
+    /// <summary>The policy network's hidden widths, 4 × 32 (plain PPO and MetaPPO alike).</summary>
+    public static IReadOnlyList<int> DefaultPolicyHiddenSizes { get; } = Array.AsReadOnly(new[] { 32, 32, 32, 32 });
 
-    /// <summary>Hidden widths of the value MLP (spec §3: 5 × 64; Brax's default is 5 × 256).</summary>
-    public IReadOnlyList<int> ValueHiddenSizes { get; init; } = [64, 64, 64, 64, 64];
+    /// <summary>
+    /// The value network's hidden widths for plain PPO, 5 × 256: Brax's default networks, which the
+    /// reference's PPO runs use (the hand-designed baselines and the evaluation of learned optimizers on MuJoCo).
+    /// </summary>
+    public static IReadOnlyList<int> PpoValueHiddenSizes { get; } = Array.AsReadOnly(new[] { 256, 256, 256, 256, 256 });
+
+    /// <summary>The value network's hidden widths for MetaPPO / MetapPPO, 5 × 64 (the reference's meta-training networks).</summary>
+    public static IReadOnlyList<int> MetaValueHiddenSizes { get; } = Array.AsReadOnly(new[] { 64, 64, 64, 64, 64 });
+
+    /// <summary>Hidden widths of the policy MLP (<c>agent.policy_hidden_layer_sizes</c>; default <see cref="DefaultPolicyHiddenSizes"/>, 4 × 32).</summary>
+    public IReadOnlyList<int> PolicyHiddenSizes { get; init; } = DefaultPolicyHiddenSizes;
+
+    /// <summary>
+    /// Hidden widths of the value MLP (<c>agent.value_hidden_layer_sizes</c>). Default
+    /// <see cref="PpoValueHiddenSizes"/> (5 × 256, plain PPO); MetaPPO / MetapPPO runs default to
+    /// <see cref="MetaValueHiddenSizes"/> (5 × 64) instead. The config key overrides either.
+    /// </summary>
+    public IReadOnlyList<int> ValueHiddenSizes { get; init; } = PpoValueHiddenSizes;
 
     /// <summary>
     /// Pieces a minibatch's loss is split into and computed in parallel (ours, for speed). Results do

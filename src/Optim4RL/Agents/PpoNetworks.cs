@@ -19,7 +19,7 @@ public sealed class PpoNetworks
     /// <param name="observationSize">Values per observation.</param>
     /// <param name="actionSize">A, action dimensions.</param>
     /// <param name="policyHidden">Policy hidden widths (default 4 × 32).</param>
-    /// <param name="valueHidden">Value hidden widths (default 5 × 64).</param>
+    /// <param name="valueHidden">Value hidden widths (default 5 × 256, plain PPO's; MetaPPO passes 5 × 64).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     public PpoNetworks(int observationSize, int actionSize, IReadOnlyList<int>? policyHidden = null, IReadOnlyList<int>? valueHidden = null)
     {
@@ -28,8 +28,8 @@ public sealed class PpoNetworks
         ObservationSize = observationSize;
         ActionSize = actionSize;
         Layout = new ParameterLayout();
-        Policy = new Mlp(observationSize, policyHidden ?? [32, 32, 32, 32], 2 * actionSize, Activation.Silu, Layout, "policy", KernelInit.LeCunUniform);
-        Value = new Mlp(observationSize, valueHidden ?? [64, 64, 64, 64, 64], 1, Activation.Silu, Layout, "value", KernelInit.LeCunUniform);
+        Policy = new Mlp(observationSize, policyHidden ?? PpoConfig.DefaultPolicyHiddenSizes, 2 * actionSize, Activation.Silu, Layout, "policy", KernelInit.LeCunUniform);
+        Value = new Mlp(observationSize, valueHidden ?? PpoConfig.PpoValueHiddenSizes, 1, Activation.Silu, Layout, "value", KernelInit.LeCunUniform);
     }
 
     /// <summary>The networks a <see cref="PpoConfig"/> asks for.</summary>

@@ -7,52 +7,120 @@ namespace Optim4RL.Analysis;
 /// <summary>The final return of one configuration on one task, over its runs.</summary>
 /// <param name="Env">The task.</param>
 /// <param name="Group">The configuration.</param>
-/// <param name="PerRun">Each run's final return (runs whose curve has no finite value are left out).</param>
+/// <param name="PerRun">Each run's final return (runs without a finite one are left out).</param>
 /// <param name="Summary">Mean over runs with its bootstrap interval.</param>
 public sealed record ConfigResult(string Env, RunGroup Group, IReadOnlyList<double> PerRun, MeanCI Summary);
 
+/// <summary>What <see cref="FinalReturnReport"/> computes and how.</summary>
+public sealed record ReportSettings
+{
+    /// <summary>How a run's final return is computed (default: the evaluation protocol).</summary>
+    public FinalReturnDefinition Final { get; init; } = FinalReturnDefinition.Protocol;
+
+    /// <summary>Confidence level of the intervals.</summary>
+    public double Level { get; init; } = Bootstrap.DefaultLevel;
+
+    /// <summary>Bootstrap resamples.</summary>
+    public int Resamples { get; init; } = Bootstrap.DefaultResamples;
+
+    /// <summary>Bootstrap seed.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>The key whose values each get a best configuration.</summary>
+    public string BestBy { get; init; } = FinalReturnReport.DefaultBestBy;
+
+    /// <summary>False: no normalised score (<c>--normalise-by none</c>).</summary>
+    public bool Normalise { get; init; } = true;
+
+    /// <summary>The configuration whose final return scores 1; null: the one Adam configuration, when exactly one exists on a task.</summary>
+    public GroupSelector? NormaliseBy { get; init; }
+
+    /// <summary>The configuration every row's interval is compared with; null: the normalisation reference.</summary>
+    public GroupSelector? CompareWith { get; init; }
+
+    /// <summary>Configurations to mark "untrained φ"; null: none.</summary>
+    public GroupSelector? Untrained { get; init; }
+
+    /// <summary>R_random per task (from <see cref="RandomBaseline.Load"/>).</summary>
+    public IReadOnlyDictionary<string, RandomReturn> RandomReturns { get; init; } = new Dictionary<string, RandomReturn>();
+
+    /// <summary>Where <see cref="RandomReturns"/> came from (for the report's text).</summary>
+    public string? RandomReturnsSource { get; init; }
+}
+
+/// <summary>The report's part for one task: its configurations, R_random, the normalisation reference and the compared configuration.</summary>
+/// <param name="Env">The task.</param>
+/// <param name="Rows">Every configuration with a finite final return, best mean first.</param>
+/// <param name="Random">R_random, or null when it has not been measured.</param>
+/// <param name="Reference">The configuration whose final return scores 1, or null.</param>
+/// <param name="ReferenceNote">How the reference was chosen, or why there is none.</param>
+/// <param name="Compared">The configuration every row's interval is compared with, or null.</param>
+/// <param name="ComparedNote">How it was chosen, or why there is none.</param>
+public sealed record TaskReport(string Env, IReadOnlyList<ConfigResult> Rows, RandomReturn? Random, ConfigResult? Reference, string ReferenceNote,
+    ConfigResult? Compared, string ComparedNote)
+{
+    /// <summary>
+    /// The normalised score of <paramref name="r"/> with its interval: the final return's mean and interval
+    /// mapped by R ↦ (R − R_random)/(R_ref − R_random), R_ref and R_random taken as fixed. Null without a reference or R_random.
+    /// </summary>
+    public MeanCI? Normalised(ConfigResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        if (Reference is null || Random is null) return null;
+        double Score(double x) => EvaluationProtocol.NormalisedScore(x, Random.Mean, Reference.Summary.Mean);
+        double a = Score(r.Summary.Low), b = Score(r.Summary.High);
+        return new MeanCI(Score(r.Summary.Mean), Math.Min(a, b), Math.Max(a, b), r.Summary.Count);
+    }
+
+    /// <summary>Whether the intervals of <paramref name="r"/> and <see cref="Compared"/> overlap; null without one, or for <see cref="Compared"/> itself.</summary>
+    public bool? OverlapsCompared(ConfigResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        if (Compared is null || ReferenceEquals(r, Compared)) return null;
+        return FinalReturnReport.Overlap(r.Summary, Compared.Summary);
+    }
+}
+
 /// <summary>
-/// The Markdown report of a sweep: per task, a table of every configuration's final return
-/// (mean over its runs of each run's final return, with a percentile-bootstrap interval over
-/// runs), best first, and the best configuration per value of a grouping key (by default
-/// <c>agent_optim.name</c>). A run's final return is the mean of the last 10 % of its learning
-/// curve: the last ⌈0.1·n⌉ of the n finite rows of <c>result_&lt;env&gt;.csv</c> (one row per training
-/// iteration in which an episode finished).
+/// The Markdown report of a set of runs under the evaluation protocol (<see cref="EvaluationProtocol"/>):
+/// per task, every configuration's final return (mean over its runs of each run's final return, with a
+/// percentile-bootstrap interval over runs), best first; its normalised score between a uniformly
+/// random policy (0) and a reference configuration, by default the one Adam configuration (1); whether
+/// its interval overlaps the reference's (or another named configuration's); and the best configuration
+/// per value of a grouping key (by default <c>agent_optim.name</c>).
 /// </summary>
 public static class FinalReturnReport
 {
-    /// <summary>The default fraction of a curve that counts as its end.</summary>
-    public const double DefaultLastFraction = 0.1;
-
     /// <summary>The default key whose values each get a "best configuration".</summary>
     public const string DefaultBestBy = "agent_optim.name";
 
-    /// <summary>Mean of the last ⌈<paramref name="fraction"/>·n⌉ finite returns of a curve; NaN when it has none.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is not in (0, 1].</exception>
-    public static double FinalReturn(IReadOnlyList<ResultRow> rows, double fraction = DefaultLastFraction)
+    /// <summary>Config keys naming a run's optimizer (<c>optim</c> in the reference's PPO files).</summary>
+    public static readonly IReadOnlyList<string> OptimizerKeys = ["agent_optim.name", "optim.name"];
+
+    /// <summary>The final return of one run on task <paramref name="env"/> under <paramref name="final"/>; NaN when the run has no such data.</summary>
+    public static double FinalReturnOf(RunData run, string env, FinalReturnDefinition final)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        if (!(fraction > 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The fraction must be in (0, 1].");
-        var finite = rows.Where(r => double.IsFinite(r.Return)).Select(r => r.Return).ToArray();
-        if (finite.Length == 0) return double.NaN;
-        int take = Math.Max(1, (int)Math.Ceiling(finite.Length * fraction - 1e-9));
-        return finite.AsSpan(finite.Length - take).ToArray().Average();
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(final);
+        var rule = final.RuleFor(run.Agent);
+        return run.Series(rule.Series, env) is { } rows ? rule.Of(rows) : double.NaN;
     }
 
     /// <summary>Every (task, configuration) with at least one finite final return, tasks in name order, best mean first.</summary>
     /// <exception cref="ArgumentException">An argument is out of range.</exception>
-    public static IReadOnlyList<ConfigResult> Compute(IReadOnlyList<RunGroup> groups, double fraction = DefaultLastFraction, double level = Bootstrap.DefaultLevel,
+    public static IReadOnlyList<ConfigResult> Compute(IReadOnlyList<RunGroup> groups, FinalReturnDefinition? final = null, double level = Bootstrap.DefaultLevel,
         int resamples = Bootstrap.DefaultResamples, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(groups);
-        var envs = groups.SelectMany(g => g.Runs).SelectMany(r => r.Curves.Keys).Distinct().Order(StringComparer.Ordinal);
+        final ??= FinalReturnDefinition.Protocol;
+        var envs = groups.SelectMany(g => g.Runs).SelectMany(r => r.Tasks).Distinct().Order(StringComparer.Ordinal);
         var results = new List<ConfigResult>();
         foreach (string env in envs)
         {
             var rows = new List<ConfigResult>();
             foreach (RunGroup g in groups)
             {
-                var finals = g.Runs.Where(r => r.Curves.ContainsKey(env)).Select(r => FinalReturn(r.Curves[env], fraction)).Where(double.IsFinite).ToList();
+                var finals = g.Runs.Select(r => FinalReturnOf(r, env, final)).Where(double.IsFinite).ToList();
                 if (finals.Count == 0) continue;
                 rows.Add(new ConfigResult(env, g, finals, Bootstrap.Mean(finals, level, resamples, seed)));
             }
@@ -62,6 +130,64 @@ public static class FinalReturnReport
 
         return results;
     }
+
+    /// <summary>The report's tasks: <see cref="Compute"/>, then per task R_random, the normalisation reference and the compared configuration.</summary>
+    public static IReadOnlyList<TaskReport> Build(IReadOnlyList<RunGroup> groups, ReportSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var results = Compute(groups, settings.Final, settings.Level, settings.Resamples, settings.Seed);
+        var tasks = new List<TaskReport>();
+        foreach (var env in results.GroupBy(r => r.Env))
+        {
+            var rows = env.ToList();
+            var (reference, refNote) = ChooseReference(rows, settings);
+            ConfigResult? compared;
+            string cmpNote;
+            if (settings.CompareWith is { } cw)
+            {
+                (compared, cmpNote) = Choose(rows.Where(r => cw.Matches(r.Group)).ToList(), $"--compare-with {cw}");
+            }
+            else
+            {
+                (compared, cmpNote) = (reference, reference is null ? "no comparison: no reference configuration" : "the reference configuration");
+            }
+
+            settings.RandomReturns.TryGetValue(env.Key, out var random);
+            tasks.Add(new TaskReport(env.Key, rows, random, reference, refNote, compared, cmpNote));
+        }
+
+        return tasks;
+    }
+
+    /// <summary>True when two intervals share at least one point.</summary>
+    public static bool Overlap(MeanCI a, MeanCI b) => a.Low <= b.High && b.Low <= a.High;
+
+    /// <summary>True when every run of <paramref name="group"/> names Adam as its optimizer.</summary>
+    public static bool IsAdam(RunGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return group.Runs.Count > 0 && group.Runs.All(r => OptimizerKeys.Any(k => r.Flat.TryGetValue(k, out string? v) && string.Equals(v, "Adam", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    private static (ConfigResult?, string) ChooseReference(List<ConfigResult> rows, ReportSettings s)
+    {
+        if (!s.Normalise) return (null, "normalisation off (--normalise-by none)");
+        if (s.NormaliseBy is { } sel) return Choose(rows.Where(r => sel.Matches(r.Group)).ToList(), $"--normalise-by {sel}");
+        var adam = rows.Where(r => IsAdam(r.Group)).ToList();
+        return adam.Count switch
+        {
+            0 => (null, "no Adam configuration on this task; name the reference with --normalise-by key=value"),
+            1 => (adam[0], "the only Adam configuration"),
+            _ => (null, $"{adam.Count} Adam configurations on this task; name the reference with --normalise-by (e.g. agent_optim.name=Adam,agent_optim.kwargs.learning_rate=…)"),
+        };
+    }
+
+    private static (ConfigResult?, string) Choose(List<ConfigResult> matching, string what) => matching.Count switch
+    {
+        0 => (null, $"no configuration on this task matches {what}"),
+        1 => (matching[0], $"matches {what}"),
+        _ => (matching.MaxBy(r => r.Summary.Mean), $"the best of {matching.Count} configurations matching {what}"),
+    };
 
     /// <summary>The best configuration (highest mean final return) per task and value of <paramref name="bestBy"/>.</summary>
     public static IReadOnlyList<(string Env, string Value, ConfigResult Best)> Best(IReadOnlyList<ConfigResult> results, string bestBy = DefaultBestBy)
@@ -74,44 +200,60 @@ public static class FinalReturnReport
     }
 
     /// <summary>The whole report as Markdown.</summary>
-    /// <param name="results">From <see cref="Compute"/>.</param>
+    /// <param name="tasks">From <see cref="Build"/>.</param>
     /// <param name="title">The first heading.</param>
-    /// <param name="fraction">The final-return fraction used (for the explanation).</param>
-    /// <param name="level">The confidence level used.</param>
-    /// <param name="resamples">The resamples used.</param>
-    /// <param name="seed">The bootstrap seed used.</param>
-    /// <param name="bestBy">The key whose values each get a best configuration.</param>
-    public static string Markdown(IReadOnlyList<ConfigResult> results, string title, double fraction = DefaultLastFraction, double level = Bootstrap.DefaultLevel,
-        int resamples = Bootstrap.DefaultResamples, ulong seed = 0, string bestBy = DefaultBestBy)
+    /// <param name="settings">The settings <paramref name="tasks"/> were built with.</param>
+    public static string Markdown(IReadOnlyList<TaskReport> tasks, string title, ReportSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(settings);
         var inv = CultureInfo.InvariantCulture;
-        string ci = $"{level * 100:0.#} % CI";
+        string level = $"{settings.Level * 100:0.#} %";
         var md = new StringBuilder();
         md.Append(inv, $"# {title}\n\n");
-        md.Append(inv, $"Final return of a run: the mean of the last {fraction * 100:0.#} % of its learning curve (rows of `result_<env>.csv`). ");
-        md.Append(inv, $"Per configuration: the mean over its runs (seeds) and a {level * 100:0.#} % percentile-bootstrap confidence interval ");
-        md.Append(inv, $"over runs ({resamples} resamples, seed {seed}); ± is half the interval's width. Best first.\n");
-        if (results.Count == 0)
+        md.Append(inv, $"Final return of a run ({(settings.Final.IsProtocol ? "the evaluation protocol" : $"--final {settings.Final}")}): {settings.Final.Describe()}. ");
+        md.Append(inv, $"Per configuration: the mean over its runs (seeds) and a {level} percentile-bootstrap confidence interval ");
+        md.Append(inv, $"over runs ({settings.Resamples} resamples, seed {settings.Seed}); ± is half the interval's width. Best first. ");
+        md.Append("Normalised score: (R − R_random) / (R_ref − R_random), 0 for a uniformly random policy and 1 for the reference configuration; ");
+        md.Append("its interval is the CI mapped the same way, with R_ref and R_random taken as fixed.");
+        if (settings.Untrained is { } u) md.Append(inv, $" Rows marked *(untrained φ)* match `{u}`.");
+        md.Append('\n');
+        if (tasks.Count == 0)
         {
-            md.Append("\nNo learning curves (`result_<env>.csv`) were found.\n");
+            md.Append("\nNo final returns: no run has a learning curve (`result_<env>.csv`) or, for PPO, deterministic evaluations (`eval_deterministic_<env>.csv`).\n");
             return md.ToString();
         }
 
-        foreach (var env in results.GroupBy(r => r.Env))
+        foreach (TaskReport t in tasks)
         {
-            md.Append(inv, $"\n## {env.Key}\n\n");
-            md.Append(inv, $"| configuration | runs | final return | ± | {ci} |\n|---|---:|---:|---:|---|\n");
-            foreach (ConfigResult r in env)
+            md.Append(inv, $"\n## {t.Env}\n\n");
+            md.Append(t.Random is { } rr
+                ? $"- R_random: {RandomBaseline.Describe(rr)}{(settings.RandomReturnsSource is { } src ? $", from `{src}`" : "")}.\n"
+                : $"- R_random: not measured{(settings.RandomReturnsSource is { } s2 ? $" in `{s2}`" : "")}; run `optim4rl baseline random --env {t.Env}`.\n");
+            md.Append(t.Reference is { } refr
+                ? $"- Reference (score 1): {Cell(Label(refr, settings))}, final return {F(refr.Summary.Mean)} ({t.ReferenceNote}).\n"
+                : $"- Reference (score 1): none ({t.ReferenceNote}).\n");
+            if (t.Compared is { } cmp) md.Append(inv, $"- CI overlap: each configuration's {level} CI against that of {Cell(Label(cmp, settings))} ({t.ComparedNote}).\n");
+            else if (settings.CompareWith is not null) md.Append(inv, $"- CI overlap: none ({t.ComparedNote}).\n");
+
+            string overlapHeader = t.Compared is { } c ? $" | CI overlaps {Cell(Label(c, settings))}?" : "";
+            string overlapRule = t.Compared is null ? "" : "|:---:";
+            md.Append(inv, $"\n| configuration | runs | final return | ± | {level} CI | normalised | normalised {level} CI{overlapHeader} |\n");
+            md.Append(inv, $"|---|---:|---:|---:|---|---:|---{overlapRule}|\n");
+            foreach (ConfigResult r in t.Rows)
             {
-                md.Append(inv, $"| {Cell(r.Group.Label)} | {r.Summary.Count} | {F(r.Summary.Mean)} | {F(r.Summary.HalfWidth)} | [{F(r.Summary.Low)}, {F(r.Summary.High)}] |\n");
+                var n = t.Normalised(r);
+                string overlap = t.Compared is null ? "" : " | " + (t.OverlapsCompared(r) switch { true => "yes", false => "no", null => "—" });
+                md.Append(inv, $"| {Cell(Label(r, settings))} | {r.Summary.Count} | {F(r.Summary.Mean)} | {F(r.Summary.HalfWidth)} | [{F(r.Summary.Low)}, {F(r.Summary.High)}] | ");
+                md.Append(inv, $"{(n is { } nn ? F(nn.Mean) : "n/a")} | {(n is { } ni ? $"[{F(ni.Low)}, {F(ni.High)}]" : "n/a")}{overlap} |\n");
             }
 
-            md.Append(inv, $"\nBest configuration per `{bestBy}`:\n\n");
-            md.Append(inv, $"| {Cell(bestBy)} | best configuration | runs | final return | {ci} |\n|---|---|---:|---:|---|\n");
-            foreach (var (_, value, best) in Best(env.ToList(), bestBy))
+            md.Append(inv, $"\nBest configuration per `{settings.BestBy}`:\n\n");
+            md.Append(inv, $"| {Cell(settings.BestBy)} | best configuration | runs | final return | {level} CI | normalised |\n|---|---|---:|---:|---|---:|\n");
+            foreach (var (_, value, best) in Best(t.Rows, settings.BestBy))
             {
-                md.Append(inv, $"| {Cell(value)} | {Cell(best.Group.Label)} | {best.Summary.Count} | {F(best.Summary.Mean)} | [{F(best.Summary.Low)}, {F(best.Summary.High)}] |\n");
+                var n = t.Normalised(best);
+                md.Append(inv, $"| {Cell(value)} | {Cell(Label(best, settings))} | {best.Summary.Count} | {F(best.Summary.Mean)} | [{F(best.Summary.Low)}, {F(best.Summary.High)}] | {(n is { } nn ? F(nn.Mean) : "n/a")} |\n");
             }
         }
 
@@ -129,6 +271,9 @@ public static class FinalReturnReport
             : x.ToString("F3", CultureInfo.InvariantCulture);
         return s == "-0.000" ? "0.000" : s;
     }
+
+    private static string Label(ConfigResult r, ReportSettings s) =>
+        s.Untrained is { } u && u.Matches(r.Group) ? r.Group.Label + " *(untrained φ)*" : r.Group.Label;
 
     private static string ValueOf(ConfigResult r, string key)
     {

@@ -5,14 +5,28 @@ using Optim4RL.Experiments;
 
 namespace Optim4RL.Analysis;
 
-/// <summary>One run directory: its resolved <c>config.json</c> and its learning curves.</summary>
+/// <summary>One run directory: its resolved <c>config.json</c>, its learning curves and (PPO) its deterministic evaluations.</summary>
 /// <param name="Directory">The run directory.</param>
 /// <param name="Config">The resolved config (with the seed used).</param>
 /// <param name="Curves">Learning curve per task, from <c>result_&lt;env&gt;.csv</c> (empty for runs that write none).</param>
-public sealed record RunData(string Directory, JsonObject Config, IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> Curves)
+/// <param name="Evaluations">Deterministic evaluations per task, from <c>eval_deterministic_&lt;env&gt;.csv</c> (PPO runs; null or empty for others).</param>
+public sealed record RunData(string Directory, JsonObject Config, IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> Curves,
+    IReadOnlyDictionary<string, IReadOnlyList<ResultRow>>? Evaluations = null)
 {
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> None = new Dictionary<string, IReadOnlyList<ResultRow>>();
+
     /// <summary>The flattened config (<see cref="RunSet.Flatten"/>).</summary>
     public IReadOnlyDictionary<string, string> Flat { get; } = RunSet.Flatten(Config);
+
+    /// <summary>The run's agent (<c>agent.name</c>; empty when absent).</summary>
+    public string Agent => Flat.TryGetValue("agent.name", out string? a) ? a : "";
+
+    /// <summary>The tasks the run logged a learning curve or evaluations for.</summary>
+    public IEnumerable<string> Tasks => Curves.Keys.Concat((Evaluations ?? None).Keys).Distinct(StringComparer.Ordinal);
+
+    /// <summary>The logged series a rule reads for <paramref name="env"/>; null when the run has no such file.</summary>
+    public IReadOnlyList<ResultRow>? Series(ReturnSeries series, string env) =>
+        (series == ReturnSeries.LearningCurve ? Curves : Evaluations ?? None).TryGetValue(env, out var rows) ? rows : null;
 
     /// <summary>The seed recorded in <c>config.json</c> (0 when absent).</summary>
     public ulong Seed => Config["seed"] is JsonValue v && v.TryGetValue(out ulong s) ? s : 0;
@@ -75,7 +89,15 @@ public static class RunSet
             curves[name] = ResultCsv.Read(file);
         }
 
-        return new RunData(directory, config, curves);
+        const string evalPrefix = "eval_deterministic_";
+        var evaluations = new SortedDictionary<string, IReadOnlyList<ResultRow>>(StringComparer.Ordinal);
+        foreach (string file in System.IO.Directory.GetFiles(directory, evalPrefix + "*.csv"))
+        {
+            string name = Path.GetFileNameWithoutExtension(file)[evalPrefix.Length..];
+            evaluations[name] = ResultCsv.Read(file);
+        }
+
+        return new RunData(directory, config, curves, evaluations);
     }
 
     /// <summary>Finds (<see cref="FindRunDirectories"/>) and loads every run under <paramref name="paths"/>.</summary>

@@ -155,11 +155,11 @@ public static class Demo
         {
             var finals = optimizers.ToDictionary(opt => opt, opt => Enumerable.Range(0, jobs.Length)
                 .Where(i => jobs[i].Task == task && jobs[i].Opt == opt).Select(i => results[i]).ToList());
-            double best = finals.Values.Max(rs => LearningCurve.MeanStdErr(rs.Select(r => LearningCurve.FinalReturn(r.Logs))).Mean);
+            double best = finals.Values.Max(rs => LearningCurve.MeanStdErr(rs.Select(r => EvaluationProtocol.A2CRule.Of(r.Logs))).Mean);
             foreach (var opt in optimizers)
             {
                 var rs = finals[opt];
-                var (mean, se) = LearningCurve.MeanStdErr(rs.Select(r => LearningCurve.FinalReturn(r.Logs)));
+                var (mean, se) = LearningCurve.MeanStdErr(rs.Select(r => EvaluationProtocol.A2CRule.Of(r.Logs)));
                 var reach = best > 0 ? rs.Select(r => LearningCurve.StepsToReach(r.Logs, 0.8 * best)).Where(x => x.HasValue).Select(x => (double)x!.Value).ToList() : [];
                 rows.Add(new DemoRow(task.Env, opt, mean, se, rs.Count, reach.Count > 0 ? reach.Average() : null, reach.Count, rs.Sum(r => r.Seconds)));
             }

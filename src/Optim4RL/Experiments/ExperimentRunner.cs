@@ -194,11 +194,15 @@ public static class ExperimentRunner
     /// <c>agent.gae_lambda</c>, <c>agent.clipping_epsilon</c>, <c>agent.entropy_weight</c>,
     /// <c>env.normalize_obs</c>; ours: <c>agent.policy_hidden_layer_sizes</c>,
     /// <c>agent.value_hidden_layer_sizes</c>). Reward scaling is per task and set by the caller.
+    /// Without <c>agent.value_hidden_layer_sizes</c> the value network is plain PPO's 5 × 256
+    /// (<see cref="PpoConfig.PpoValueHiddenSizes"/>), or 5 × 64 (<see cref="PpoConfig.MetaValueHiddenSizes"/>)
+    /// when <c>agent.name</c> is MetaPPO or MetapPPO, as in the reference.
     /// </summary>
     /// <exception cref="ConfigException">A key has the wrong type.</exception>
     public static PpoConfig PpoConfigOf(RunConfig run)
     {
-        var d = new PpoConfig();
+        bool meta = run.GetString("agent.name", "PPO") is "MetaPPO" or "MetapPPO";
+        var d = new PpoConfig { ValueHiddenSizes = meta ? PpoConfig.MetaValueHiddenSizes : PpoConfig.PpoValueHiddenSizes };
         int batch = run.GetInt("batch_size", d.BatchSize);
         return d with
         {
@@ -311,8 +315,8 @@ public static class ExperimentRunner
             }
             csv.Save();
             grads?.Complete();
-            double final = LearningCurve.FinalReturn(logs);
-            string line = $"{env.Name}: final return {Fmt(final, "F3")} (mean of last 10 % of {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
+            double final = EvaluationProtocol.A2CRule.Of(csv.Rows);
+            string line = $"{env.Name}: final return {Fmt(final, "F3")} ({EvaluationProtocol.A2CRule.Describe(env.Name)}, {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);
             summary.Add(line);
             if (cancel.IsCancellationRequested)
@@ -404,7 +408,8 @@ public static class ExperimentRunner
                 if (!cancel.IsCancellationRequested) Evaluate(ppo.Iteration * ppo.StepsPerIteration);
             }
             csv.Save();
-            string line = $"{env.Name}: evaluation return {lastEval:F2}, training return {Fmt(LearningCurve.FinalReturn(logs), "F2")} (last 10 % of {logs.Count} training steps) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
+            double final = EvaluationProtocol.PpoRule.Of(evalDet.Rows);
+            string line = $"{env.Name}: final return {Fmt(final, "F2")} ({EvaluationProtocol.PpoRule.Describe(env.Name)}), last stochastic evaluation {lastEval:F2}, {logs.Count} training steps in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);
             summary.Add(line);
             if (cancel.IsCancellationRequested)

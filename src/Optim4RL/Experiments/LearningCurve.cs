@@ -13,8 +13,10 @@ public static class LearningCurve
         logs.Where(l => l.Episodes > 0).Select(l => (l.Step, l.MeanReturn)).ToList();
 
     /// <summary>
-    /// The final return: the episode-weighted mean return over the last <paramref name="fraction"/>
-    /// of the iterations (the paper's "last 10 %" convention by default). NaN when no episode finished there.
+    /// The episode-weighted mean return over the last <paramref name="fraction"/> of the iterations
+    /// (10 % by default); NaN when no episode finished there. A running summary for progress displays
+    /// and tests: a run's reported final return follows <see cref="EvaluationProtocol"/>
+    /// (<see cref="FinalReturnRule.Of(IEnumerable{IterationLog})"/>).
     /// </summary>
     public static double FinalReturn(IReadOnlyList<IterationLog> logs, double fraction = 0.1)
     {

@@ -59,7 +59,12 @@ public sealed class PathOptionTests
         {
             data.Add("plot", Folder, "--output", kind);
             data.Add("report", Folder, "--output", kind);
+            data.Add("report", Folder, "--random-returns", kind);
+            data.Add("baseline", "random|--env|catch", "--output", kind);
         }
+
+        // A damaged R_random file is refused with one line.
+        data.Add("report", Folder, "--random-returns", "binary");
 
         return data;
     }

@@ -94,13 +94,7 @@ internal static class MetaRun
                 w.Flush();
                 meta.SaveCheckpoint(w.BaseStream);
             });
-            MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, new Dictionary<string, string>
-            {
-                ["experiment"] = run.Experiment,
-                ["config_idx"] = run.ConfigIdx.ToString(CultureInfo.InvariantCulture),
-                ["meta_iterations"] = meta.Iteration.ToString(CultureInfo.InvariantCulture),
-                ["tasks"] = string.Join(",", envs),
-            });
+            MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
             CheckpointFile.Write(dir.PathOf(MetaStateFileName), Header(run, agent, meta.Iteration, options), meta.SaveMetaState);
         }
 
@@ -108,13 +102,9 @@ internal static class MetaRun
         string initPath = dir.PathOf(InitialParamFileName);
         if (meta.Iteration == 0)
         {
-            MetaParamsFile.Save(initPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, new Dictionary<string, string>
-            {
-                ["experiment"] = run.Experiment,
-                ["config_idx"] = run.ConfigIdx.ToString(CultureInfo.InvariantCulture),
-                ["meta_iterations"] = "0",
-                ["note"] = "initial φ of this meta-training run (untrained)",
-            });
+            var info = PhiInfo(run, 0);
+            info["note"] = "initial φ of this meta-training run (untrained)";
+            MetaParamsFile.Save(initPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, info);
         }
 
         long lastGood = File.Exists(ckpt) ? meta.Iteration : -1;
@@ -158,6 +148,29 @@ internal static class MetaRun
         string done = $"meta-trained {lopt.Name} for {meta.Iteration} meta-iterations in {(DateTime.UtcNow - started).TotalSeconds:F0} s; φ written to {dir.ParamPath}";
         log.Info(done);
         return new RunOutcome(dir.Path, true, [done]);
+    }
+
+    /// <summary>
+    /// The "meta" map of a φ file: where it comes from, and the α (<c>learning_rate</c>; per task as
+    /// <c>learning_rates</c> when the tasks differ) and <c>grad_clip</c> it was meta-trained with, which
+    /// <see cref="LearnedOptimizer.Load"/> takes as its defaults. Settings only: the bytes never depend on how the run was executed.
+    /// </summary>
+    private static Dictionary<string, string> PhiInfo(RunConfig run, long iteration)
+    {
+        var envs = run.GetStringList("env.name");
+        var alphas = run.GetDoublePerTask("agent_optim.kwargs.learning_rate", envs.Count);
+        var info = new Dictionary<string, string>
+        {
+            ["experiment"] = run.Experiment,
+            ["config_idx"] = run.ConfigIdx.ToString(CultureInfo.InvariantCulture),
+            ["meta_iterations"] = iteration.ToString(CultureInfo.InvariantCulture),
+            ["tasks"] = string.Join(",", envs),
+        };
+        if (alphas.Distinct().Count() == 1) info["learning_rate"] = alphas[0].ToString("R", CultureInfo.InvariantCulture);
+        else info["learning_rates"] = string.Join(",", envs.Select((e, i) => $"{e}:{alphas[i].ToString("R", CultureInfo.InvariantCulture)}"));
+        double clip = run.GetDouble("agent_optim.kwargs.grad_clip", -1);
+        if (clip > 0) info["grad_clip"] = clip.ToString("R", CultureInfo.InvariantCulture);
+        return info;
     }
 
     /// <summary>What a checkpoint records about the run that wrote it.</summary>

@@ -129,7 +129,7 @@ public sealed class MetaParamsFileTests : IDisposable
         string path = Path.Combine(_dir, "nope.json");
         var ex = Assert.Throws<FileNotFoundException>(() => MetaParamsFile.Load(path, "Optim4RL", 8, Layout()));
         Assert.Contains(path, ex.Message);
-        Assert.Contains("run a MetaA2C config first or point param_load_path to an existing file", ex.Message);
+        Assert.Contains("run a MetaA2C config first, point param_load_path to an existing file, or use a pretrained φ", ex.Message);
         OneLine(ex);
     }
 

@@ -110,7 +110,13 @@ public sealed class PpoProtocolTests : IDisposable
     [Fact]
     public void Ppo_summary_is_the_mean_of_the_last_three_deterministic_evaluations()
     {
-        var outcome = ExperimentRunner.Run(SweepConfig.Parse(Json("PPO", ", \"value_hidden_layer_sizes\": [[16]]", numEvals: 6), "ppo_protocol"), 1, new RunOptions(_logs, Threads: 2));
+        // Plain PPO takes none of the meta-training keys (the config schema rejects them).
+        string json = Json("PPO", ", \"value_hidden_layer_sizes\": [[16]]", numEvals: 6)
+            .Replace(" \"inner_updates\": [2],", "", StringComparison.Ordinal)
+            .Replace(" \"reset_interval\": [2], \"num_agents\": [2],", "", StringComparison.Ordinal)
+            .Replace("\"param_load_path\": [\"\"], ", "", StringComparison.Ordinal);
+        json = Regex.Replace(json, "\\s*\"meta_optim\": \\[.*?\\] \\}\\],", "");
+        var outcome = ExperimentRunner.Run(SweepConfig.Parse(json, "ppo_protocol"), 1, new RunOptions(_logs, Threads: 2));
         Assert.True(outcome.Completed);
         var dir = new RunDirectory(outcome.Directory);
         var evals = ResultCsv.Read(dir.PathOf(EvaluationProtocol.DeterministicEvaluationFileName("point_mass")));

@@ -45,13 +45,17 @@ internal static class ReportCommand
             DefaultValueFactory = _ => RandomBaseline.DefaultFile,
         }.OutputFile();
         var groupBy = new Option<string?>("--group-by") { Description = "Comma-separated config keys that define a configuration (default: everything but the seed and repeat index)." };
+        var bestJson = new Option<string?>("--best-json")
+        {
+            Description = "Also write the best configuration per task and --best-by value as JSON (final return, CI, runs, and the configuration's settings), for scripts that select a φ or a learning rate.",
+        }.OutputFile();
         var stats = StatOptions.Create();
         var cmd = new Command("report",
             "A Markdown table per task of every configuration's final return under the evaluation protocol (A2C: mean of the last 20 logged returns; " +
             "PPO: mean of the last 3 deterministic evaluations; mean over seeds ± 90 % percentile-bootstrap CI), best first, its normalised score " +
             "(R − R_random)/(R_Adam − R_random), whether its CI overlaps the reference's, and the best configuration per optimizer (agent_optim.name).")
         {
-            paths, output, title, bestBy, final, normaliseBy, compareWith, untrained, randomReturns, groupBy, stats.Level, stats.Resamples, stats.Seed,
+            paths, output, title, bestBy, final, normaliseBy, compareWith, untrained, randomReturns, groupBy, bestJson, stats.Level, stats.Resamples, stats.Seed,
         };
         cmd.SetAction(pr =>
         {
@@ -83,6 +87,12 @@ internal static class ReportCommand
                 {
                     AtomicFile.WriteAllText(file, md);
                     AnsiConsole.MarkupLine($"Report written to [blue]{Markup.Escape(file)}[/]");
+                }
+
+                if (pr.GetValue(bestJson) is { } bestFile)
+                {
+                    AtomicFile.WriteAllText(bestFile, FinalReturnReport.BestJson(tasks.SelectMany(t => t.Rows).ToList(), settings.BestBy));
+                    AnsiConsole.MarkupLine($"Best configurations written to [blue]{Markup.Escape(bestFile)}[/]");
                 }
 
                 return tasks.Count > 0 ? 0 : Ui.Error($"no final returns (result_<env>.csv, or eval_deterministic_<env>.csv for PPO) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");

@@ -199,6 +199,31 @@ public static class FinalReturnReport
             .ToList();
     }
 
+    /// <summary>
+    /// <see cref="Best"/> as JSON: <c>{ env: { value: { final, low, high, runs, config: { key: value } } } }</c>,
+    /// where <c>config</c> holds the group's settings (dotted keys, values as in config.json).
+    /// </summary>
+    public static string BestJson(IReadOnlyList<ConfigResult> results, string bestBy = DefaultBestBy)
+    {
+        var root = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (env, value, best) in Best(results, bestBy))
+        {
+            if (root[env] is not System.Text.Json.Nodes.JsonObject perEnv) root[env] = perEnv = [];
+            var config = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (k, v) in best.Group.Values.OrderBy(p => p.Key, StringComparer.Ordinal)) config[k] = v;
+            perEnv[value] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["final"] = best.Summary.Mean,
+                ["low"] = best.Summary.Low,
+                ["high"] = best.Summary.High,
+                ["runs"] = best.PerRun.Count,
+                ["config"] = config,
+            };
+        }
+
+        return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
     /// <summary>The whole report as Markdown.</summary>
     /// <param name="tasks">From <see cref="Build"/>.</param>
     /// <param name="title">The first heading.</param>

@@ -1,0 +1,86 @@
+using Optim4RL.Agents;
+using Optim4RL.Experiments;
+using Optim4RL.Optimizers.Learned;
+
+namespace Optim4RL.Tests.Optimizers.Learned;
+
+/// <summary>The shipped φ files load in one call, from C# and from a config, and train agents.</summary>
+public sealed class PretrainedTests : IDisposable
+{
+    private readonly string _logs = Directory.CreateTempSubdirectory("o4rl-pretrained-").FullName;
+
+    public void Dispose() => Directory.Delete(_logs, recursive: true);
+
+    private static string RepoFile(params string[] parts)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Optim4RL.slnx"))) dir = dir.Parent;
+        return Path.Combine([dir!.FullName, .. parts]);
+    }
+
+    [Fact]
+    public void Every_file_in_the_pretrained_folder_is_embedded_and_loads_as_the_same_phi()
+    {
+        var files = Directory.GetFiles(RepoFile("pretrained"), "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
+        Assert.Contains("optim4rl-catch", files);
+        Assert.Equal(files, PretrainedOptimizers.Names);
+        foreach (string name in files)
+        {
+            var opt = LearnedOptimizer.Load(name);
+            var kernel = LearnedOptimizers.Create(opt.Name);
+            float[] fromFile = MetaParamsFile.Load(RepoFile("pretrained", name + ".json"), kernel.Name, kernel.HiddenSize, kernel.Layout);
+            Assert.Equal(fromFile, opt.MetaParams.ToArray());
+            Assert.True(opt.LearningRate > 0);
+        }
+    }
+
+    [Fact]
+    public void Load_takes_the_recommended_alpha_unless_given_and_the_prefix_is_optional()
+    {
+        var recommended = LearnedOptimizer.Load("optim4rl-catch");
+        Assert.Equal("Optim4RL", recommended.Name);
+        Assert.Equal(1e-3f, recommended.LearningRate);
+        var explicitAlpha = LearnedOptimizer.Load("pretrained:optim4rl-catch", learningRate: 3e-3, gradClip: 1);
+        Assert.Equal(3e-3f, explicitAlpha.LearningRate);
+        Assert.Equal(1f, explicitAlpha.GradClip);
+        Assert.Equal(recommended.MetaParams.ToArray(), explicitAlpha.MetaParams.ToArray());
+    }
+
+    [Fact]
+    public void An_unknown_name_lists_the_shipped_ones_and_a_file_without_alpha_needs_one()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => LearnedOptimizer.Load("pretrained:optim4rl-nope"));
+        Assert.Contains("pretrained:optim4rl-catch", e.Message, StringComparison.Ordinal);
+        Assert.Throws<FileNotFoundException>(() => LearnedOptimizer.Load(Path.Combine(_logs, "missing.json")));
+
+        // A φ file that records no α (an old file): Load needs one.
+        var kernel = LearnedOptimizers.Create("Optim4RL");
+        var phi = new float[kernel.Layout.Count];
+        var rng = new Tensors.Rng(1);
+        kernel.InitMetaParams(ref rng, phi);
+        string path = Path.Combine(_logs, "no_alpha.json");
+        MetaParamsFile.Save(path, kernel.Name, kernel.HiddenSize, kernel.Layout, phi);
+        var a = Assert.Throws<ArgumentException>(() => LearnedOptimizer.Load(path));
+        Assert.Contains("learningRate", a.Message, StringComparison.Ordinal);
+        Assert.Equal(2e-3f, LearnedOptimizer.Load(path, 2e-3).LearningRate);
+    }
+
+    [Fact]
+    public void A_config_names_it_with_the_prefix_and_an_A2C_agent_learns_catch_with_it()
+    {
+        const string json = """
+            {
+              "env": [{"name": [["catch"]], "num_envs": [64], "train_steps": [3e5]}],
+              "agent": [{"name": ["A2C"], "rollout_steps": [20]}],
+              "agent_optim": [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": ["pretrained:optim4rl-catch"], "learning_rate": [1e-3]}]}],
+              "discount": [0.995], "seed": [7]
+            }
+            """;
+        var outcome = ExperimentRunner.Run(SweepConfig.Parse(json, "pretrained_catch"), 1, new RunOptions(_logs));
+        Assert.True(outcome.Completed);
+        var rows = ResultCsv.Read(Path.Combine(outcome.Directory, "result_catch.csv"));
+        double final = rows.TakeLast(20).Average(r => r.Return);
+        // A random policy scores −0.6 on Catch; the learned optimizer must have learned to catch.
+        Assert.True(final > 0.5, $"final return {final}");
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# One gridworld at the reference scale with the paper's evaluation protocol (docs/evaluation-protocol.md).
+#   usage: experiments/paper_scale/gridworld.sh TASK       (TASK: small_dense_long, big_dense_long, …)
+# Meta-training: B = 512 agents, 3e7 environment steps (585 meta-iterations), K = 4, the learned
+# optimizer's α from the reference's file (configs/meta_rl_<abbr>.json). Evaluation: A2C with 512
+# environments for 3e7 steps. Stages (FROM=n starts at stage n; earlier stages' logs must exist):
+#  1. pre-screen 8 of the reference's 40 meta-configurations at ¼ of the iterations (reset intervals
+#     72/144, so every agent lives through several pipeline resets): 2 × 3 meta learning rates with
+#     grad_norm 0.5, and 2 with grad_clip 1 at reset interval 144;
+#  2. score each pre-screened φ with one A2C run on a selection seed (1000), keep the best 3;
+#  3. meta-train those 3 at full scale, and the best one's settings without pipeline (MetapA2C);
+#  4. select the best full-scale φ on 3 selection seeds (2000…); tune Adam and RMSProp over
+#     {3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4} on 3 selection seeds (3000…);
+#  5. evaluate the best φ, its untrained φ (param_init.json, same α), the no-pipeline φ, tuned Adam and
+#     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures.
+# Logs: logs/<task>_{pre,pre_eval,full,nopipe,select,tune,eval}; results: docs/results/paper_scale/<task>/.
+source "$(dirname "$0")/../common.sh"
+T=${1:?usage: gridworld.sh TASK}
+case $T in
+  small_dense_long) abbr=sdl ;; small_dense_short) abbr=sds ;; small_sparse_long) abbr=ssl ;; small_sparse_short) abbr=sss ;;
+  big_dense_long) abbr=bdl ;; big_dense_short) abbr=bds ;; big_sparse_long) abbr=bsl ;; big_sparse_short) abbr=bss ;;
+  *) echo "unknown task $T" >&2; exit 1 ;;
+esac
+E=experiments/paper_scale/$T; mkdir -p "$E"
+out=docs/results/paper_scale/$T; mkdir -p "$out"
+LOG=$out/run.log
+FROM=${FROM:-1}
+ALPHA=$(jq -r '.agent_optim[0].kwargs[0].learning_rate[0]' configs/meta_rl_$abbr.json)
+CLIP=$(jq -r '.agent_optim[0].kwargs[0].grad_clip[0]' configs/meta_rl_$abbr.json)
+timed() { /usr/bin/time -a -o "$out/time.log" -f "%e s wall, %M KB peak: $*" "$@" >>"$LOG" 2>&1; }
+meta_file() { # $1 = agent name, $2 = train steps → the 8 pre-screen configurations as a sweep file
+  jq --arg agent "$1" --argjson steps "$2" '
+    .env[0].train_steps = [$steps] | .agent[0].name = [$agent]
+    | .agent[0].reset_interval = (if $agent == "MetapA2C" then [-1] else [72, 144] end)
+    | .meta_optim = [{"name": ["Adam"], "kwargs": [{"learning_rate": [1e-4, 3e-4, 1e-3], "grad_norm": [0.5]}]}]
+    | .display_interval = [50]' configs/meta_rl_$abbr.json
+}
+a2c_file() { # $1 = seed, then optimizer alternatives as JSON objects
+  local seed=$1; shift
+  local opts; opts=$(printf '%s,' "$@"); opts="[${opts%,}]"
+  jq -n --arg t "$T" --argjson seed "$seed" --argjson opts "$opts" '{
+    env: [{name: [[$t]], num_envs: [512], train_steps: [3e7]}],
+    agent: [{name: ["A2C"], gae_lambda: [0.95], rollout_steps: [20], critic_loss_weight: [0.5], entropy_weight: [0.01]}],
+    agent_optim: $opts, discount: [0.995], seed: [$seed], generate_random_seed: [true]}'
+}
+lopt() { printf '{"name": ["Optim4RL"], "kwargs": [{"param_load_path": %s, "learning_rate": [%s], "grad_clip": [%s]}]}' "$1" "$ALPHA" "$CLIP"; }
+lr_grid='[3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4]'
+
+if [ "$FROM" -le 1 ]; then
+  : >"$out/time.log"; : >"$LOG"
+  meta_file MetaA2C 7.5e6 >"$E/${T}_pre.json"   # ¼ of 3e7
+  rm -rf logs/${T}_pre; timed $O sweep --config "$E/${T}_pre.json" --run --from 1 --to 6
+  jq '.agent[0].reset_interval = [144] | .meta_optim[0].kwargs[0] = {"learning_rate": [3e-4, 1e-3], "grad_clip": [1.0]}' "$E/${T}_pre.json" >"$E/${T}_pre_clip.json"
+  rm -rf logs/${T}_pre_clip; timed $O sweep --config "$E/${T}_pre_clip.json" --run --from 1 --to 2
+fi
+if [ "$FROM" -le 2 ]; then
+  paths=$( (for k in 1 2 3 4 5 6; do echo "logs/${T}_pre/$k/param.json"; done; for k in 1 2; do echo "logs/${T}_pre_clip/$k/param.json"; done) | jq -R . | jq -s -c .)
+  a2c_file 1000 "$(lopt "$paths")" >"$E/${T}_pre_eval.json"
+  rm -rf logs/${T}_pre_eval; timed $O sweep --config "$E/${T}_pre_eval.json" --run --from 1 --to 8
+  $O report logs/${T}_pre_eval --best-by agent_optim.kwargs.param_load_path --normalise-by none --best-json "$out/pre_eval.json" --output "$out/pre_eval.md" >/dev/null
+fi
+top3=$(jq -r --arg t "$T" '.[$t] | to_entries | sort_by(-.value.final) | .[:3][] | .key' "$out/pre_eval.json")
+if [ "$FROM" -le 3 ]; then
+  # Full scale: the same sweep indices with 3e7 steps; MetapA2C with the best pre-screened settings.
+  jq '.env[0].train_steps = [3e7]' "$E/${T}_pre.json" >"$E/${T}_full.json"
+  jq '.env[0].train_steps = [3e7]' "$E/${T}_pre_clip.json" >"$E/${T}_full_clip.json"
+  rm -rf logs/${T}_full logs/${T}_full_clip logs/${T}_nopipe logs/${T}_nopipe_clip
+  for p in $top3; do
+    k=$(basename "$(dirname "$p")"); f=${T}_full; [[ $p == *_pre_clip/* ]] && f=${T}_full_clip
+    timed $O run --config "$E/$f.json" --config-idx "$k"
+  done
+  best=$(echo "$top3" | head -1); k=$(basename "$(dirname "$best")")
+  if [[ $best == *_pre_clip/* ]]; then src=${T}_full_clip; else src=${T}_full; fi
+  jq '.agent[0].name = ["MetapA2C"] | .agent[0].reset_interval = [-1]' "$E/$src.json" >"$E/${T}_nopipe.json"
+  timed $O run --config "$E/${T}_nopipe.json" --config-idx "$k"
+  echo "logs/${T}_nopipe/$k/param.json" >"$out/nopipe_phi.txt"
+fi
+if [ "$FROM" -le 4 ]; then
+  fulls=$(for p in $top3; do echo "$p" | sed "s#_pre_clip/#_full_clip/#; s#_pre/#_full/#"; done | jq -R . | jq -s -c .)
+  a2c_file 2000 "$(lopt "$fulls")" >"$E/${T}_select.json"
+  n=$(jq '.agent_optim[0].kwargs[0].param_load_path | length' "$E/${T}_select.json")
+  rm -rf logs/${T}_select; timed $O sweep --config "$E/${T}_select.json" --run --from 1 --to $((3 * n))
+  $O report logs/${T}_select --best-by agent_optim.name --normalise-by none --best-json "$out/select_best.json" --output "$out/select.md" >/dev/null
+  a2c_file 3000 "{\"name\": [\"Adam\", \"RMSProp\"], \"kwargs\": [{\"learning_rate\": $lr_grid, \"grad_clip\": [-1]}]}" >"$E/${T}_tune.json"
+  rm -rf logs/${T}_tune; timed $O sweep --config "$E/${T}_tune.json" --run --from 1 --to 36
+  $O report logs/${T}_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
+fi
+phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
+init="${phi%param.json}param_init.json"
+nopipe=$(cat "$out/nopipe_phi.txt")
+adam=$(jq -r --arg t "$T" '.[$t].Adam.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
+rms=$(jq -r --arg t "$T" '.[$t].RMSProp.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
+a2c_file 42 "$(lopt "[\"$phi\", \"$init\", \"$nopipe\"]")" "{\"name\": [\"Adam\"], \"kwargs\": [{\"learning_rate\": [$adam], \"grad_clip\": [-1]}]}" \
+  "{\"name\": [\"RMSProp\"], \"kwargs\": [{\"learning_rate\": [$rms], \"grad_clip\": [-1]}]}" >"$E/${T}_eval.json"
+rm -rf logs/${T}_eval; timed $O sweep --config "$E/${T}_eval.json" --run --from 1 --to 50
+$O report logs/${T}_eval --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init.json" \
+  --compare-with "agent_optim.kwargs.param_load_path=*param_init.json" --title "$T, paper scale: 10 reported seeds" --output "$out/report.md" >/dev/null
+$O plot logs/${T}_eval --output "$out/curves" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
+mkdir -p "$out/curves"; for f in logs/${T}_eval/*/result_$T.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves/run$k.csv"; done
+for d in "$(dirname "$phi")" "$(dirname "$nopipe")"; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
+echo "done: $out"

@@ -85,23 +85,9 @@ public sealed class PathOptionTests
         if (option.Length > 0) args.Add(option);
         args.Add(Value(kind));
 
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        int code;
-        try
-        {
-            code = Optim4RL.Cli.Program.Main([.. args]);
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-
-        string err = e.ToString().Trim();
-        string all = o + err;
+        var (code, stdout, stderr) = CliHarness.Run([.. args]);
+        string err = stderr.Trim();
+        string all = stdout + err;
         Assert.NotEqual(0, code);
         Assert.DoesNotContain("   at ", all, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", all, StringComparison.Ordinal);

@@ -56,6 +56,19 @@ public sealed class ProtocolCliTests : IDisposable
     }
 
     [Fact]
+    public void Report_writes_the_best_configuration_per_optimizer_as_json_for_selection_scripts()
+    {
+        string json = _tmp["best.json"];
+        var (code, _, err) = Run("report", Sweep(), "--normalise-by", "none", "--best-json", json);
+        Assert.True(code == 0, err);
+        var best = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!["catch"]!;
+        Assert.Equal(0.9, best["Adam"]!["final"]!.GetValue<double>(), 12); // the better of the two Adam learning rates
+        Assert.Equal("0.001", best["Adam"]!["config"]!["agent_optim.kwargs.learning_rate"]!.GetValue<string>());
+        Assert.Equal(3, best["Adam"]!["runs"]!.GetValue<int>());
+        Assert.Equal(0.15, best["Optim4RL"]!["final"]!.GetValue<double>(), 12);
+    }
+
+    [Fact]
     public void Report_accepts_the_last_fraction_statistic_and_refuses_bad_options_in_one_line()
     {
         var (code, output, err) = Run("report", Sweep(), "--final", "last-fraction:0.1", "--normalise-by", "none", "--random-returns", _tmp["none.json"]);

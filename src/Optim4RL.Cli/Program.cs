@@ -11,9 +11,13 @@ public static class Program
     public static int Main(string[] args)
     {
         // Bind Spectre.Console to the current standard output (it would otherwise keep the first one it saw).
+        // No escape codes into files and pipes, nor when NO_COLOR is set (no-color.org).
+        bool plain = Console.IsOutputRedirected || Ui.NoColor;
         Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
         {
             Out = new Spectre.Console.AnsiConsoleOutput(Console.Out),
+            Ansi = plain ? Spectre.Console.AnsiSupport.No : Spectre.Console.AnsiSupport.Detect,
+            ColorSystem = plain ? Spectre.Console.ColorSystemSupport.NoColors : Spectre.Console.ColorSystemSupport.Detect,
         });
         // Logs and CI capture output: give tables room instead of the 80-column fallback.
         if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;

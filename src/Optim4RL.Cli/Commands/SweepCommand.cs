@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Optim4RL.Experiments;
 using Spectre.Console;
@@ -32,18 +33,27 @@ internal static class SweepCommand
                 int first = pr.GetValue(from), last = pr.GetValue(to) ?? sweep.Total;
                 if (!pr.GetValue(run))
                 {
-                    var table = new Table().AddColumn("k").AddColumn("agent").AddColumn("env").AddColumn("optimizer").AddColumn("lr").AddColumn("details");
-                    for (int k = 1; k <= Math.Min(sweep.Total, 200); k++)
+                    // Every key whose value differs between combinations gets a column, so no two rows look alike.
+                    int shown = Math.Min(sweep.Total, 200);
+                    var rows = new List<(int K, RunConfig Run, Dictionary<string, string> Flat)>();
+                    for (int k = 1; k <= shown; k++)
                     {
                         var r = Checked(sweep, k, ConfigChecks.Static);
-                        // A2C files name the agent's optimizer `agent_optim`, Brax-style PPO files `optim`; SLCollect `optimizer`.
-                        string opt = r.Has("agent_optim") ? "agent_optim" : r.Has("optim") ? "optim" : "optimizer";
-                        // Per-task keys hold one value or one per task (meta_rl_grid.json).
-                        string details = r.Has("agent.reset_interval") ? $"reset_interval {string.Join(",", r.GetIntList("agent.reset_interval"))}" : "";
-                        if (r.Has("meta_optim.kwargs.learning_rate")) details += $" meta lr {r.GetDouble("meta_optim.kwargs.learning_rate")}";
-                        string lr = r.Has($"{opt}.kwargs.learning_rate") ? string.Join(",", r.GetDoubleList($"{opt}.kwargs.learning_rate")) : "—";
-                        table.AddRow(k.ToString(), r.GetString("agent.name"), Markup.Escape(r.Has("env.name") ? string.Join(",", r.GetStringList("env.name")) : "(generated task)"),
-                            Markup.Escape(r.GetString($"{opt}.name", "—")), Markup.Escape(lr), Markup.Escape(details.Trim()));
+                        rows.Add((k, r, Flatten(r.ToJsonObject())));
+                    }
+                    var keys = rows.SelectMany(x => x.Flat.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+                    var varying = keys.Where(key => key is not ("agent.name" or "env.name" or "seed")
+                        && rows.Select(x => x.Flat.GetValueOrDefault(key, "—")).Distinct().Count() > 1).ToList();
+                    var table = new Table().AddColumn("k").AddColumn("agent").AddColumn("env");
+                    foreach (string key in varying) table.AddColumn(Markup.Escape(key));
+                    table.AddColumn("seed");
+                    foreach (var (k, r, flat) in rows)
+                    {
+                        var cells = new List<string> { k.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.GetString("agent.name")),
+                            Markup.Escape(r.Has("env.name") ? string.Join(",", r.GetStringList("env.name")) : "(generated task)") };
+                        cells.AddRange(varying.Select(key => Markup.Escape(flat.GetValueOrDefault(key, "—"))));
+                        cells.Add(r.RunSeed.ToString(CultureInfo.InvariantCulture));
+                        table.AddRow(cells.ToArray());
                     }
                     AnsiConsole.Write(table);
                     AnsiConsole.MarkupLine("Run one with [blue]optim4rl run --config FILE --config-idx K[/], or a range with [blue]--run --from A --to B[/].");
@@ -69,6 +79,26 @@ internal static class SweepCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>Leaves of a resolved config as dotted keys → compact JSON text (strings without quotes).</summary>
+    private static Dictionary<string, string> Flatten(System.Text.Json.Nodes.JsonObject obj)
+    {
+        var flat = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Walk(System.Text.Json.Nodes.JsonNode? node, string prefix)
+        {
+            if (node is System.Text.Json.Nodes.JsonObject o)
+            {
+                foreach (var (k, v) in o) Walk(v, prefix.Length == 0 ? k : $"{prefix}.{k}");
+            }
+            else
+            {
+                flat[prefix] = node is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? str) ? str : node?.ToJsonString() ?? "null";
+            }
+        }
+
+        Walk(obj, "");
+        return flat;
     }
 
     /// <summary>Index k resolved and checked against its schema; a problem names the file and the index.</summary>

@@ -7,10 +7,13 @@ namespace Optim4RL.Cli.Commands;
 /// <summary>Console helpers shared by the verbs: progress bars with rate and ETA, errors.</summary>
 internal static class Ui
 {
+    /// <summary>True when the NO_COLOR environment variable is set to anything non-empty (no-color.org).</summary>
+    public static bool NoColor => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+
     /// <summary>Prints a one-line error to stderr (never wrapped, so logs and scripts see one line); returns exit code 1.</summary>
     public static int Error(string message)
     {
-        bool color = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Ansi;
+        bool color = !Console.IsErrorRedirected && !NoColor && AnsiConsole.Profile.Capabilities.Ansi;
         Console.Error.WriteLine((color ? "\u001b[31merror:\u001b[0m " : "error: ") + message.ReplaceLineEndings(" "));
         return 1;
     }

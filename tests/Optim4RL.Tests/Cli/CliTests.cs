@@ -124,4 +124,38 @@ public class CliTests
         Assert.NotEqual(0, Run("demo", "--seeds", "0").Code);
         Assert.NotEqual(0, Run("run", "--config", Path.Combine(RepoRoot(), "configs", "a2c_catch.json"), "--config-idx", "abc").Code);
     }
+
+    [Fact]
+    public void Sweep_listing_shows_every_key_that_varies_so_no_two_rows_look_alike()
+    {
+        var (code, output, _) = Run("sweep", "--config", Path.Combine(RepoRoot(), "configs", "meta_rl_catch.json"));
+        Assert.Equal(0, code);
+        foreach (string key in new[] { "agent.reset_interval", "meta_optim.kwargs.learning_rate", "meta_optim.kwargs.grad_norm", "meta_optim.kwargs.grad_clip" })
+            Assert.Contains(key, output, StringComparison.Ordinal);
+        // The 20 rows differ once the k and seed columns are dropped.
+        var rows = output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^│ \d+ ")).ToList();
+        Assert.Equal(20, rows.Count);
+        Assert.Equal(20, rows.Select(l => string.Join("│", l.Split('│')[2..^2])).Distinct().Count());
+    }
+
+    [Fact]
+    public void Output_into_a_pipe_or_with_NO_COLOR_has_no_escape_codes()
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "Optim4RL.Cli.dll");
+        foreach (bool noColor in new[] { false, true })
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet", $"\"{cli}\" sweep --config \"{Path.Combine(RepoRoot(), "configs", "a2c_catch.json")}\"")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            if (noColor) psi.Environment["NO_COLOR"] = "1";
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            string text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+            Assert.Contains("a2c_catch", text, StringComparison.Ordinal);
+            Assert.DoesNotContain('\u001b', text);
+        }
+    }
 }

@@ -116,6 +116,8 @@ public static class Demo
         MetaParamsFile.Save(phiPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi,
             new Dictionary<string, string> { ["source"] = "optim4rl demo", ["meta_iterations"] = meta.Iteration.ToString(CultureInfo.InvariantCulture) });
         float[] learned = (float[])meta.Phi.Clone();
+        MetaParamsFile.Save(Path.Combine(o.OutputDir, "param_init.json"), lopt.Name, lopt.HiddenSize, lopt.Layout, untrained,
+            new Dictionary<string, string> { ["source"] = "optim4rl demo", ["meta_iterations"] = "0", ["note"] = "initial (untrained) φ" });
         WriteMetaCsv(Path.Combine(o.OutputDir, "meta_train.csv"), metaLogs);
 
         // 2. Evaluate: every (task, optimizer, seed) is an independent A2C run.
@@ -171,12 +173,42 @@ public static class Demo
             }
         }
         AtomicFile.WriteAllText(Path.Combine(o.OutputDir, "curves.csv"), curves.ToString());
+        WriteRunDirectories(Path.Combine(o.OutputDir, "eval"), o, jobs.Select(j => (j.Task, j.Opt, j.Seed)).ToArray(), results.Select(r => r.Logs).ToArray());
         var summary = new StringBuilder("task,optimizer,final_return_mean,final_return_stderr,seeds,steps_to_80pct_best,seeds_reaching_80pct,wall_seconds\n");
         foreach (var r in rows)
             summary.Append(CultureInfo.InvariantCulture,
                 $"{r.Task},{r.Optimizer},{r.FinalMean:R},{r.FinalStdErr:R},{r.Seeds},{(r.StepsTo80Mean is double s ? s.ToString("R", CultureInfo.InvariantCulture) : "")},{r.SeedsReaching80},{r.WallSeconds:F2}\n");
         AtomicFile.WriteAllText(Path.Combine(o.OutputDir, "summary.csv"), summary.ToString());
         return new DemoResult(rows, phiPath, metaSeconds, meta.Iteration, metaLogs, o.OutputDir);
+    }
+
+    /// <summary>
+    /// Every evaluation run as a run directory (<c>eval/&lt;k&gt;/config.json</c> and <c>result_&lt;env&gt;.csv</c>),
+    /// so <c>optim4rl plot</c> and <c>report</c> read the demo's output like any sweep's.
+    /// </summary>
+    private static void WriteRunDirectories(string root, DemoOptions o, (DemoEvalTask Task, string Opt, int Seed)[] jobs, List<IterationLog>[] logs)
+    {
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            var (task, opt, seed) = jobs[i];
+            bool learned = opt != AdamName;
+            var kwargs = new System.Text.Json.Nodes.JsonObject { ["learning_rate"] = learned ? task.LearnedAlpha : task.AdamLearningRate };
+            if (learned) kwargs["param_load_path"] = opt == Learned ? "param.json" : "param_init.json";
+            var config = new System.Text.Json.Nodes.JsonObject
+            {
+                ["env"] = new System.Text.Json.Nodes.JsonObject { ["name"] = new System.Text.Json.Nodes.JsonArray(task.Env), ["num_envs"] = o.EvalEnvs, ["train_steps"] = task.TrainSteps },
+                ["agent"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "A2C" },
+                ["agent_optim"] = new System.Text.Json.Nodes.JsonObject { ["name"] = learned ? "Optim4RL" : "Adam", ["kwargs"] = kwargs },
+                ["seed"] = seed,
+                ["exp"] = "demo",
+                ["config_idx"] = i + 1,
+            };
+            string dir = Path.Combine(root, (i + 1).ToString(CultureInfo.InvariantCulture));
+            AtomicFile.WriteAllText(Path.Combine(dir, RunDirectory.ConfigFileName), config.ToJsonString(JsonText.Indented) + "\n");
+            var csv = new ResultCsv(Path.Combine(dir, ResultCsv.FileName(task.Env)));
+            foreach (var (step, ret) in LearningCurve.Points(logs[i])) csv.Add(step, ret);
+            csv.Save();
+        }
     }
 
     private static void WriteMetaCsv(string path, IReadOnlyList<MetaIterationLog> logs)

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Optim4RL.Cli.Commands;
 
-/// <summary><c>optim4rl analyze gradients RUN_DIR [RUN_DIR…]</c>: the gradient-distribution analysis (spec §10).</summary>
+/// <summary><c>optim4rl analyze gradients RUN_DIR [RUN_DIR…]</c>: the gradient-distribution analysis (paper §3, Fig. 1).</summary>
 internal static class AnalyzeCommand
 {
     public static Command Create()

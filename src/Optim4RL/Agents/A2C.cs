@@ -22,7 +22,7 @@ public readonly record struct IterationLog(long Iteration, long Step, double Los
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
-/// Plain A2C (spec §4.1): one agent θ, N environments, one optimizer update per T-step
+/// Plain A2C (docs/algorithms.md, "A2C"): one agent θ, N environments, one optimizer update per T-step
 /// rollout, the gradient being the mean over environments and steps. The optimizer is any
 /// <see cref="IOptimizer"/> (Adam, RMSProp, or a learned optimizer with fixed φ).
 /// </summary>

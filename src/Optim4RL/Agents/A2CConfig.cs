@@ -1,7 +1,7 @@
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// A2C hyper-parameters (spec §4.1; the reference's <c>agent</c> keys). Defaults are the paper's.
+/// A2C hyper-parameters (docs/algorithms.md, "A2C"; the reference's <c>agent</c> keys). Defaults are the paper's.
 /// </summary>
 /// <param name="RolloutSteps">T, steps per rollout and environment (<c>rollout_steps</c>, 20).</param>
 /// <param name="Discount">γ (<c>discount</c>, 0.995).</param>

@@ -6,7 +6,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// One A2C agent's rollout and loss (spec §4.1): runs the current policy θ for T steps in
+/// One A2C agent's rollout and loss (docs/algorithms.md, "A2C"): runs the current policy θ for T steps in
 /// every environment of an <see cref="IDiscreteVectorEnv"/>, then computes the A2C loss and
 /// its gradient ∇θ over the (T+1)·N observations. θ and ∇θ are views into caller-owned
 /// vectors, so many agents can share one contiguous θ of shape [B·P].
@@ -43,7 +43,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     /// its network part one time step (N rows) at a time, so the loss reuses those activations
     /// instead of a second forward pass.
     /// </summary>
-    /// <param name="spec">The network (spec §3).</param>
+    /// <param name="spec">The network (docs/networks.md).</param>
     /// <param name="env">The environments this agent acts in; their state advances with every rollout.</param>
     /// <param name="cfg">A2C hyper-parameters.</param>
     /// <param name="theta">The parameter vector holding this agent's θ at [offset, offset + P).</param>
@@ -173,7 +173,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
 
     internal bool[] DoneBuffer => _dones;
 
-    /// <summary>λ-returns G_t = r_t + γ_t[(1−λ)v_{t+1} + λG_{t+1}], G_T = v_T; δ_t = G_t − v_t (spec §4.1).</summary>
+    /// <summary>λ-returns G_t = r_t + γ_t[(1−λ)v_{t+1} + λG_{t+1}], G_T = v_T; δ_t = G_t − v_t.</summary>
     private void ComputeTargets()
     {
         ReadOnlySpan<T> v = _values.Value.Span; // [(T+1)·N] (shape [rows, 1])

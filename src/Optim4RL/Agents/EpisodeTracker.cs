@@ -3,7 +3,7 @@ namespace Optim4RL.Agents;
 /// <summary>
 /// Sums rewards per environment and records the returns of episodes as they finish, so a
 /// trainer can report "the mean return of the episodes that finished in this iteration"
-/// (spec §8). Not thread-safe: one tracker per agent.
+/// (docs/evaluation-protocol.md). Not thread-safe: one tracker per agent.
 /// </summary>
 public sealed class EpisodeTracker
 {

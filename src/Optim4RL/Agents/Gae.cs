@@ -2,7 +2,7 @@ namespace Optim4RL.Agents;
 
 /// <summary>
 /// Generalised advantage estimation over one segment with Brax's truncation handling
-/// (<c>brax.training.agents.ppo.losses.compute_gae</c>, spec §4.2).
+/// (<c>brax.training.agents.ppo.losses.compute_gae</c>; docs/algorithms.md, "PPO").
 /// </summary>
 /// <remarks>
 /// With r_t the scaled rewards, v_t the values of the segment's observations, v_T the bootstrap

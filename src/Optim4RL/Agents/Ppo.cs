@@ -6,7 +6,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// PPO, Brax style (spec §4.2): one agent θ = (policy, value), N environments, any
+/// PPO, Brax style (docs/algorithms.md, "PPO"): one agent θ = (policy, value), N environments, any
 /// <see cref="IOptimizer"/> — Adam, RMSProp, or a learned optimizer (<c>LearnedOptimizer</c> with
 /// fixed φ, or MetaPPO's recording one).
 /// </summary>

@@ -5,7 +5,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// Everything one PPO agent owns apart from its optimizer (spec §4.2; Brax's training state plus
+/// Everything one PPO agent owns apart from its optimizer (docs/algorithms.md, "PPO"; Brax's training state plus
 /// environment state): θ (a view into a caller-owned vector), the observation normaliser, the
 /// environments, the rollout batch, the loss, the minibatch permutation, an episode tracker and
 /// its RNG streams. <see cref="Ppo"/> (any <see cref="Optimizers.IOptimizer"/>) and

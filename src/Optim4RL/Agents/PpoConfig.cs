@@ -1,7 +1,7 @@
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// PPO hyper-parameters (spec §4.2, Brax's <c>ppo.train</c> arguments under the reference's config
+/// PPO hyper-parameters (docs/algorithms.md, "PPO"; Brax's <c>ppo.train</c> arguments under the reference's config
 /// keys). Defaults are the reference's Ant values (<c>configs/ppo_ant.json</c>) and the networks of
 /// plain PPO: policy 4 × 32, value 5 × 256 (Brax's defaults). MetaPPO / MetapPPO use a smaller value
 /// network, <see cref="MetaValueHiddenSizes"/> (5 × 64); the runner picks it for those agents.

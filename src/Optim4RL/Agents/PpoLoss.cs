@@ -15,7 +15,7 @@ public readonly record struct PpoLossTerms(double Policy, double Value, double E
 }
 
 /// <summary>
-/// The PPO loss of spec §4.2 (Brax's <c>compute_ppo_loss</c>) over a set of segments of a
+/// The PPO loss of docs/algorithms.md, "PPO" (Brax's <c>compute_ppo_loss</c>) over a set of segments of a
 /// <see cref="PpoBatch"/>, and its gradient ∇θ. θ and ∇θ are views into caller-owned vectors at an
 /// offset, as for <see cref="A2CLoss{T}"/>.
 /// </summary>

@@ -6,7 +6,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// The continuous-control networks of spec §3 (Brax's <c>make_ppo_networks</c>), both in one flat θ:
+/// The continuous-control networks of docs/ppo.md (Brax's <c>make_ppo_networks</c>), both in one flat θ:
 /// a policy MLP obs → 2·A (loc and raw scale of <see cref="TanhNormal"/>) and a value MLP obs → 1,
 /// SiLU (swish) hidden activations, linear outputs, JAX <c>lecun_uniform</c> kernels (Brax's MLP
 /// default) and zero biases. Observations enter already normalised.

@@ -1,7 +1,7 @@
 namespace Optim4RL.Agents;
 
 /// <summary>
-/// The tanh-squashed Gaussian policy of Brax (<c>NormalTanhDistribution</c>, spec §3), per action
+/// The tanh-squashed Gaussian policy of Brax (<c>NormalTanhDistribution</c>; docs/algorithms.md, "PPO"), per action
 /// dimension. The policy network emits 2·A values per observation: loc (first A) and a raw scale
 /// (last A), with scale = softplus(raw) + <see cref="MinStd"/>. A raw action u ~ N(loc, scale²) is
 /// squashed to the environment's action a = tanh(u) ∈ (−1, 1).

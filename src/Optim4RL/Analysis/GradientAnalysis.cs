@@ -66,7 +66,7 @@ public sealed record GradientAnalysisResult(GradientQuantity Quantity, double Bi
 }
 
 /// <summary>
-/// The paper's gradient-distribution analysis (spec §10): at several stages of training (by
+/// The paper's gradient-distribution analysis (§3, Fig. 1; docs/algorithms.md): at several stages of training (by
 /// default the first, middle and last tenth of the updates), the distribution of
 /// log10(|g| + 1e−8) over the recorded coordinates, as histograms on shared bins and as summary
 /// statistics (min, max, mean, standard deviation, median, fraction of |g| &lt; 1e−6, fraction

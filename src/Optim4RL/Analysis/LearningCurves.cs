@@ -13,7 +13,7 @@ namespace Optim4RL.Analysis;
 public sealed record CurveBand(string Env, string Label, int Runs, double[] Steps, double[] Mean, double[] Low, double[] High);
 
 /// <summary>
-/// Learning curves over seeds (spec §8: per iteration, the mean return of the episodes that
+/// Learning curves over seeds (docs/evaluation-protocol.md: per iteration, the mean return of the episodes that
 /// finished in it, against environment steps). Each run's curve is put on a common grid of
 /// steps — the average of its rows in each grid cell (the interval of steps nearer to that grid
 /// point than to its neighbours), or, where a cell holds no row, the linear interpolation of its

@@ -72,7 +72,7 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// 2×2 convolution, stride 1, "same" padding (spec §3): x [N, H, W, C] (channels last),
+    /// 2×2 convolution, stride 1, "same" padding (docs/networks.md): x [N, H, W, C] (channels last),
     /// k [2, 2, C, F], b [F] → [N, H, W, F], with
     /// y[n,i,j,f] = b[f] + Σ_{di,dj∈{0,1}} Σ_c x[n,i+di,j+dj,c]·k[di,dj,c,f] and x = 0 outside the
     /// input, i.e. the one row and column of padding go after (bottom and right), as in

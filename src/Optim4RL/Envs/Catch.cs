@@ -3,7 +3,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Envs;
 
 /// <summary>
-/// The Catch task (spec §2.1), vectorised over <see cref="NumEnvs"/> independent boards of
+/// The Catch task (docs/environments.md, "Catch"), vectorised over <see cref="NumEnvs"/> independent boards of
 /// 10 rows × 5 columns. A ball starts in row 0 at a uniformly drawn column and falls one row
 /// per step; the paddle sits in row 9, starts in column 2 and moves by <c>action − 1</c>
 /// columns per step (clipped to [0, 4]). When the ball reaches row 9 — after exactly
@@ -50,7 +50,7 @@ public sealed class Catch : IDiscreteVectorEnv
     /// </summary>
     /// <param name="numEnvs">How many boards (≥ 1).</param>
     /// <param name="rng">Root stream; environment i uses <c>rng.Split((ulong)i)</c>. Not advanced.</param>
-    /// <param name="rewardScaling">Multiplies every reward (spec §2.2 reward_scaling; 1 by default).</param>
+    /// <param name="rewardScaling">Multiplies every reward (<c>env.reward_scaling</c>; 1 by default).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>
     public Catch(int numEnvs, Rng rng, float rewardScaling = 1f)
     {
@@ -98,7 +98,7 @@ public sealed class Catch : IDiscreteVectorEnv
     }
 
     /// <summary>
-    /// Advances every board by one step (spec §2.1): paddle column += a − 1 clipped to [0, 4],
+    /// Advances every board by one step: paddle column += a − 1 clipped to [0, 4],
     /// the ball falls one row, and when it reaches row 9 the episode ends with reward
     /// ±<see cref="RewardScaling"/> and the board is reset.
     /// </summary>

@@ -4,15 +4,15 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Envs;
 
 /// <summary>
-/// Looks tasks up by name. Discrete-action tasks (spec §2): <c>catch</c> and the eight LPG gridworlds of
+/// Looks tasks up by name. Discrete-action tasks (docs/environments.md): <c>catch</c> and the eight LPG gridworlds of
 /// <see cref="GridworldConfig.All"/>; names are matched case-insensitively after trimming, and the gridworld
-/// abbreviations of spec §2.2 (first letters: <c>sss</c>, <c>ssl</c>, <c>sds</c>, <c>sdl</c>, <c>bss</c>,
+/// abbreviations of docs/environments.md (first letters: <c>sss</c>, <c>ssl</c>, <c>sds</c>, <c>sdl</c>, <c>bss</c>,
 /// <c>bsl</c>, <c>bds</c>, <c>bdl</c>) are accepted too. Continuous-control tasks on MuJoCo
-/// (spec/continuous-control.md): see <see cref="ContinuousNames"/> and <see cref="CreateContinuous"/>.
+/// (docs/environments.md, "Continuous control"): see <see cref="ContinuousNames"/> and <see cref="CreateContinuous"/>.
 /// </summary>
 public static class EnvRegistry
 {
-    /// <summary>The canonical task names: <c>catch</c>, then the eight gridworlds in spec §2.2 table order.</summary>
+    /// <summary>The canonical task names: <c>catch</c>, then the eight gridworlds in the order of the table in docs/environments.md.</summary>
     public static IReadOnlyList<string> Names { get; } =
         Array.AsReadOnly<string>(["catch", .. GridworldConfig.All.Select(c => c.Name)]);
 
@@ -66,7 +66,7 @@ public static class EnvRegistry
     /// <param name="name">A name of <see cref="Names"/> or an abbreviation (case-insensitive).</param>
     /// <param name="numEnvs">How many environments (≥ 1).</param>
     /// <param name="rng">Root stream (not advanced).</param>
-    /// <param name="rewardScaling">Multiplies every reward (spec §2.2; 1 by default).</param>
+    /// <param name="rewardScaling">Multiplies every reward (<c>env.reward_scaling</c>; 1 by default).</param>
     /// <exception cref="ArgumentException">The name is unknown, e.g. "Unknown task 'foo'. Valid tasks: catch,
     /// small_sparse_short, … (abbreviations: sss, …)."</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>

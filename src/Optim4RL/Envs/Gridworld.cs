@@ -3,7 +3,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Envs;
 
 /// <summary>
-/// An LPG gridworld (spec §2.2; Oh et al. 2020, "Discovering Reinforcement Learning Algorithms"),
+/// An LPG gridworld (docs/environments.md, "Gridworlds"; Oh et al. 2020, "Discovering Reinforcement Learning Algorithms"),
 /// vectorised over <see cref="NumEnvs"/> independent copies of one <see cref="GridworldConfig"/> map.
 /// </summary>
 /// <remarks>
@@ -17,17 +17,17 @@ namespace Optim4RL.Envs;
 /// <para><b>Step.</b> After the agent moves, for each object i in order: if the agent stands on it, the
 /// reward gains r_i, the object is removed, and the episode terminates with probability p_term_i. Then,
 /// if object i is absent (picked up now or earlier), it respawns with probability p_respawn_i on a cell
-/// drawn uniformly from <i>all interior cells</i> — as spec §2.2 says ("any interior cell") and as the
-/// reference does, the respawn cell may coincide with the agent or another object (a respawn under the
-/// agent is picked up on the next step unless the agent moves away). Then time += 1; if the episode did
-/// not terminate and time ≥ MaxSteps it is truncated. The returned reward is RewardScaling × reward.
+/// drawn uniformly from <i>all interior cells</i> — as in the reference, the respawn cell may coincide
+/// with the agent or another object (a respawn under the agent is picked up on the next step unless
+/// the agent moves away). Then time += 1; if the episode did not terminate and time ≥ MaxSteps it is
+/// truncated. The returned reward is RewardScaling × reward.
 /// An episode that ends (either way) is reset at once (auto-reset), so the next observation is time 0
 /// of a fresh episode.</para>
 /// <para><b>Observation</b>: shape [Rows, Cols, Objects + 1], <b>channels-last</b>, row-major, float32:
 /// channel i (i &lt; Objects) is 1 at object i's cell when object i is present, the last channel is 1 at
 /// the agent's cell; everything else is 0 (walls are not drawn). The reference uses channels-first
 /// (C, H, W); channels-last is used here so that a convolution runs over rows × columns with the object
-/// maps as channels (spec §3).</para>
+/// maps as channels (docs/networks.md).</para>
 /// <para><b>Randomness.</b> Environment i draws only from its own stream <c>rng.Split(i)</c>, in a fixed
 /// order (per object: a termination draw on pickup, a respawn draw while absent and a cell draw on
 /// respawn; reset placements by rejection), so its trajectory does not depend on the batch size.
@@ -38,7 +38,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
     private const int SaveVersion = 1;
     private const string SaveTag = "Optim4RL.Envs.Gridworld";
 
-    // Row and column deltas of the 9 actions (spec §2.2 order).
+    // Row and column deltas of the 9 actions (the order of docs/environments.md).
     private static readonly int[] DeltaRow = [0, -1, 0, 1, 0, 1, 1, -1, -1];
     private static readonly int[] DeltaCol = [0, 0, 1, 0, -1, -1, 1, 1, -1];
 
@@ -68,7 +68,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// <param name="config">The map, e.g. one of <see cref="GridworldConfig.All"/>.</param>
     /// <param name="numEnvs">How many environments (≥ 1).</param>
     /// <param name="rng">Root stream; environment i uses <c>rng.Split((ulong)i)</c>. Not advanced.</param>
-    /// <param name="rewardScaling">Multiplies every reward (spec §2.2 reward_scaling; 1 by default).</param>
+    /// <param name="rewardScaling">Multiplies every reward (<c>env.reward_scaling</c>; 1 by default).</param>
     /// <exception cref="ArgumentNullException"><paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>
     /// <exception cref="ArgumentException">The config is invalid: a side &lt; 3, MaxSteps &lt; 1, a probability
@@ -156,7 +156,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
         ResetEnv(env);
     }
 
-    /// <summary>Advances every environment by one step (spec §2.2; see the class remarks).</summary>
+    /// <summary>Advances every environment by one step (see the class remarks).</summary>
     /// <param name="actions">[NumEnvs] actions in [0, 9).</param>
     /// <param name="rewards">[NumEnvs] receives RewardScaling × (sum of the rewards of the objects picked up).</param>
     /// <param name="terminated">[NumEnvs] receives true where a pickup ended the episode.</param>

@@ -1,7 +1,7 @@
 namespace Optim4RL.Envs;
 
 /// <summary>
-/// One kind of object on a gridworld map (spec §2.2; LPG, Oh et al. 2020): the reward for
+/// One kind of object on a gridworld map (docs/environments.md; LPG, Oh et al. 2020): the reward for
 /// picking it up, the probability that picking it up ends the episode, and the per-step
 /// probability that it reappears while absent.
 /// </summary>
@@ -11,7 +11,7 @@ namespace Optim4RL.Envs;
 public readonly record struct GridObject(float Reward, double TerminationProbability, double RespawnProbability);
 
 /// <summary>
-/// A gridworld map (spec §2.2): a <see cref="Rows"/> × <see cref="Cols"/> rectangle whose border
+/// A gridworld map (docs/environments.md, "Gridworlds"): a <see cref="Rows"/> × <see cref="Cols"/> rectangle whose border
 /// cells are walls and whose interior is empty, the objects placed on it, and the episode's time limit.
 /// </summary>
 /// <param name="Name">Task name, e.g. <c>small_dense_long</c>.</param>
@@ -39,7 +39,7 @@ public sealed record GridworldConfig(string Name, int Rows, int Cols, IReadOnlyL
     private static readonly IReadOnlyList<GridObject> BigDense = Array.AsReadOnly<GridObject>([DensePositive, DensePositive, DenseNegative, DenseNegative]);
 
     /// <summary>
-    /// The eight LPG gridworlds of the spec §2.2 table, in table order: small_sparse_short (5×10),
+    /// The eight LPG gridworlds in the order of the table in docs/environments.md: small_sparse_short (5×10),
     /// small_sparse_long (10×5), small_dense_short (6×8), small_dense_long (8×6), big_sparse_short
     /// (12×14), big_sparse_long (14×12), big_dense_short (11×15), big_dense_long (15×11).
     /// "short" maps allow 50 steps, "long" maps 500.

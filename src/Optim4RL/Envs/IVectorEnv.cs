@@ -8,7 +8,7 @@ namespace Optim4RL.Envs;
 /// results do not depend on how the batch is split across threads.
 /// </summary>
 /// <remarks>
-/// Auto-reset (spec §2): a step that ends an episode reports it through the
+/// Auto-reset (docs/environments.md, "Common rules"): a step that ends an episode reports it through the
 /// terminated/truncated flags, and the observation written afterwards already belongs to
 /// the fresh episode. Observations are float32, <see cref="ObservationSize"/> values per
 /// environment, laid out row-major with shape <see cref="ObservationShape"/>.
@@ -65,7 +65,7 @@ public interface IDiscreteVectorEnv : IVectorEnv
 /// <summary>
 /// A vector environment with continuous actions of <see cref="ActionSize"/> values per
 /// environment (the MuJoCo tasks; Gymnasium v4 / Brax semantics, see
-/// <c>spec/continuous-control.md</c>).
+/// docs/environments.md).
 /// </summary>
 public interface IContinuousVectorEnv : IVectorEnv
 {

@@ -9,7 +9,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Experiments;
 
 /// <summary>
-/// Gradient collection runs (spec §10, the paper's gradient-distribution evidence):
+/// Gradient collection runs (the paper's gradient-distribution evidence, §3, Fig. 1; docs/algorithms.md):
 /// <list type="bullet">
 /// <item><c>A2Ccollect</c>: plain A2C (run by <see cref="ExperimentRunner"/>'s A2C loop) that also
 /// writes <c>grads_&lt;env&gt;.bin</c>, every <c>agent.data_reduce</c>-th coordinate of g and Δθ at

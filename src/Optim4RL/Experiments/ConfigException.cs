@@ -5,7 +5,7 @@ namespace Optim4RL.Experiments;
 /// not a list of alternatives, an empty list, a missing key, or a value of the wrong type.
 /// The message is one line that names the file or key path, what was expected and what was found.
 /// </summary>
-/// <remarks>Source: spec/optim4rl.md §9 (the reference's experiment configuration convention).</remarks>
+/// <remarks>See docs/experiment-configs.md (the reference's experiment configuration convention).</remarks>
 public sealed class ConfigException : Exception
 {
     /// <summary>Creates the exception with a one-line message.</summary>

@@ -28,9 +28,9 @@ public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, 
 public sealed record RunOutcome(string Directory, bool Completed, IReadOnlyList<string> Summary);
 
 /// <summary>
-/// Runs one configuration of a sweep file (spec §9) and writes its run directory
+/// Runs one configuration of a sweep file (docs/experiment-configs.md) and writes its run directory
 /// <c>logs/&lt;config name&gt;/&lt;k&gt;/</c>: the resolved <c>config.json</c> (with the seed used),
-/// <c>log.txt</c>, and <c>result_&lt;env&gt;.csv</c> (Step, Return; spec §8) for A2C and PPO (PPO adds
+/// <c>log.txt</c>, and <c>result_&lt;env&gt;.csv</c> (Step, Return; docs/evaluation-protocol.md) for A2C and PPO (PPO adds
 /// <c>eval_stochastic_&lt;env&gt;.csv</c> and <c>eval_deterministic_&lt;env&gt;.csv</c>), or
 /// <c>param.json</c> (φ), <c>meta_train.csv</c> and <c>checkpoint.bin</c> for MetaA2C/MetapA2C and
 /// MetaPPO/MetapPPO; gradient collection (<c>A2Ccollect</c>, <c>SLCollect</c>) is in <see cref="CollectRunner"/>.
@@ -168,7 +168,7 @@ public static class ExperimentRunner
         }
     }
 
-    /// <summary>The A2C hyper-parameters of a resolved config (reference keys, spec defaults).</summary>
+    /// <summary>The A2C hyper-parameters of a resolved config (reference keys, the paper's defaults).</summary>
     public static A2CConfig A2CConfigOf(RunConfig run) => new(
         RolloutSteps: run.GetInt("agent.rollout_steps", 20),
         Discount: run.GetDouble("discount", 0.995),

@@ -3,7 +3,7 @@ using Optim4RL.Agents;
 namespace Optim4RL.Experiments;
 
 /// <summary>
-/// Summaries of a learning curve (spec §8: per iteration, the mean return of the episodes
+/// Summaries of a learning curve (docs/evaluation-protocol.md: per iteration, the mean return of the episodes
 /// that finished in it, against environment steps).
 /// </summary>
 public static class LearningCurve

@@ -17,7 +17,7 @@ public readonly record struct ResultRow(long Step, double Return);
 /// rewrites the whole file through <see cref="AtomicFile"/>, so the file on disk is always complete.
 /// Thread-safe.
 /// </summary>
-/// <remarks>Source: spec/optim4rl.md §8 (learning curves: return against environment steps);
+/// <remarks>Learning curves: return against environment steps (docs/evaluation-protocol.md);
 /// the reference kept the same columns in result_&lt;env&gt;.feather.</remarks>
 public sealed class ResultCsv
 {

@@ -17,7 +17,7 @@ namespace Optim4RL.Experiments;
 /// also the integers 0 and 1 (the reference's <c>save_param</c> default is 0).</para>
 /// <para>Per-task values (reward_scaling, learning_rate, reset_interval) may be one value for
 /// every task or a list with one value per task; see <see cref="GetDoublePerTask(string, int)"/>.</para>
-/// <para>Source: spec/optim4rl.md §9.</para>
+/// <para>The convention: docs/experiment-configs.md.</para>
 /// </remarks>
 public sealed class RunConfig
 {

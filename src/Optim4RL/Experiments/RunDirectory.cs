@@ -8,8 +8,8 @@ namespace Optim4RL.Experiments;
 /// <c>result_&lt;env&gt;.csv</c> per task and, for meta-training, <c>param.json</c> (the learned
 /// optimizer's φ). Write files here with <see cref="AtomicFile"/>.
 /// </summary>
-/// <remarks>Source: spec/optim4rl.md §9 ("Results of run k of file X.json go to logs/X/k/"); the
-/// reference's main.py.</remarks>
+/// <remarks>Layout and guarantees: docs/run-directories.md and docs/experiment-configs.md ("Where results
+/// go"); the reference's main.py.</remarks>
 public sealed class RunDirectory
 {
     /// <summary>The default root of all run directories, relative to the working directory.</summary>

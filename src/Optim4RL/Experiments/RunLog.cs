@@ -9,7 +9,7 @@ namespace Optim4RL.Experiments;
 /// that the reference used). Lines are appended and flushed at once, so the file is readable
 /// while the run goes on and survives a crash. Thread-safe.
 /// </summary>
-/// <remarks>Source: spec/optim4rl.md §9 (per-run directory); the reference's utils/logger.py.</remarks>
+/// <remarks>The per-run directory: docs/run-directories.md; the reference's utils/logger.py.</remarks>
 public sealed class RunLog : IDisposable
 {
     private readonly Lock _gate = new();

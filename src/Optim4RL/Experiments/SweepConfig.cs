@@ -22,7 +22,7 @@ namespace Optim4RL.Experiments;
 /// k + Total name the same configuration (repeats; runs differ only by their seed, see
 /// <see cref="RunConfig.Seed(int)"/>). A negative k means k + Total + 1, so −1 is the last
 /// configuration; 0 and k &lt; −Total are errors.</para>
-/// <para>Source: spec/optim4rl.md §9; the reference's <c>utils/sweeper.py</c> (Sweeper).</para>
+/// <para>The convention: docs/experiment-configs.md; the reference's <c>utils/sweeper.py</c> (Sweeper).</para>
 /// </remarks>
 public sealed class SweepConfig
 {

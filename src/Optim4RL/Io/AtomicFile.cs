@@ -12,7 +12,7 @@ namespace Optim4RL.Io;
 /// The rename is atomic on one file system (POSIX <c>rename</c>, NTFS <c>MoveFileEx</c> with
 /// replace). The directory entry itself is not fsync'ed (.NET offers no portable way), so after
 /// a power cut the target may still show the old version — but never a torn one.
-/// Source: spec/optim4rl.md §8–9 (results per run directory); the brief's durability rule.
+/// Used for every result in a run directory (docs/run-directories.md, "Guarantees").
 /// </remarks>
 public static class AtomicFile
 {

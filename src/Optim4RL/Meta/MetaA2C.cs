@@ -21,11 +21,11 @@ public readonly record struct MetaIterationLog(long Iteration, long Step, double
 }
 
 /// <summary>
-/// Meta-training of a learned optimizer with A2C agents (spec §7): MetaA2C with pipeline
+/// Meta-training of a learned optimizer with A2C agents (docs/algorithms.md, "Meta-training"): MetaA2C with pipeline
 /// training, or the MetapA2C ablation (agents never reset). Each meta-iteration, per task:
 /// pipeline resets → K inner updates of every agent with the learned optimizer →
 /// meta-loss on a fresh rollout → meta-gradient by back-propagation through the K updates
-/// (g constant; DESIGN.md) → mean over agents; then optional per-task rescale to max_norm,
+/// (g constant; docs/algorithms.md) → mean over agents; then optional per-task rescale to max_norm,
 /// mean over tasks, and one meta-optimizer step on φ.
 /// </summary>
 /// <remarks>
@@ -104,7 +104,7 @@ public sealed class MetaA2C : IMetaTrainer
     }
 
     /// <summary>
-    /// One meta-iteration (spec §7 steps 1–6).
+    /// One meta-iteration (docs/algorithms.md, "Meta-training", steps 1–6).
     /// </summary>
     /// <exception cref="TrainingDivergedException">The meta-gradient or φ became NaN/Inf; φ is left at its last finite value.</exception>
     public MetaIterationLog Step()

@@ -3,7 +3,7 @@ using Optim4RL.Nn;
 
 namespace Optim4RL.Meta;
 
-/// <summary>One meta-training task (spec §7): an environment with its own agents and settings.</summary>
+/// <summary>One meta-training task (docs/algorithms.md, "Meta-training"): an environment with its own agents and settings.</summary>
 /// <param name="Env">Task name, e.g. <c>catch</c> or <c>small_dense_long</c>.</param>
 /// <param name="NumAgents">B, agents for this task, each with one environment (<c>num_envs</c>).</param>
 /// <param name="LearningRate">α of the learned optimizer for this task's agents.</param>
@@ -12,7 +12,7 @@ namespace Optim4RL.Meta;
 public sealed record MetaTaskConfig(string Env, int NumAgents, float LearningRate, float RewardScaling = 1f, int ResetInterval = 64);
 
 /// <summary>
-/// Settings of <see cref="MetaA2C"/> (spec §7; the reference's MetaA2C/MetapA2C keys).
+/// Settings of <see cref="MetaA2C"/> (docs/algorithms.md, "Meta-training"; the reference's MetaA2C/MetapA2C keys).
 /// </summary>
 /// <param name="Tasks">One or more tasks; the meta-gradient is the mean over tasks.</param>
 /// <param name="TrainSteps">Environment steps per task; iterations = TrainSteps ÷ (B·T·(K+1)).</param>

@@ -9,7 +9,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Meta;
 
 /// <summary>
-/// Meta-training of a learned optimizer with PPO agents (spec §7, last paragraph; the reference's
+/// Meta-training of a learned optimizer with PPO agents (docs/algorithms.md, "MetaPPO"; the reference's
 /// MetaPPO, and MetapPPO without pipeline resets). Each meta-iteration:
 /// <list type="number">
 /// <item>pipeline reset: agent j starts over (fresh θ, optimizer state, normaliser, episodes) when

@@ -3,7 +3,7 @@ using Optim4RL.Agents;
 namespace Optim4RL.Meta;
 
 /// <summary>
-/// Settings of <see cref="MetaPpo"/> (spec §7, last paragraph; the reference's MetaPPO/MetapPPO keys).
+/// Settings of <see cref="MetaPpo"/> (docs/algorithms.md, "MetaPPO"; the reference's MetaPPO/MetapPPO keys).
 /// </summary>
 /// <param name="Env">Task name, e.g. <c>ant</c>.</param>
 /// <param name="NumEnvs">Environments over all agents (<c>env.num_envs</c>), split evenly among them.</param>

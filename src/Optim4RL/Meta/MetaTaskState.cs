@@ -8,7 +8,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Meta;
 
 /// <summary>
-/// Everything one meta-training task owns (spec §7): B agents whose parameters θ live in one
+/// Everything one meta-training task owns (docs/algorithms.md, "Meta-training"): B agents whose parameters θ live in one
 /// contiguous vector [B·P] (agent j at j·P), the learned optimizer's recurrent state
 /// [StateSize, B·P], the K stored inner gradients [K, B·P], one single-environment vector env,
 /// one A2C rollout/loss and RNG streams per agent. Buffers are allocated once.

@@ -5,7 +5,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Optim4RL.Meta;
 
-/// <summary>The pieces of a meta-iteration shared by <see cref="MetaA2C"/> and <see cref="MetaPpo"/> (spec §7 steps 4–6).</summary>
+/// <summary>The pieces of a meta-iteration shared by <see cref="MetaA2C"/> and <see cref="MetaPpo"/> (docs/algorithms.md, "Meta-training", steps 4–6).</summary>
 internal static class MetaUpdate
 {
     /// <summary>Copies g into <paramref name="dst"/>, clipped elementwise to [−c, c] when c &gt; 0 (the agent optimizer's grad_clip).</summary>

@@ -1,7 +1,7 @@
 namespace Optim4RL.Meta;
 
 /// <summary>
-/// Pipeline training's staggered reset schedule (paper §4.2, spec §7 step 1): agent j is
+/// Pipeline training's staggered reset schedule (paper §4.2; docs/algorithms.md, "Meta-training", step 1): agent j is
 /// re-initialised at meta-iteration t (1-based) when (t − 1) mod R = reset_index_j, with
 /// reset_index_j = ⌊linspace(0, R − 1, B)_j⌋. After the first R iterations the B agents are
 /// spread evenly over R training stages. The no-pipeline ablation never resets.

@@ -7,7 +7,7 @@ namespace Optim4RL.Meta;
 /// A learned optimizer as an <see cref="IOptimizer"/> for one meta-training agent: every
 /// <see cref="Update"/> clips g (grad_clip), stores it as step k of the meta-iteration and runs the
 /// kernel with the trainer's current φ; <see cref="MetaGradient"/> then back-propagates the
-/// meta-loss adjoint λ through all recorded steps (spec §7, DESIGN.md). So MetaPPO trains its
+/// meta-loss adjoint λ through all recorded steps (docs/algorithms.md, "MetaPPO"). So MetaPPO trains its
 /// agents with the ordinary <see cref="Agents.Ppo"/> loop and every minibatch step is one
 /// learned-optimizer step.
 /// </summary>

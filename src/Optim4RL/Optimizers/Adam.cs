@@ -3,7 +3,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// Adam with bias correction (spec §5; optax <c>adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8)</c>,
+/// Adam with bias correction (docs/algorithms.md; optax <c>adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8)</c>,
 /// i.e. <c>chain(scale_by_adam(b1, b2, eps, eps_root=0), scale(−α))</c>):
 /// <code>
 /// μ ← β1·μ + (1−β1)·g          ν ← β2·ν + (1−β2)·g²          t ← t + 1

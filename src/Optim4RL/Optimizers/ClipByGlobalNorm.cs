@@ -3,7 +3,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// Rescales the whole gradient to global norm at most c (spec §5's <c>grad_norm</c>; optax
+/// Rescales the whole gradient to global norm at most c (the config's <c>grad_norm</c>; optax
 /// <c>clip_by_global_norm(max_norm)</c>): with n = ‖g‖₂ over all P coordinates,
 /// u = g when n &lt; c, else u = (g / n)·c.
 /// </summary>

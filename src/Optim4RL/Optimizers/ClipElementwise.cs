@@ -3,7 +3,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// Clips every coordinate to [−c, c]: u = clip(g, −c, c) (spec §5's <c>grad_clip</c>; optax
+/// Clips every coordinate to [−c, c]: u = clip(g, −c, c) (the config's <c>grad_clip</c>; optax
 /// <c>clip(max_delta)</c>). NaN coordinates stay NaN.
 /// </summary>
 /// <remarks>Stateless: the state has no buffers; only <see cref="OptimizerState.Count"/> advances.</remarks>

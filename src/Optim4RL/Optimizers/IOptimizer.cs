@@ -2,7 +2,7 @@ namespace Optim4RL.Optimizers;
 
 /// <summary>
 /// An optax-style gradient transformation: <c>Init(θ) → state</c>, <c>Update(g, state) → Δθ</c>,
-/// after which the caller applies θ ← θ + Δθ (spec §5). State is explicit and owned by the
+/// after which the caller applies θ ← θ + Δθ (docs/algorithms.md, "Hand-designed optimizers"). State is explicit and owned by the
 /// caller, so one optimizer object can serve many agents. <see cref="Update"/> mutates the
 /// state in place and allocates nothing.
 /// </summary>

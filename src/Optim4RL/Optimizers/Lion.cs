@@ -3,8 +3,8 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"), spec §5's optional
-/// optimizer; optax <c>lion(learning_rate, b1=0.9, b2=0.99, weight_decay=0)</c>, i.e.
+/// Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"), an optional
+/// hand-designed optimizer; optax <c>lion(learning_rate, b1=0.9, b2=0.99, weight_decay=0)</c>, i.e.
 /// <c>chain(scale_by_lion(b1, b2), scale(−α))</c>:
 /// <code>
 /// Δθ = −α · sign(β1·m + (1−β1)·g)      (sign(0) = 0, NaN propagates)

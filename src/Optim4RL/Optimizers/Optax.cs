@@ -1,7 +1,7 @@
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// optax-style aliases for the hand-designed optimizers (spec §5) and the reference's
+/// optax-style aliases for the hand-designed optimizers (docs/algorithms.md) and the reference's
 /// config-driven construction (<c>set_optim</c> in sail-sg/optim4rl <c>components/optim.py</c>).
 /// </summary>
 /// <example><c>Optax.Chain(Optax.Clip(1), Optax.Adam(1e-3))</c>, or <c>Optax.FromConfig("Adam", 1e-3, gradClip: 1)</c>.</example>
@@ -14,7 +14,7 @@ public static class Optax
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite.</exception>
     public static Adam Adam(double learningRate) => new(learningRate);
 
-    /// <summary>RMSProp, decay 0.9, ε 1e−8, Δθ = −α·g/(√ν + ε) (spec §5); see <see cref="Optim4RL.Optimizers.RmsProp"/>.</summary>
+    /// <summary>RMSProp, decay 0.9, ε 1e−8, Δθ = −α·g/(√ν + ε); see <see cref="Optim4RL.Optimizers.RmsProp"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite.</exception>
     public static RmsProp RmsProp(double learningRate) => new(learningRate);
 

@@ -3,18 +3,18 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// RMSProp as in optax <c>rmsprop(learning_rate, decay=0.9, eps=1e-8)</c> (spec §5), i.e.
+/// RMSProp as in optax <c>rmsprop(learning_rate, decay=0.9, eps=1e-8)</c> (docs/algorithms.md, "Hand-designed optimizers"), i.e.
 /// <c>chain(scale_by_rms(decay, eps, initial_scale=0), scale(−α))</c>, no momentum, not centred:
 /// <code>
 /// ν ← ρ·ν + (1−ρ)·g²        (ν = 0 at init, no bias correction)
-/// Δθ = −α · g / (√ν + ε)     by default (spec §5's rule)
+/// Δθ = −α · g / (√ν + ε)     by default (this project's rule)
 /// Δθ = −α · g / √(ν + ε)     when epsInSqrt (optax 0.1.7's rule, the reference's version)
 /// </code>
 /// </summary>
 /// <remarks>
 /// optax (0.1.7, the reference's version, and today's default) puts ε inside the square root;
-/// spec §5 writes g/(√ν + ε). The two differ only where ν ≲ 1e−8 (there √(ν+ε) floors the
-/// denominator at 1e−4). <see cref="EpsInSqrt"/> chooses; the default follows the spec.
+/// this project's default is g/(√ν + ε). The two differ only where ν ≲ 1e−8 (there √(ν+ε) floors the
+/// denominator at 1e−4). <see cref="EpsInSqrt"/> chooses; docs/algorithms.md gives both.
 /// State buffer: <c>nu</c> [P].
 /// </remarks>
 public sealed class RmsProp : IOptimizer
@@ -23,7 +23,7 @@ public sealed class RmsProp : IOptimizer
     /// <param name="learningRate">Step size α (finite).</param>
     /// <param name="decay">Decay ρ of the squared-gradient average, in [0, 1).</param>
     /// <param name="eps">ε (≥ 0).</param>
-    /// <param name="epsInSqrt">false (default): g/(√ν+ε), spec §5's formula; true: g/√(ν+ε), optax's rule.</param>
+    /// <param name="epsInSqrt">false (default): g/(√ν+ε), this project's formula; true: g/√(ν+ε), optax's rule.</param>
     /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is outside its range.</exception>
     public RmsProp(double learningRate, double decay = 0.9, double eps = 1e-8, bool epsInSqrt = false)
     {

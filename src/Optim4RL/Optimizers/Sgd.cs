@@ -3,7 +3,7 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// Stochastic gradient descent without momentum: Δθ = −α·g (spec §5; optax <c>sgd(learning_rate)</c>,
+/// Stochastic gradient descent without momentum: Δθ = −α·g (docs/algorithms.md; optax <c>sgd(learning_rate)</c>,
 /// i.e. <c>scale_by_learning_rate</c> = <c>scale(−α)</c>).
 /// </summary>
 /// <remarks>The state has no buffers; only <see cref="OptimizerState.Count"/> advances.</remarks>

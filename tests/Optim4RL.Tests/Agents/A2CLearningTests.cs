@@ -7,7 +7,7 @@ using Optim4RL.Tensors;
 
 namespace Optim4RL.Tests.Agents;
 
-/// <summary>Statistical checks that A2C learns (spec §4.1), kept short enough for the default test run.</summary>
+/// <summary>Statistical checks that A2C learns (docs/algorithms.md), kept short enough for the default test run.</summary>
 public class A2CLearningTests
 {
     private static double FinalCatchReturn(IOptimizer optimizer, ulong seed, long steps)

@@ -4,7 +4,7 @@ using Optim4RL.Tensors;
 
 namespace Optim4RL.Tests.Autodiff;
 
-/// <summary>The spec §4.1 A2C loss assembled from graph ops, checked end to end over all θ.</summary>
+/// <summary>The A2C loss of docs/algorithms.md assembled from graph ops, checked end to end over all θ.</summary>
 public class A2CLossGradientTests
 {
     /// <summary>Builds actor + critic + entropy loss on a network; returns the loss node.</summary>

@@ -269,7 +269,7 @@ public partial class ShippedConfigTests
     [Fact]
     public void Ppo_configs_carry_the_reference_hyper_parameters()
     {
-        // spec/continuous-control.md §4: steps, envs, unroll, batch, minibatches, epochs, γ, reward scale, entropy, lr.
+        // docs/algorithms.md, "PPO" (the reference's per-task table): steps, envs, unroll, batch, minibatches, epochs, γ, reward scale, entropy, lr.
         (string File, string Env, double Steps, int Envs, int Unroll, int Batch, int Minibatches, int Epochs, double Gamma, double Scale, double Entropy, double Lr)[] rows =
         [
             ("ppo_ant", "ant", 1e8, 4096, 5, 2048, 32, 4, 0.97, 10, 1e-2, 3e-4),

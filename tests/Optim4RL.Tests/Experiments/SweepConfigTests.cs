@@ -5,7 +5,7 @@ namespace Optim4RL.Tests.Experiments;
 
 public class SweepConfigTests
 {
-    // The spec §9 example: agent_optim.name sweeps RMSProp/Adam, everything else single-valued.
+    // The example of docs/experiment-configs.md: agent_optim.name sweeps RMSProp/Adam, everything else single-valued.
     private const string SpecExample = """
         {
           "env": [{"name": [["catch"]], "num_envs": [64], "train_steps": [5e5]}],

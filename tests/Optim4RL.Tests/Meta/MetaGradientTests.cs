@@ -7,7 +7,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Tests.Meta;
 
 /// <summary>
-/// The meta-gradient of spec §7 (g constant, BPTT through K learned-optimizer steps) against
+/// The meta-gradient of docs/algorithms.md (g constant, BPTT through K learned-optimizer steps) against
 /// finite differences of the meta-loss on a tiny agent with fixed rollouts: the K inner
 /// gradients, the meta rollout and its λ-return targets are held fixed while φ moves.
 /// </summary>

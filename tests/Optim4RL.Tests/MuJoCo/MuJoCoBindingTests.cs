@@ -3,7 +3,7 @@ using Optim4RL.Envs.MuJoCo;
 
 namespace Optim4RL.Tests.MuJoCo;
 
-/// <summary>The C#→MuJoCo 2.2.2 binding: loading, errors, warnings, arrays, stepping (spec/continuous-control.md §7).</summary>
+/// <summary>The C#→MuJoCo 2.2.2 binding: loading, errors, warnings, arrays, stepping (docs/environments.md, "The MuJoCo binding").</summary>
 public class MuJoCoBindingTests
 {
     /// <summary>A small valid model: a floor and a free sphere.</summary>

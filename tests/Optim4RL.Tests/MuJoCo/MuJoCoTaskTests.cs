@@ -4,7 +4,7 @@ using Optim4RL.Tensors;
 
 namespace Optim4RL.Tests.MuJoCo;
 
-/// <summary>The seven continuous-control tasks (spec/continuous-control.md §1, §3) as vector environments.</summary>
+/// <summary>The seven continuous-control tasks (docs/environments.md, "Continuous control") as vector environments.</summary>
 public class MuJoCoTaskTests
 {
     private sealed class Buffers(MuJoCoVectorEnv env)

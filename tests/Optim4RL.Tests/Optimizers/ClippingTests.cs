@@ -3,7 +3,7 @@ using static Optim4RL.Tests.Optimizers.OptimizerTestUtil;
 
 namespace Optim4RL.Tests.Optimizers;
 
-/// <summary>optax <c>clip</c> and <c>clip_by_global_norm</c> (spec §5's grad_clip and grad_norm).</summary>
+/// <summary>optax <c>clip</c> and <c>clip_by_global_norm</c> (the configs' grad_clip and grad_norm).</summary>
 public class ClippingTests
 {
     [Fact]

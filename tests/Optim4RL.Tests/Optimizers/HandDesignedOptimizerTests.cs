@@ -3,7 +3,7 @@ using static Optim4RL.Tests.Optimizers.OptimizerTestUtil;
 
 namespace Optim4RL.Tests.Optimizers;
 
-/// <summary>Each optimizer against its closed-form rule re-implemented in double (spec §5, optax).</summary>
+/// <summary>Each optimizer against its closed-form rule re-implemented in double (docs/algorithms.md, optax).</summary>
 public class HandDesignedOptimizerTests
 {
     [Fact]

@@ -6,7 +6,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Tests.Ppo;
 
 /// <summary>
-/// MetaPPO's meta-gradient (spec §7: g constant, back-propagation through every minibatch step of
+/// MetaPPO's meta-gradient (docs/algorithms.md: g constant, back-propagation through every minibatch step of
 /// the learned optimizer) against finite differences of the meta-loss, on a tiny PPO agent in double
 /// with fixed rollouts: the K minibatch gradients, the meta rollout, its targets and its entropy
 /// noise are held fixed while φ moves.

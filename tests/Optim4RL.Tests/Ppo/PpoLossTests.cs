@@ -4,7 +4,7 @@ using static Optim4RL.Tests.Ppo.PpoTestData;
 
 namespace Optim4RL.Tests.Ppo;
 
-/// <summary>The PPO loss of spec §4.2: its value against an independent computation, its gradient against finite differences.</summary>
+/// <summary>The PPO loss of docs/algorithms.md: its value against an independent computation, its gradient against finite differences.</summary>
 public class PpoLossTests
 {
     private static readonly int[] Segments = [4, 1, 3, 0];

@@ -13,7 +13,7 @@ namespace Optim4RL.Envs.MuJoCo;
 /// (rotational, translational)). They stay valid until the data is disposed. Any field of <c>mjxmacro.h</c>'s
 /// <c>MJDATA_POINTERS</c> can be reached through <see cref="Array{T}"/>.</para>
 /// <para>Body quantities (xpos, xipos, cinert, cvel, site_xpos, …) are those of the last internal forward pass, so
-/// after <see cref="Step"/> they lag qpos slightly, exactly as in Gymnasium (spec §1 "Stale body quantities").</para>
+/// after <see cref="Step"/> they lag qpos slightly, exactly as in Gymnasium (docs/environments.md, "How a step works").</para>
 /// <para>Errors: MuJoCo errors inside any call become a <see cref="MuJoCoException"/>; the data is then reset
 /// (<c>mj_resetData</c>) so that it stays usable. Warnings are returned as <see cref="MjWarnings"/>.</para>
 /// </remarks>
@@ -162,7 +162,7 @@ public sealed unsafe class MjData : IDisposable
     public int GetInt(string name) => *(int*)Scalar(name, MjElementKind.Int32);
 
     /// <summary>
-    /// Gymnasium's reset (spec §1 "Reset"): <c>mj_resetData</c>, then qpos and qvel from the given values (an empty
+    /// Gymnasium's reset: <c>mj_resetData</c>, then qpos and qvel from the given values (an empty
     /// span keeps qpos0 / zero velocity), then <c>mj_forward</c>.
     /// </summary>
     /// <returns>The warnings raised by the forward pass.</returns>
@@ -213,7 +213,7 @@ public sealed unsafe class MjData : IDisposable
     }
 
     /// <summary>
-    /// Gymnasium's <c>do_simulation</c> (spec §1 "Step"): writes <paramref name="ctrl"/> into ctrl (unclipped), runs
+    /// Gymnasium's <c>do_simulation</c>: writes <paramref name="ctrl"/> into ctrl (unclipped), runs
     /// <c>mj_step</c> <paramref name="frames"/> times, then <c>mj_rnePostConstraint</c> when
     /// <paramref name="rnePostConstraint"/> is set. One native call.
     /// </summary>
@@ -221,7 +221,7 @@ public sealed unsafe class MjData : IDisposable
     /// <param name="frames">How many <c>mj_step</c>s (the task's frame skip; ≥ 1).</param>
     /// <param name="rnePostConstraint">Whether to compute cfrc_ext/cacc/cfrc_int afterwards.</param>
     /// <returns>Every warning raised by any of the steps. <see cref="MjWarnings.Divergence"/> bits mean MuJoCo found
-    /// NaN/Inf/huge values and reset the data itself mid-step (spec §7.4).</returns>
+    /// NaN/Inf/huge values and reset the data itself mid-step (docs/environments.md, "The MuJoCo binding").</returns>
     /// <exception cref="ArgumentException">ctrl has the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">frames &lt; 1.</exception>
     /// <exception cref="MuJoCoException">MuJoCo raised an error (e.g. its stack overflowed); the data is reset.</exception>

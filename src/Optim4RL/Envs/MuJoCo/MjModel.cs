@@ -4,7 +4,7 @@ namespace Optim4RL.Envs.MuJoCo;
 
 /// <summary>
 /// A compiled MuJoCo 2.2.2 model (<c>mjModel</c>), loaded from an MJCF file or text
-/// (spec/continuous-control.md §7). Read-only once loaded, so one model is shared by every
+/// (docs/environments.md, "The MuJoCo binding"). Read-only once loaded, so one model is shared by every
 /// environment of a task and by every thread; each environment has its own <see cref="MjData"/>.
 /// </summary>
 /// <remarks>

@@ -69,7 +69,7 @@ public enum MjSolver
 /// <remarks>
 /// <see cref="BadQpos"/>, <see cref="BadQvel"/> and <see cref="BadQacc"/> mean the simulation diverged (a
 /// NaN, an infinity or a magnitude above 1e10): <c>mj_step</c> then resets the data to the model's default
-/// state on its own (spec/continuous-control.md §7.4), so the step's outcome is meaningless and the episode
+/// state on its own (docs/environments.md, "The MuJoCo binding"), so the step's outcome is meaningless and the episode
 /// must end. <see cref="ContactFull"/> and <see cref="ConstraintFull"/> mean the model's <c>nconmax</c> /
 /// <c>njmax</c> were too small and contacts were dropped.
 /// </remarks>

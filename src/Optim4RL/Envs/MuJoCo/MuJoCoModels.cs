@@ -3,7 +3,7 @@ using System.Reflection;
 namespace Optim4RL.Envs.MuJoCo;
 
 /// <summary>
-/// The project's own MJCF models of the seven continuous-control tasks (spec/continuous-control.md §5), shipped as
+/// The project's own MJCF models of the seven continuous-control tasks (docs/environments.md, "Models"), shipped as
 /// embedded resources of this assembly (sources: <c>src/Optim4RL/Envs/MuJoCo/Models/*.xml</c>).
 /// </summary>
 public static class MuJoCoModels

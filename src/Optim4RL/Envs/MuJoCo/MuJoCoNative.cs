@@ -6,7 +6,7 @@ namespace Optim4RL.Envs.MuJoCo;
 /// <summary>
 /// The entry points of the C shim <c>libo4r_mujoco.so</c> (source <c>Envs/MuJoCo/Native/o4r_mujoco.c</c>,
 /// compiled by the project's build against the MuJoCo 2.2.2 headers), reached through unmanaged function
-/// pointers (spec/continuous-control.md §7).
+/// pointers (docs/environments.md, "The MuJoCo binding").
 /// </summary>
 /// <remarks>
 /// <para>Loading: the shim is opened with <see cref="NativeLibrary.TryLoad(string, out IntPtr)"/> from the

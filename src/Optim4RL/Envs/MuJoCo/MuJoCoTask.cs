@@ -20,7 +20,7 @@ public readonly record struct MuJoCoRewardTerms(
 }
 
 /// <summary>
-/// One continuous-control task on MuJoCo with Gymnasium v4 semantics (spec/continuous-control.md §1, §3): which
+/// One continuous-control task on MuJoCo with Gymnasium v4 semantics (docs/environments.md, "Continuous control"): which
 /// model, the frame skip, the reset noise, the observation, the reward and the health rule. A
 /// <see cref="MuJoCoVectorEnv"/> runs it on many environments. Create tasks with <see cref="Create"/> or the
 /// concrete classes; an instance binds to one model (<see cref="Bind"/>), so give every vector environment its own.
@@ -104,7 +104,7 @@ public abstract class MuJoCoTask
     }
 
     /// <summary>
-    /// Draws the initial state of an episode (spec §1 "Reset"): qpos = qpos0 + noise, qvel = noise.
+    /// Draws the initial state of an episode (Gymnasium's reset): qpos = qpos0 + noise, qvel = noise.
     /// </summary>
     /// <param name="rng">The environment's own stream (advanced).</param>
     /// <param name="qpos">[nq] receives the positions.</param>

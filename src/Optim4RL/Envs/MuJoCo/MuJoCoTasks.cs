@@ -3,7 +3,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Envs.MuJoCo;
 
 /// <summary>
-/// Ant-v4 (spec/continuous-control.md §3 "Ant"): frame skip 5 (dt 0.05 s).
+/// Ant-v4 (docs/environments.md, "Continuous control"): frame skip 5 (dt 0.05 s).
 /// Observation (27): qpos[2:] (torso z, quaternion w x y z, hip_1, ankle_1 … hip_4, ankle_4) then qvel (14);
 /// with <see cref="UseContactForces"/>, clip(cfrc_ext, ±1) of all 14 bodies follows (84 more, 111 in all).
 /// Reward: torso x velocity (from xpos) + 1 − 0.5·Σa² (− 5e−4·Σclip(cfrc_ext, ±1)² with contact forces).
@@ -81,7 +81,7 @@ public sealed class AntTask : MuJoCoTask
 }
 
 /// <summary>
-/// HalfCheetah-v4 (spec §3 "HalfCheetah"): frame skip 5 (dt 0.05 s). Observation (17): qpos[1:] then qvel.
+/// HalfCheetah-v4: frame skip 5 (dt 0.05 s). Observation (17): qpos[1:] then qvel.
 /// Reward: x velocity (from qpos[0]) − 0.1·Σa². Never terminates. Reset: qpos0 + U(±0.1), qvel 0.1·N.
 /// </summary>
 public sealed class HalfCheetahTask : MuJoCoTask
@@ -126,7 +126,7 @@ public sealed class HalfCheetahTask : MuJoCoTask
 }
 
 /// <summary>
-/// Hopper-v4 (spec §3 "Hopper"): frame skip 4 (dt 0.008 s). Observation (11): qpos[1:] (z, torso angle, thigh, leg,
+/// Hopper-v4: frame skip 4 (dt 0.008 s). Observation (11): qpos[1:] (z, torso angle, thigh, leg,
 /// foot) then clip(qvel, ±10). Reward: x velocity + 1 − 1e−3·Σa². Healthy (all strict): every element of
 /// (qpos[2:], unclipped qvel) in (−100, 100), qpos[1] &gt; 0.7, |qpos[2]| &lt; 0.2. Reset: qpos0 + U(±0.005), qvel U(±0.005).
 /// </summary>
@@ -183,7 +183,7 @@ public sealed class HopperTask : MuJoCoTask
 }
 
 /// <summary>
-/// Walker2d-v4 (spec §3 "Walker2d"): frame skip 4 (dt 0.008 s). Observation (17): qpos[1:] then clip(qvel, ±10).
+/// Walker2d-v4: frame skip 4 (dt 0.008 s). Observation (17): qpos[1:] then clip(qvel, ±10).
 /// Reward: x velocity + 1 − 1e−3·Σa². Healthy: 0.8 &lt; qpos[1] &lt; 2 and |qpos[2]| &lt; 1. Reset: qpos0 + U(±0.005),
 /// qvel U(±0.005). Feet friction as in v4 (right 0.9, left 1.9).
 /// </summary>
@@ -230,7 +230,7 @@ public sealed class Walker2dTask : MuJoCoTask
 }
 
 /// <summary>
-/// Humanoid-v4 (spec §3 "Humanoid"): frame skip 5 (dt 0.015 s). Observation (376): qpos[2:] (22), qvel (23),
+/// Humanoid-v4: frame skip 5 (dt 0.015 s). Observation (376): qpos[2:] (22), qvel (23),
 /// cinert (14×10), cvel (14×6), qfrc_actuator (23), cfrc_ext (14×6), world-body rows included.
 /// Reward: 1.25·v_com,x + 5 − 0.1·Σctrl² (no contact term in v4), with COM = Σ body_mass·xipos / Σ body_mass.
 /// Healthy: 1.0 &lt; qpos[2] &lt; 2.0. Reset: qpos0 + U(±0.01), qvel U(±0.01).
@@ -301,7 +301,7 @@ public sealed class HumanoidTask : MuJoCoTask
 }
 
 /// <summary>
-/// InvertedPendulum-v4 (spec §3 "InvertedPendulum"): frame skip 2 (dt 0.04 s). Observation (4): qpos (cart x, pole
+/// InvertedPendulum-v4: frame skip 2 (dt 0.04 s). Observation (4): qpos (cart x, pole
 /// angle) then qvel. Reward: +1 per step. Terminates when any observed value is non-finite or |qpos[1]| &gt; 0.2.
 /// Reset: qpos0 + U(±0.01), qvel U(±0.01).
 /// </summary>
@@ -347,7 +347,7 @@ public sealed class InvertedPendulumTask : MuJoCoTask
 }
 
 /// <summary>
-/// InvertedDoublePendulum-v4 (spec §3 "InvertedDoublePendulum"): frame skip 5 (dt 0.05 s). Observation (11):
+/// InvertedDoublePendulum-v4: frame skip 5 (dt 0.05 s). Observation (11):
 /// qpos[0], sin qpos[1..2], cos qpos[1..2], clip(qvel, ±10), clip(qfrc_constraint, ±10).
 /// Reward: 10 − (0.01·x_tip² + (z_tip − 2)²) − (1e−3·qvel[1]² + 5e−3·qvel[2]²), the tip being site "tip"
 /// (<c>site_xpos</c>); the +10 is paid on every step. Terminates when z_tip ≤ 1. Reset: qpos0 + U(±0.1), qvel 0.1·N.

@@ -7,7 +7,7 @@ namespace Optim4RL.Envs.MuJoCo;
 public enum MuJoCoActionMode
 {
     /// <summary>
-    /// Gymnasium v4 and Brax v0.9.4 (spec §1, §4): the action is written into ctrl as it is; MuJoCo clamps it to the
+    /// Gymnasium v4 and Brax v0.9.4: the action is written into ctrl as it is; MuJoCo clamps it to the
     /// actuator's ctrlrange internally, and the control cost uses the unclamped action. A policy emitting [−1, 1]
     /// therefore drives Humanoid's ±0.4 motors at most at ±0.4 and InvertedPendulum's ±3 motor at most at ±1.
     /// </summary>
@@ -29,7 +29,7 @@ public sealed record MuJoCoEnvOptions
     /// <summary>Multiplies every reward (the agent configs' <c>reward_scaling</c> may be applied here or in the agent; 1 by default).</summary>
     public float RewardScaling { get; init; } = 1f;
 
-    /// <summary>How actions become controls (<see cref="MuJoCoActionMode.Raw"/> by default, as the spec's references).</summary>
+    /// <summary>How actions become controls (<see cref="MuJoCoActionMode.Raw"/> by default, as Gymnasium v4 and Brax v0.9.4).</summary>
     public MuJoCoActionMode ActionMode { get; init; } = MuJoCoActionMode.Raw;
 
     /// <summary>Threads used to step the environments (−1: as many as the runtime likes; 1: the calling thread only).
@@ -38,7 +38,7 @@ public sealed record MuJoCoEnvOptions
 }
 
 /// <summary>
-/// A batch of environments of one MuJoCo task (spec/continuous-control.md; Gymnasium v4 semantics), stepped in
+/// A batch of environments of one MuJoCo task (docs/environments.md; Gymnasium v4 semantics), stepped in
 /// parallel: one shared, read-only <see cref="MjModel"/> and one <see cref="MjData"/> per environment.
 /// </summary>
 /// <remarks>
@@ -50,7 +50,7 @@ public sealed record MuJoCoEnvOptions
 /// <see cref="Observe"/> then already belongs to the new episode, while <see cref="ObserveFinal"/> gives the last
 /// observation of the one that ended (to bootstrap a truncated episode).</para>
 /// <para>Simulation blow-ups: when MuJoCo finds NaN/Inf/huge values in qpos, qvel or qacc it raises warning
-/// BADQPOS/BADQVEL/BADQACC and silently resets the data mid-step (spec §7.4). The step is then reported as
+/// BADQPOS/BADQVEL/BADQACC and silently resets the data mid-step (docs/environments.md, "The MuJoCo binding"). The step is then reported as
 /// terminated with reward 0, counted in <see cref="DivergenceCount"/>, and the environment starts a fresh
 /// episode. Every warning kind is counted (<see cref="WarningCount"/>) and the last text kept (<see cref="LastWarning"/>).</para>
 /// <para>Determinism: environment i draws only from its own stream <c>rng.Split(i)</c>, and MuJoCo is deterministic,

@@ -6,7 +6,7 @@ using static Optim4RL.Optimizers.Learned.LearnedSimd;
 namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
-/// What distinguishes one single-GRU learned optimizer from another (spec §6): the cell input
+/// What distinguishes one single-GRU learned optimizer from another (docs/algorithms.md, "Learned optimizers"): the cell input
 /// made from g (one or two features, constant with respect to φ) and the update Δ made from g
 /// and the head outputs. Implemented by empty structs so that the JIT specialises and inlines
 /// the kernel for each architecture.

@@ -3,7 +3,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
-/// A coordinate-wise learned optimizer (spec §6): one small network with meta-parameters φ
+/// A coordinate-wise learned optimizer (docs/algorithms.md, "Learned optimizers"): one small network with meta-parameters φ
 /// runs independently on every coordinate of θ, each coordinate keeping its own recurrent
 /// state. This is the kernel interface used by meta-training; agents use it through
 /// <c>LearnedOptimizer</c>, an ordinary <see cref="IOptimizer"/>.
@@ -47,8 +47,8 @@ public interface ILearnedOptimizer
     void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate);
 
     /// <summary>
-    /// The meta-gradient of K consecutive steps (DESIGN.md, "the meta-gradient without
-    /// second-order autodiff"): with the same adjoint λ = ∂L/∂θ_K applied to every step's
+    /// The meta-gradient of K consecutive steps (docs/algorithms.md, "The meta-gradient without
+    /// second-order derivatives"): with the same adjoint λ = ∂L/∂θ_K applied to every step's
     /// output Δ_k, accumulates Σ_k (dΔ_k/dφ)ᵀ λ — through the recurrent states — into
     /// <paramref name="metaGrad"/> (added to, not overwritten).
     /// </summary>

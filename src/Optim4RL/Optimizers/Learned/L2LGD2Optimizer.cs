@@ -6,13 +6,13 @@ namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
 /// The L2LGD2 baseline learned optimizer (Andrychowicz et al. 2016, "Learning to learn by
-/// gradient descent by gradient descent", with their gradient preprocessing, p = 10; spec §6 and
+/// gradient descent by gradient descent", with their gradient preprocessing, p = 10; docs/algorithms.md and
 /// the reference's <c>L2LGD2</c>): per coordinate, one GRU cell (flax convention, hidden size 8)
 /// on the preprocessed gradient and a Dense(8 → 1) head giving o; Δθ = −α·exp(o)·g.
 /// </summary>
 /// <remarks>
 /// <para><b>Preprocessing</b>, as the reference computes it: ℓ = ln(|g| + 10⁻⁸)/p; the cell input is
-/// (ℓ, sign g) when ℓ ≥ −1 (that is |g| + 10⁻⁸ ≥ e^−p, spec §6's |g| ≥ e^−p up to the 10⁻⁸ guard),
+/// (ℓ, sign g) when ℓ ≥ −1 (that is |g| + 10⁻⁸ ≥ e^−p, Andrychowicz et al.'s |g| ≥ e^−p up to the 10⁻⁸ guard),
 /// else (−1, e^p·g). It is piecewise in g, but g is a constant with respect to φ, so no gradient
 /// flows through it.</para>
 /// <para><b>φ layout</b> (281 floats): <c>cell.W_ir</c>, <c>cell.W_iz</c>, <c>cell.W_in</c> [2, 8]

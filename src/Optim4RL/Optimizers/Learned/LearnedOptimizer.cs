@@ -2,7 +2,7 @@ namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
 /// A learned optimizer with fixed meta-parameters φ, as an ordinary <see cref="IOptimizer"/>
-/// (spec §6): g is clipped elementwise to [−c, c] when <see cref="GradClip"/> c &gt; 0, then
+/// (docs/algorithms.md, "Learned optimizers"): g is clipped elementwise to [−c, c] when <see cref="GradClip"/> c &gt; 0, then
 /// Δθ = α·f(φ; h, g) through the coordinate-wise kernel, which also advances the per-coordinate
 /// recurrent state. So a plain A2C agent can use a (trained or untrained) learned optimizer just
 /// like Adam.

@@ -1,6 +1,6 @@
 namespace Optim4RL.Optimizers.Learned;
 
-/// <summary>Creates learned-optimizer kernels by their architecture name (spec §6).</summary>
+/// <summary>Creates learned-optimizer kernels by their architecture name (docs/algorithms.md, "Learned optimizers").</summary>
 public static class LearnedOptimizers
 {
     // One line per architecture; names are matched case-insensitively.

@@ -5,7 +5,7 @@ namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
 /// Width-generic SIMD helpers for the coordinate-wise learned-optimizer kernels
-/// (DESIGN.md, "Making the kernel fast"). <c>TV</c> is one of <see cref="Vector512{T}"/>,
+/// (fused, structure-of-arrays, one SIMD vector of coordinates at a time). <c>TV</c> is one of <see cref="Vector512{T}"/>,
 /// <see cref="Vector256{T}"/> or <see cref="Vector128{T}"/> of float; every helper dispatches on
 /// <c>typeof(TV)</c>, which the JIT folds, so a kernel written once compiles to straight
 /// AVX-512 / AVX2 / SSE code (measured: as fast as code written against Vector512 directly).

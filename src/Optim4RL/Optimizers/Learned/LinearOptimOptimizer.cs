@@ -5,7 +5,7 @@ using static Optim4RL.Optimizers.Learned.LearnedSimd;
 namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
-/// The LinearOptim baseline learned optimizer (spec §6; the reference's <c>LinearOptim</c>): per
+/// The LinearOptim baseline learned optimizer (docs/algorithms.md; the reference's <c>LinearOptim</c>): per
 /// coordinate, one GRU cell (flax convention, hidden size 8, input g) and a Dense(8 → 3) head
 /// giving o1, o2, o3; the update is Δθ = −α·(exp(o1)·g + exp(o2)·o3).
 /// </summary>

@@ -6,9 +6,9 @@ using Optim4RL.Io;
 namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
-/// Saves and loads the meta-parameters φ of a learned optimizer (spec §6) as a versioned,
-/// human-readable JSON file, so that φ meta-trained by one run (MetaA2C, spec §7) can be
-/// evaluated or transferred by another (spec §8, the reference's <c>param_load_path</c>).
+/// Saves and loads the meta-parameters φ of a learned optimizer (docs/algorithms.md) as a versioned,
+/// human-readable JSON file, so that φ meta-trained by one run (MetaA2C) can be
+/// evaluated or transferred by another (the reference's <c>param_load_path</c>). The format: docs/phi-files.md.
 /// </summary>
 /// <remarks>
 /// <para>Format, version 1 (UTF-8 JSON, one object):</para>

@@ -6,7 +6,7 @@ using static Optim4RL.Optimizers.Learned.LearnedSimd;
 namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
-/// The Optim4RL learned optimizer (Lan et al., RLC 2024; spec §6): per coordinate, two GRU
+/// The Optim4RL learned optimizer (Lan et al., RLC 2024; docs/algorithms.md, "Learned optimizers"): per coordinate, two GRU
 /// cells (flax convention, hidden size 8, input size 1) with Dense(8→1) heads. Cell 1 reads g
 /// and gives o1, m = sign(g)·exp(o1); cell 2 reads g² and gives o2, v = exp(o2); the update is
 /// Δθ = −α · m / √(v + 10⁻⁸).
@@ -28,7 +28,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// every coordinate sees identical arithmetic. tanh is a rational approximation clamped to ±9
 /// (|error| ≤ 3.1·10⁻⁷), σ(x) = ½ + ½·tanh(x/2), exp is the runtime's vectorised exp; the
 /// backward pass uses the derivatives of exactly these values (tanh' = 1 − tanh², σ' = σ(1 − σ)).</para>
-/// <para><b>Meta-gradient</b> (DESIGN.md, "The meta-gradient without second-order autodiff"):
+/// <para><b>Meta-gradient</b> (docs/algorithms.md, "The meta-gradient without second-order derivatives"):
 /// per vector of coordinates, the K forward steps are recomputed from state0 with their
 /// intermediates kept in a small per-thread scratch (L1/L2-resident), then a reverse sweep
 /// k = K−1 … 0 applies the output adjoint λ at every step, carries the adjoint of (h1, h2)
@@ -148,7 +148,7 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     }
 
     /// <summary>
-    /// One Optim4RL step over N = <c>grads.Length</c> coordinates (spec §6), taken as one parameter
+    /// One Optim4RL step over N = <c>grads.Length</c> coordinates, taken as one parameter
     /// vector. <paramref name="updates"/> may alias <paramref name="grads"/>.
     /// </summary>
     /// <param name="phi">φ, length 514.</param>

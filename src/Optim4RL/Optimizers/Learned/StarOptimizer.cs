@@ -8,7 +8,7 @@ namespace Optim4RL.Optimizers.Learned;
 
 /// <summary>
 /// The STAR learned optimizer (Harrison, Metz and Sohl-Dickstein 2022, "A Closer Look at Learned
-/// Optimization: Stability, Robustness, and Inductive Biases"; spec §6): learned_optimization's
+/// Optimization: Stability, Robustness, and Inductive Biases"; docs/algorithms.md): learned_optimization's
 /// <c>MLPNomLOpt</c> as the reference configures it — an MLP (2 hidden layers of 4, ReLU) over
 /// Adam/AggMo/Adafactor-style accumulator features and a training-step embedding, whose output
 /// step is added to a nominal AdamAggMo step of size 10⁻³.
@@ -34,7 +34,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// (2) the normaliser's statistics run over one parameter vector (one agent's θ, the
 /// <c>groupSize</c> of <see cref="StepGrouped"/>) instead of over each parameter tensor (each layer's
 /// kernel and bias); (3) the Adafactor accumulators use the unfactored form for every coordinate
-/// (a flat vector has no row/column structure); (4) g is a constant with respect to φ (spec §6), so
+/// (a flat vector has no row/column structure); (4) g is a constant with respect to φ (as for every learned optimizer here), so
 /// no second-order terms of the RL loss enter the meta-gradient (the reference's JAX version
 /// differentiates through the agent gradient too). The reference's <c>train_steps</c> kwarg only
 /// sets MLPNomLOpt's <c>num_steps</c>, which none of its computations read; it has no counterpart

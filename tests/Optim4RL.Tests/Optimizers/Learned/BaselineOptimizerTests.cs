@@ -8,7 +8,7 @@ using static Optim4RL.Tests.Optimizers.Learned.BaselineTestData;
 
 namespace Optim4RL.Tests.Optimizers.Learned;
 
-/// <summary>LinearOptim, L2LGD2 and STAR (spec §6): kernels against double references, finite differences, determinism, meta-training.</summary>
+/// <summary>LinearOptim, L2LGD2 and STAR (docs/algorithms.md): kernels against double references, finite differences, determinism, meta-training.</summary>
 public class BaselineOptimizerTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Architectures => Names;

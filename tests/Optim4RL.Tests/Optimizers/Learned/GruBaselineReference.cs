@@ -3,7 +3,7 @@ using Optim4RL.Optimizers.Learned;
 namespace Optim4RL.Tests.Optimizers.Learned;
 
 /// <summary>
-/// An independent, straightforward double-precision LinearOptim or L2LGD2 (spec §6) for one
+/// An independent, straightforward double-precision LinearOptim or L2LGD2 (docs/algorithms.md) for one
 /// coordinate at a time: a flax GRU cell with plain loops, Math.Tanh, 1/(1 + e^−x), Math.Exp and
 /// Math.Log, and a hand-written BPTT of L(φ) = Σₙ λₙ·θ_K,n with θ_K = θ_0 + Σₖ Δₖ. It reads φ by
 /// array name through the layout, so it shares no offsets or code with the SIMD kernel.

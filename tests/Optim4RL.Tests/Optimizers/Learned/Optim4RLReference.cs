@@ -3,7 +3,7 @@ using Optim4RL.Optimizers.Learned;
 namespace Optim4RL.Tests.Optimizers.Learned;
 
 /// <summary>
-/// An independent, straightforward double-precision Optim4RL (spec §6) for one coordinate at a
+/// An independent, straightforward double-precision Optim4RL (docs/algorithms.md) for one coordinate at a
 /// time: plain loops, Math.Tanh, 1/(1 + e^−x), Math.Exp, and a hand-written BPTT of the loss
 /// L(φ) = Σₙ λₙ·θ_K,n with θ_K = θ_0 + Σₖ Δₖ. It reads φ by array name through the layout, so
 /// it shares no offsets or code with the SIMD kernel.

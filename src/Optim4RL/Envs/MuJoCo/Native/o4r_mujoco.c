@@ -1,6 +1,6 @@
 /*
  * o4r_mujoco.c: the small C shim between Optim4RL.NET and MuJoCo 2.2.2
- * (spec/continuous-control.md section 7.2, strategy 1).
+ * (docs/environments.md, "The MuJoCo binding").
  *
  * Built by src/Optim4RL/Optim4RL.csproj (target BuildMuJoCoShim) against the installed headers
  * (Debian libmujoco-dev) into libo4r_mujoco.so, which lies next to Optim4RL.dll and is loaded
@@ -312,7 +312,7 @@ static int o4r_take_warnings(mjData* d) {
 }
 
 /*
- * Gymnasium reset (spec 1): mj_resetData; then qpos/qvel from the given arrays (each may be NULL
+ * Gymnasium reset: mj_resetData; then qpos/qvel from the given arrays (each may be NULL
  * to keep qpos0 / zero); then mj_forward. Returns the warning bitmask (>= 0), or -1 on an engine
  * error (the data is reset again so that it stays usable).
  */
@@ -351,7 +351,7 @@ O4R_API int o4r_rne_post_constraint(const mjModel* m, mjData* d) {
 }
 
 /*
- * One environment step (spec 1): copy ctrl (nu values; NULL keeps d->ctrl), clear the warning
+ * One environment step (Gymnasium's do_simulation): copy ctrl (nu values; NULL keeps d->ctrl), clear the warning
  * counters, run mj_step `nframes` times, then mj_rnePostConstraint when rne_post is non-zero.
  * Returns the bitmask of mjtWarning kinds raised during the call (bit k = warning k; bits 4-6
  * mean MuJoCo found a bad qpos/qvel/qacc and reset the data mid-step), or -1 on an engine error,

@@ -1,0 +1,37 @@
+using Optim4RL.Experiments;
+using Optim4RL.Tests.Cli;
+
+namespace Optim4RL.Tests.Experiments;
+
+/// <summary>The demo's output is a sweep like any other: plot and report read it.</summary>
+[Collection(ProcessWideMeasurements.Name)]
+public sealed class DemoOutputTests : IDisposable
+{
+    private readonly string _out = Directory.CreateTempSubdirectory("o4rl-demo-").FullName;
+
+    public void Dispose() => Directory.Delete(_out, recursive: true);
+
+    [Fact]
+    public void Report_reads_the_demos_evaluation_runs()
+    {
+        var o = DemoOptions.Quick with
+        {
+            MetaTrainSteps = 16 * 20 * 5 * 3,
+            EvalTasks = [new("catch", 20_000, 1e-3, 1e-3)],
+            EvalEnvs = 16,
+            Seeds = 2,
+            OutputDir = _out,
+        };
+        var result = Demo.Run(o);
+        Assert.True(File.Exists(Path.Combine(_out, "param_init.json")));
+        Assert.Equal(6, Directory.GetDirectories(Path.Combine(_out, "eval")).Length); // 3 optimizers × 2 seeds
+
+        var (code, output, err) = CliHarness.Run("report", Path.Combine(_out, "eval"), "--normalise-by", "none");
+        Assert.True(code == 0, err);
+        Assert.Contains("Adam lr=1e-3", output.Replace("0.001", "1e-3", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("param_init.json", output, StringComparison.Ordinal);
+        // The report's final returns are the demo table's (the same protocol, the same runs).
+        var adam = result.Rows.Single(r => r.Optimizer == Demo.AdamName);
+        Assert.Contains(adam.FinalMean.ToString("F3", System.Globalization.CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
+    }
+}

@@ -29,6 +29,12 @@ public interface IOptimizer
 /// </summary>
 public sealed class OptimizerState
 {
+    /// <summary>A state over <paramref name="paramCount"/> parameters with the given buffers (taken, not copied).</summary>
+    /// <param name="paramCount">P, the length of the parameter vector the optimizer updates.</param>
+    /// <param name="names">One name per buffer (e.g. <c>mu</c>, <c>nu</c>); checkpoints check them on load.</param>
+    /// <param name="buffers">The buffers, usually of length P or a multiple of it.</param>
+    /// <param name="children">States of sub-transformations (a <c>Chain</c>'s links), or null.</param>
+    /// <exception cref="ArgumentException">The number of names differs from the number of buffers.</exception>
     public OptimizerState(int paramCount, string[] names, float[][] buffers, OptimizerState[]? children = null)
     {
         if (names.Length != buffers.Length) throw new ArgumentException("One name per buffer is required.", nameof(names));

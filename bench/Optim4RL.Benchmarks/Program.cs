@@ -12,10 +12,20 @@ namespace Optim4RL.Benchmarks;
 /// Micro-benchmarks of the hot kernels (BenchmarkDotNet). Throughput of whole workloads is
 /// <c>./optim4rl bench</c>; these isolate one kernel each. Run:
 /// <c>dotnet run -c Release --project bench/Optim4RL.Benchmarks -- --filter '*'</c>.
+/// <c>-- grouped-overhead</c> instead prints a quick Stopwatch measurement of <see cref="GroupedOptimizerOverhead"/>.
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args is ["grouped-overhead"])
+        {
+            GroupedOptimizerOverhead.Run();
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }
 
 /// <summary>The Optim4RL kernel: one step, and the meta-gradient through K = 4 steps, over N coordinates.</summary>

@@ -1,4 +1,5 @@
 using Optim4RL.Envs.MuJoCo;
+using Optim4RL.Nn;
 using Optim4RL.Tensors;
 
 namespace Optim4RL.Envs;
@@ -9,6 +10,8 @@ namespace Optim4RL.Envs;
 /// abbreviations of docs/environments.md (first letters: <c>sss</c>, <c>ssl</c>, <c>sds</c>, <c>sdl</c>, <c>bss</c>,
 /// <c>bsl</c>, <c>bds</c>, <c>bdl</c>) are accepted too. Continuous-control tasks on MuJoCo
 /// (docs/environments.md, "Continuous control"): see <see cref="ContinuousNames"/> and <see cref="CreateContinuous"/>.
+/// Discrete tasks of your own join the lookup through <see cref="RegisterDiscrete"/>, so that code which
+/// creates tasks by name (<c>MetaA2C</c>'s <c>MetaTaskConfig.Env</c>, <c>A2C.CreateShards</c>) can create them.
 /// </summary>
 public static class EnvRegistry
 {
@@ -23,15 +26,19 @@ public static class EnvRegistry
     public static IReadOnlyDictionary<string, string> Abbreviations { get; } =
         GridworldConfig.All.ToDictionary(c => string.Concat(c.Name.Split('_').Select(w => w[0])), c => c.Name);
 
+    /// <summary>Factories of the tasks registered with <see cref="RegisterDiscrete"/>, by lower-case name.</summary>
+    private static readonly Dictionary<string, Func<int, Rng, float, IDiscreteVectorEnv>> Custom = new(StringComparer.Ordinal);
+
     /// <summary>
     /// True when <paramref name="name"/> (or an abbreviation of it) is one of the discrete tasks of
-    /// <see cref="Names"/>; false for any other name (continuous-control tasks and unknown names alike).
+    /// <see cref="Names"/> or a task registered with <see cref="RegisterDiscrete"/>; false for any other name
+    /// (continuous-control tasks and unknown names alike).
     /// </summary>
     public static bool IsDiscrete(string name) => TryResolve(name, out _);
 
     /// <summary>
-    /// The canonical name for a task name or abbreviation (e.g. <c>SDL</c> → <c>small_dense_long</c>),
-    /// or false when it names no discrete task.
+    /// The canonical name for a task name or abbreviation (e.g. <c>SDL</c> → <c>small_dense_long</c>;
+    /// a registered task's name in lower case), or false when it names no discrete task.
     /// </summary>
     public static bool TryResolve(string? name, out string canonical)
     {
@@ -51,7 +58,53 @@ public static class EnvRegistry
                 return true;
             }
         }
+        lock (Custom)
+        {
+            if (Custom.ContainsKey(key))
+            {
+                canonical = key;
+                return true;
+            }
+        }
         return false;
+    }
+
+    /// <summary>
+    /// Registers a discrete task of your own under <paramref name="name"/>: afterwards
+    /// <see cref="CreateDiscrete"/> creates it with <paramref name="factory"/>, and
+    /// <see cref="NetworkSpec.ForTask"/> gives it the actor-critic network "flatten → (optional 2×2 conv of
+    /// <paramref name="convFilters"/> filters) → Dense <paramref name="hiddenSize"/>, ReLU → actor and critic
+    /// heads". Everything that builds tasks by name then takes it, in particular meta-training:
+    /// <c>new MetaA2C(new MetaA2CConfig([new MetaTaskConfig("my_task", …)], …), …)</c>.
+    /// Registration is process-wide; registering a name again replaces the earlier factory and network.
+    /// </summary>
+    /// <param name="name">The task's name; matched case-insensitively after trimming. It must not be a
+    /// built-in task name or abbreviation, nor a continuous-control task name.</param>
+    /// <param name="factory">Creates <c>numEnvs</c> environments from a root stream and a reward scaling:
+    /// <c>(numEnvs, rng, rewardScaling) =&gt; new MyEnv(numEnvs, rng, rewardScaling)</c>. Environment i should
+    /// draw from <c>rng.Split(i)</c> (as the built-in tasks do) so that results do not depend on the batch size.
+    /// The environments it returns must report <paramref name="name"/> as their <see cref="IVectorEnv.Name"/>
+    /// and hold exactly <c>numEnvs</c> environments (<see cref="CreateDiscrete"/> checks both).</param>
+    /// <param name="hiddenSize">Units of the network's Dense torso layer (32, as on the small gridworlds, by default).</param>
+    /// <param name="convFilters">Filters of a 2×2 conv before the Dense layer (0, none, by default; needs an
+    /// [H, W, C] observation).</param>
+    /// <exception cref="ArgumentException">The name is empty or names a built-in task.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="hiddenSize"/> ≤ 0 or <paramref name="convFilters"/> &lt; 0.</exception>
+    public static void RegisterDiscrete(string name, Func<int, Rng, float, IDiscreteVectorEnv> factory, int hiddenSize = 32, int convFilters = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(convFilters);
+        string key = name.Trim().ToLowerInvariant();
+        if (Names.Contains(key) || Abbreviations.ContainsKey(key) || IsContinuous(key))
+            throw new ArgumentException($"'{name}' is a built-in task; register your task under another name.", nameof(name));
+        lock (Custom)
+        {
+            NetworkSpec.RegisterTask(key, hiddenSize, convFilters);
+            Custom[key] = factory;
+        }
     }
 
     /// <summary>The canonical name for a task name or abbreviation.</summary>
@@ -61,7 +114,8 @@ public static class EnvRegistry
 
     /// <summary>
     /// Creates a batch of <paramref name="numEnvs"/> environments of a discrete task: a <see cref="Catch"/> for
-    /// <c>catch</c>, otherwise a <see cref="Gridworld"/> on the named map. Environment i uses <c>rng.Split(i)</c>.
+    /// <c>catch</c>, a <see cref="Gridworld"/> on a named map, or a registered task from its factory
+    /// (<see cref="RegisterDiscrete"/>). Environment i uses <c>rng.Split(i)</c>.
     /// </summary>
     /// <param name="name">A name of <see cref="Names"/> or an abbreviation (case-insensitive).</param>
     /// <param name="numEnvs">How many environments (≥ 1).</param>
@@ -70,9 +124,27 @@ public static class EnvRegistry
     /// <exception cref="ArgumentException">The name is unknown, e.g. "Unknown task 'foo'. Valid tasks: catch,
     /// small_sparse_short, … (abbreviations: sss, …)."</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>
+    /// <exception cref="InvalidOperationException">A registered factory returned null, or environments of another name or count.</exception>
     public static IDiscreteVectorEnv CreateDiscrete(string name, int numEnvs, Rng rng, float rewardScaling = 1f)
     {
         string canonical = Resolve(name);
+        Func<int, Rng, float, IDiscreteVectorEnv>? factory;
+        lock (Custom) Custom.TryGetValue(canonical, out factory);
+        if (factory is not null)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
+            var env = factory(numEnvs, rng, rewardScaling)
+                ?? throw new InvalidOperationException($"The factory registered for task '{canonical}' returned null.");
+            if (!string.Equals(env.Name?.Trim(), canonical, StringComparison.OrdinalIgnoreCase) || env.NumEnvs != numEnvs)
+            {
+                throw new InvalidOperationException(
+                    $"The factory registered for task '{canonical}' made {env.NumEnvs} environments named '{env.Name}'; " +
+                    $"it must make {numEnvs} named '{canonical}' (IVectorEnv.Name selects the task's network).");
+            }
+
+            return env;
+        }
+
         if (canonical == "catch") return new Catch(numEnvs, rng, rewardScaling);
         return new Gridworld(GridworldConfig.Find(canonical)!, numEnvs, rng, rewardScaling);
     }
@@ -152,6 +224,10 @@ public static class EnvRegistry
         return new MuJoCoVectorEnv(MuJoCoTask.Create(canonical), numEnvs, rng, options);
     }
 
-    private static ArgumentException UnknownTask(string? name) =>
-        new($"Unknown task '{name}'. Valid tasks: {string.Join(", ", Names)} (abbreviations: {string.Join(", ", Abbreviations.Keys)}).", nameof(name));
+    private static ArgumentException UnknownTask(string? name)
+    {
+        string registered;
+        lock (Custom) registered = Custom.Count == 0 ? "" : $"; registered: {string.Join(", ", Custom.Keys.Order(StringComparer.Ordinal))}";
+        return new($"Unknown task '{name}'. Valid tasks: {string.Join(", ", Names)} (abbreviations: {string.Join(", ", Abbreviations.Keys)}){registered}.", nameof(name));
+    }
 }

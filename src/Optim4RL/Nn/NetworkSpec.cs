@@ -127,13 +127,19 @@ public sealed class NetworkSpec
     /// <summary>
     /// The network for a task: <c>catch</c>; names starting with <c>small_</c> (or the
     /// abbreviations sss/ssl/sds/sdl); names starting with <c>big_</c> (or bss/bsl/bds/bdl), whose
-    /// conv is laid out as <paramref name="convLayout"/> (ignored by the other tasks).
+    /// conv is laid out as <paramref name="convLayout"/> (ignored by the other tasks); and tasks of your
+    /// own registered with <c>EnvRegistry.RegisterDiscrete</c>, with the sizes given there (checked first).
     /// </summary>
     /// <exception cref="ArgumentException">Unknown task name, or an observation shape the network cannot take.</exception>
     public static NetworkSpec ForTask(string taskName, IReadOnlyList<int> observationShape, int actionCount, ConvLayout convLayout = ConvLayout.Reference)
     {
         ArgumentNullException.ThrowIfNull(taskName);
         string t = taskName.ToLowerInvariant();
+        lock (CustomTasks)
+        {
+            if (CustomTasks.TryGetValue(t, out var custom)) return new NetworkSpec(observationShape, actionCount, custom.HiddenSize, custom.ConvFilters, convLayout);
+        }
+
         if (t == "catch") return new NetworkSpec(observationShape, actionCount, 256);
         if (t.StartsWith("small_", StringComparison.Ordinal) || t is "sss" or "ssl" or "sds" or "sdl")
         {
@@ -146,6 +152,22 @@ public sealed class NetworkSpec
         }
 
         throw new ArgumentException($"No network is defined for task '{taskName}' (expected catch, small_*, big_*).", nameof(taskName));
+    }
+
+    /// <summary>Networks of tasks registered with <c>EnvRegistry.RegisterDiscrete</c>, by lower-case name.</summary>
+    private static readonly Dictionary<string, (int HiddenSize, int ConvFilters)> CustomTasks = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Makes <see cref="ForTask"/> build, for <paramref name="taskName"/> (any letter case), a network of this
+    /// family with a Dense torso of <paramref name="hiddenSize"/> units after an optional 2×2 conv of
+    /// <paramref name="convFilters"/> filters. Called by <c>EnvRegistry.RegisterDiscrete</c>; a second call for
+    /// the same name replaces the first.
+    /// </summary>
+    internal static void RegisterTask(string taskName, int hiddenSize, int convFilters)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(hiddenSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(convFilters);
+        lock (CustomTasks) CustomTasks[taskName.ToLowerInvariant()] = (hiddenSize, convFilters);
     }
 
     /// <summary>Initialises θ (length ≥ <c>Layout.Count</c>): LeCun-normal kernels in layout order, zero biases.</summary>

@@ -189,14 +189,15 @@ internal static unsafe class MuJoCoNative
 
             throw new MuJoCoException(
                 $"Could not load the MuJoCo shim '{candidate}'. It needs libmujoco.so.2.2.2 (Debian package libmujoco2.2.2); " +
-                "run scripts/setup.sh, then rebuild.");
+                "run scripts/setup.sh, then rebuild (with the NuGet package: apt-get install libmujoco2.2.2).");
         }
 
         if (path is null)
         {
             throw new MuJoCoException(
                 $"The MuJoCo shim {ShimFileName} was not found (looked in: {string.Join(", ", tried)}). It is compiled by " +
-                "`dotnet build` when the MuJoCo 2.2.2 headers and gcc are installed: run scripts/setup.sh, then rebuild.");
+                "`dotnet build` when the MuJoCo 2.2.2 headers and gcc are installed: run scripts/setup.sh, then rebuild. " +
+                "The Optim4RL NuGet package ships it for linux-x64 only (runtimes/linux-x64/native/).");
         }
 
         IntPtr Get(string name) => NativeLibrary.TryGetExport(lib, name, out IntPtr f)
@@ -259,13 +260,22 @@ internal static unsafe class MuJoCoNative
         return api;
     }
 
+    /// <summary>
+    /// Where the shim may be: next to this assembly, the application's folder, then the native-library folders
+    /// the host derived from the application's deps.json: an application that references the NuGet package
+    /// gets the shim under <c>runtimes/linux-x64/native/</c>.
+    /// </summary>
     private static IEnumerable<string> CandidateDirectories()
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         string? asmDir = Path.GetDirectoryName(typeof(MuJoCoNative).Assembly.Location);
-        if (!string.IsNullOrEmpty(asmDir)) yield return asmDir;
-        if (!string.Equals(asmDir?.TrimEnd('/'), AppContext.BaseDirectory.TrimEnd('/'), StringComparison.Ordinal))
+        var dirs = new List<string?> { asmDir, AppContext.BaseDirectory };
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string native)
+            dirs.AddRange(native.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        foreach (string? dir in dirs)
         {
-            yield return AppContext.BaseDirectory;
+            if (string.IsNullOrEmpty(dir)) continue;
+            if (seen.Add(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)))) yield return dir;
         }
     }
 }

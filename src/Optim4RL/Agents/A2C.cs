@@ -16,6 +16,9 @@ public readonly record struct IterationLog(long Iteration, long Step, double Los
 {
     /// <summary>Mean return of the finished episodes, NaN when none finished.</summary>
     public double MeanReturn => Episodes > 0 ? ReturnSum / Episodes : double.NaN;
+
+    /// <summary>The update's loss terms and norms (metrics.csv); default when the learner does not report them.</summary>
+    public UpdateMetrics Metrics { get; init; }
 }
 
 /// <summary>Thrown when training produces a NaN or infinity; names the iteration.</summary>
@@ -140,9 +143,11 @@ public sealed class A2C
     public IterationLog Step()
     {
         double loss;
+        A2CLossTerms terms;
         if (_shards.Length == 1)
         {
             loss = _shards[0].RolloutAndGradient(ref _rngs[0], _trackers[0]);
+            terms = _shards[0].LastTerms;
         }
         else
         {
@@ -150,20 +155,24 @@ public sealed class A2C
                 s => _shardLoss[s] = _shards[s].RolloutAndGradient(ref _rngs[s], _trackers[s]));
             // Mean over all environments = shard means weighted by shard size, summed in shard order.
             loss = 0;
+            terms = default;
             Array.Clear(_grad);
             for (int s = 0; s < _shards.Length; s++)
             {
                 float w = (float)Envs[s].NumEnvs / _numEnvs;
                 TP.MultiplyAdd(_shardGrads[s], w, _grad, _grad);
                 loss += _shardLoss[s] * Envs[s].NumEnvs / _numEnvs;
+                terms = terms.AddScaled(_shards[s].LastTerms, (double)Envs[s].NumEnvs / _numEnvs);
             }
         }
 
         _iteration++;
         if (!double.IsFinite(loss) || !float.IsFinite(TP.Sum<float>(_grad)))
             throw new TrainingDivergedException($"A2C diverged at iteration {_iteration}: the loss or gradient is NaN/Inf. Lower the learning rate or enable grad_clip.");
+        double gradNorm = TP.Norm<float>(_grad);
         _optimizer.Update(_grad, _optState, _updates);
         TP.Add(_theta, _updates, _theta);
+        var metrics = new UpdateMetrics(terms.Policy, terms.Value, terms.EntropyLoss, terms.Entropy, gradNorm, TP.Norm<float>(_updates));
         Observer?.OnUpdate(_iteration, _iteration * StepsPerIteration, _grad, _updates);
         double sum = 0;
         int count = 0;
@@ -174,7 +183,7 @@ public sealed class A2C
             count += c;
         }
 
-        return new IterationLog(_iteration, _iteration * StepsPerIteration, loss, sum, count);
+        return new IterationLog(_iteration, _iteration * StepsPerIteration, loss, sum, count) { Metrics = metrics };
     }
 
     /// <summary>

@@ -5,6 +5,21 @@ using Optim4RL.Tensors;
 
 namespace Optim4RL.Agents;
 
+/// <summary>The terms of an A2C loss (<see cref="A2CLoss{T}"/>), as they enter it: their sum is the loss.</summary>
+/// <param name="Policy">−mean(log π(a_t|s_t)·δ_t).</param>
+/// <param name="Value">critic_loss_weight·mean(δ²).</param>
+/// <param name="EntropyLoss">−entropy_weight·mean(H(π(·|s_t))).</param>
+/// <param name="Entropy">mean(H(π(·|s_t))), the policy's mean entropy in nats.</param>
+public readonly record struct A2CLossTerms(double Policy, double Value, double EntropyLoss, double Entropy)
+{
+    /// <summary>The total loss.</summary>
+    public double Total => Policy + Value + EntropyLoss;
+
+    /// <summary>This plus <paramref name="weight"/> × <paramref name="other"/>, term by term (means over shards or agents).</summary>
+    public A2CLossTerms AddScaled(A2CLossTerms other, double weight) =>
+        new(Policy + weight * other.Policy, Value + weight * other.Value, EntropyLoss + weight * other.EntropyLoss, Entropy + weight * other.Entropy);
+}
+
 /// <summary>
 /// One A2C agent's rollout and loss (docs/algorithms.md, "A2C"): runs the current policy θ for T steps in
 /// every environment of an <see cref="IDiscreteVectorEnv"/>, then computes the A2C loss and
@@ -28,6 +43,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
 
     private readonly Graph<T> _loss;
     private readonly Node<T> _obs, _logits, _values, _adv, _targets, _total;
+    private readonly Node<T> _actorTerm, _criticTerm, _entropyTerm, _entropyMean;
     private readonly int[] _actionsTaken;
     private readonly int _netEnd;
 
@@ -77,8 +93,10 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
         _targets = _loss.Input(used);
         var v = _loss.Reshape(_loss.SliceRows(_values, 0, used), used);
         var critic = _loss.Scale(_loss.Mean(_loss.Square(_loss.Sub(_targets, v))), T.CreateChecked(cfg.CriticLossWeight));
-        var entropy = _loss.Scale(_loss.Mean(_loss.Entropy(logp)), T.CreateChecked(-cfg.EntropyWeight));
+        _entropyMean = _loss.Mean(_loss.Entropy(logp));
+        var entropy = _loss.Scale(_entropyMean, T.CreateChecked(-cfg.EntropyWeight));
         _total = _loss.Add(_loss.Add(actor, critic), entropy);
+        (_actorTerm, _criticTerm, _entropyTerm) = (actor, critic, entropy);
 
         _rewards = new float[used];
         _dones = new bool[used];
@@ -91,6 +109,14 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
 
     /// <summary>The environments this agent acts in.</summary>
     public IDiscreteVectorEnv Env => _env;
+
+    /// <summary>
+    /// The terms of the loss last computed (read from the graph's values; nothing is recomputed).
+    /// Valid until the next rollout or loss of this agent.
+    /// </summary>
+    public A2CLossTerms LastTerms => new(Scalar(_actorTerm), Scalar(_criticTerm), Scalar(_entropyTerm), Scalar(_entropyMean));
+
+    private static double Scalar(Node<T> node) => double.CreateChecked(node.Value.Span[0]);
 
     /// <summary>
     /// Runs one T-step rollout with the current θ (actions sampled from π with <paramref name="rng"/>),

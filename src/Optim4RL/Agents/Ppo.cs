@@ -75,14 +75,16 @@ public sealed class Ppo
     /// <summary>
     /// One training step: collect the batch, update the normaliser, then update_epochs passes of
     /// num_minibatches optimizer steps. Returns the mean minibatch loss and the training episodes
-    /// that finished during the rollout.
+    /// that finished during the rollout, with <see cref="IterationLog.Metrics"/> the means over the
+    /// optimizer steps of the loss terms, approximate KL, clip fraction and the norms of g and Δθ.
     /// </summary>
     /// <exception cref="TrainingDivergedException">A loss or gradient is NaN/Inf.</exception>
     public IterationLog TrainingStep()
     {
         var cfg = Config;
         Agent.CollectBatch();
-        double lossSum = 0;
+        double lossSum = 0, policy = 0, value = 0, entropyLoss = 0, entropy = 0, kl = 0, clip = 0, gradNorm = 0, updateNorm = 0;
+        var lossFn = Agent.Loss;
         for (int epoch = 0; epoch < cfg.UpdateEpochs; epoch++)
         {
             Agent.ShuffleSegments();
@@ -92,13 +94,24 @@ public sealed class Ppo
                 if (!double.IsFinite(loss) || !float.IsFinite(TP.Sum<float>(_grad)))
                     throw new TrainingDivergedException($"PPO diverged at training step {_iteration + 1} (epoch {epoch + 1}, minibatch {mb + 1}): the loss or gradient is NaN/Inf. Lower the learning rate or enable grad_clip.");
                 lossSum += loss;
+                var terms = lossFn.LastTerms;
+                policy += terms.Policy;
+                value += terms.Value;
+                entropyLoss += terms.Entropy;
+                entropy += lossFn.LastEntropy;
+                kl += lossFn.LastApproxKl;
+                clip += lossFn.LastClipFraction;
+                gradNorm += TP.Norm<float>(_grad);
                 _optimizer.Update(_grad, OptimizerState, _updates);
                 TP.Add(_theta, _updates, _theta);
+                updateNorm += TP.Norm<float>(_updates);
             }
         }
         _iteration++;
         var (sum, count) = Agent.Tracker.Drain();
-        return new IterationLog(_iteration, _iteration * StepsPerIteration, lossSum / cfg.OptimizerStepsPerTrainingStep, sum, count);
+        double k = cfg.OptimizerStepsPerTrainingStep;
+        var metrics = new UpdateMetrics(policy / k, value / k, entropyLoss / k, entropy / k, gradNorm / k, updateNorm / k, kl / k, clip / k);
+        return new IterationLog(_iteration, _iteration * StepsPerIteration, lossSum / k, sum, count) { Metrics = metrics };
     }
 
     /// <summary>Starts over: fresh θ (a new draw from the init stream), cleared optimizer state, fresh normaliser and episodes, step count 0.</summary>

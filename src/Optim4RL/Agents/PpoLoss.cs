@@ -47,7 +47,8 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
         public required Node<T> Obs, Policy, Value, AdjPolicy, AdjValue, Surrogate;
         public required int NetEnd;
         public required T[] Grad;
-        public double PolicySum, ValueSum, EntropySum;
+        public double PolicySum, ValueSum, EntropySum, KlSum;
+        public int Clipped;
     }
 
     private readonly PpoConfig _cfg;
@@ -128,6 +129,15 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The terms of the last computed loss.</summary>
     public PpoLossTerms LastTerms { get; private set; }
 
+    /// <summary>Mean of (ρ − 1) − log ρ over the last loss's rows: an estimate of KL(π_behaviour ‖ π_θ) in nats (0 before any update of the batch).</summary>
+    public double LastApproxKl { get; private set; }
+
+    /// <summary>Fraction of the last loss's rows whose ratio ρ lies outside [1 − ε, 1 + ε].</summary>
+    public double LastClipFraction { get; private set; }
+
+    /// <summary>Mean entropy estimate (nats, summed over action dimensions) over the last loss's rows.</summary>
+    public double LastEntropy { get; private set; }
+
     /// <summary>
     /// Computes the loss over the listed segments of <paramref name="batch"/> (whose observations
     /// are already normalised) under the current θ, writes ∇θ (overwriting this agent's slice of the
@@ -158,7 +168,8 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (recomputeTargets) ComputeTargets(batch, count);
         Run(chunks, _headChunk);
 
-        double policy = 0, value = 0, entropy = 0;
+        double policy = 0, value = 0, entropy = 0, kl = 0;
+        long clipped = 0;
         Span<T> dst = _grad.AsSpan(_offset, _p);
         _chunks[0].Grad.AsSpan(_offset, _p).CopyTo(dst);
         for (int c = 0; c < chunks; c++)
@@ -167,9 +178,14 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
             policy += _chunks[c].PolicySum;
             value += _chunks[c].ValueSum;
             entropy += _chunks[c].EntropySum;
+            kl += _chunks[c].KlSum;
+            clipped += _chunks[c].Clipped;
         }
         double n = (double)count * _t;
         LastTerms = new PpoLossTerms(-policy / n, 0.25 * value / n, -_cfg.EntropyCost * entropy / n);
+        LastApproxKl = kl / n;
+        LastClipFraction = clipped / n;
+        LastEntropy = entropy / n;
         _batch = null;
         return LastTerms.Total;
     }
@@ -247,7 +263,8 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
         ReadOnlySpan<T> pol = chunk.Policy.Value.Span;
         Span<T> adjP = chunk.AdjPolicy.Value.Span;
         Span<T> adjV = chunk.AdjValue.Value.Span;
-        double policySum = 0, valueSum = 0, entropySum = 0;
+        double policySum = 0, valueSum = 0, entropySum = 0, klSum = 0;
+        int clipped = 0;
         for (int r = 0; r < steps; r++)
         {
             int gr = c * steps + r;
@@ -260,7 +277,10 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
             double logp = 0;
             for (int i = 0; i < a; i++)
                 logp += TanhNormal.LogProb(u[i], double.CreateChecked(outRow[i]), TanhNormal.Scale(double.CreateChecked(outRow[a + i])));
-            double rho = Math.Exp(logp - batch.LogProbs[bi]);
+            double logRho = logp - batch.LogProbs[bi];
+            double rho = Math.Exp(logRho);
+            klSum += rho - 1 - logRho;
+            if (Math.Abs(rho - 1) > eps) clipped++;
             double adv = _adv[gr];
             double s1 = rho * adv, s2 = Math.Clamp(rho, 1 - eps, 1 + eps) * adv;
             policySum += Math.Min(s1, s2);
@@ -292,6 +312,8 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
         chunk.PolicySum = policySum;
         chunk.ValueSum = valueSum;
         chunk.EntropySum = entropySum;
+        chunk.KlSum = klSum;
+        chunk.Clipped = clipped;
 
         chunk.Grad.AsSpan(_offset, _p).Clear();
         chunk.Graph.Forward(chunk.NetEnd, chunk.Graph.Count);

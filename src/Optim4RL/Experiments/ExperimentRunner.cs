@@ -34,6 +34,8 @@ public sealed record RunOutcome(string Directory, bool Completed, IReadOnlyList<
 /// <c>eval_stochastic_&lt;env&gt;.csv</c> and <c>eval_deterministic_&lt;env&gt;.csv</c>), or
 /// <c>param.json</c> (φ), <c>meta_train.csv</c> and <c>checkpoint.bin</c> for MetaA2C/MetapA2C and
 /// MetaPPO/MetapPPO; gradient collection (<c>A2Ccollect</c>, <c>SLCollect</c>) is in <see cref="CollectRunner"/>.
+/// All but <c>SLCollect</c> also write <c>metrics.csv</c> and a TensorBoard event file (<see cref="RunMetrics"/>)
+/// whenever they write their result CSV.
 /// </summary>
 public static class ExperimentRunner
 {
@@ -270,6 +272,7 @@ public static class ExperimentRunner
         var convLayout = ConvLayoutOf(run);
         var summary = new List<string>();
         var root = new Rng(run.RunSeed);
+        using var metrics = RunMetrics.ForA2C(dir);
 
         for (int i = 0; i < envs.Count; i++)
         {
@@ -291,6 +294,7 @@ public static class ExperimentRunner
             {
                 if (cancel.IsCancellationRequested) break;
                 IterationLog l;
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     l = a2c.Step();
@@ -298,9 +302,11 @@ public static class ExperimentRunner
                 catch (TrainingDivergedException)
                 {
                     csv.Save(); // the rows reached before the divergence are results too
+                    metrics.Save();
                     grads?.Flush();
                     throw;
                 }
+                metrics.AddUpdate(env.Name, l, lrs[i], a2c.StepsPerIteration, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
                 logs.Add(l);
                 if (l.Episodes > 0) csv.Add(l.Step, l.MeanReturn);
                 if (l.Iteration % 50 == 0 || l.Iteration == iterations)
@@ -309,11 +315,13 @@ public static class ExperimentRunner
                     if (l.Iteration % 1000 == 0)
                     {
                         csv.Save();
+                        metrics.Save();
                         grads?.Flush();
                     }
                 }
             }
             csv.Save();
+            metrics.Save();
             grads?.Complete();
             double final = EvaluationProtocol.A2CRule.Of(csv.Rows);
             string line = $"{env.Name}: final return {Fmt(final, "F3")} ({EvaluationProtocol.A2CRule.Describe(env.Name)}, {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
@@ -345,6 +353,7 @@ public static class ExperimentRunner
         var po = new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? -1 };
         var summary = new List<string>();
         var root = new Rng(run.RunSeed);
+        using var metrics = RunMetrics.ForPpo(dir);
 
         for (int i = 0; i < envs.Count; i++)
         {
@@ -390,6 +399,7 @@ public static class ExperimentRunner
                 for (long k = 0; k < perEval && !cancel.IsCancellationRequested; k++)
                 {
                     IterationLog l;
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     try
                     {
                         l = ppo.TrainingStep();
@@ -397,17 +407,21 @@ public static class ExperimentRunner
                     catch (TrainingDivergedException)
                     {
                         csv.Save(); // keep the rows reached before the divergence
+                        metrics.Save();
                         throw;
                     }
+                    metrics.AddUpdate(env.Name, l, lrs[i], ppo.StepsPerIteration, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
                     logs.Add(l);
                     if (l.Episodes > 0) csv.Add(l.Step, l.MeanReturn);
                     progress?.Report(new RunProgress($"PPO {env.Name}", l.Step, total * ppo.StepsPerIteration,
                         $"train return {LearningCurve.FinalReturn(logs, 0.05):F2}, eval {lastEval:F2}"));
                 }
                 csv.Save();
+                metrics.Save();
                 if (!cancel.IsCancellationRequested) Evaluate(ppo.Iteration * ppo.StepsPerIteration);
             }
             csv.Save();
+            metrics.Save();
             double final = EvaluationProtocol.PpoRule.Of(evalDet.Rows);
             string line = $"{env.Name}: final return {Fmt(final, "F2")} ({EvaluationProtocol.PpoRule.Describe(env.Name)}), last stochastic evaluation {lastEval:F2}, {logs.Count} training steps in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);

@@ -10,12 +10,13 @@ namespace Optim4RL.Experiments;
 
 /// <summary>
 /// The loop of a meta-training run (MetaA2C, MetapA2C, MetaPPO, MetapPPO) and its files:
-/// <c>meta_train.csv</c>, <c>checkpoint.bin</c> (+ <c>checkpoint.prev.bin</c>), <c>param.json</c>
-/// and <c>meta_state.bin</c>, all rewritten at every checkpoint.
+/// <c>meta_train.csv</c>, <c>metrics.csv</c>, <c>checkpoint.bin</c> (+ <c>checkpoint.prev.bin</c>), <c>param.json</c>
+/// and <c>meta_state.bin</c>, all rewritten at every checkpoint, and a TensorBoard event file
+/// (<see cref="RunMetrics"/>), flushed at every checkpoint; a resumed run starts a new one.
 /// </summary>
 /// <remarks>
 /// A checkpoint stores, besides the trainers' state, the run's resolved settings, the numeric
-/// options and the CSV rows it covers. <c>--resume</c> refuses a checkpoint whose result-affecting
+/// options and the rows of both CSVs it covers. <c>--resume</c> refuses a checkpoint whose result-affecting
 /// settings differ from the config (naming each difference), restores exactly the rows the
 /// checkpoint covers (rows written after it, by a run killed between two writes, are dropped),
 /// and continues bit for bit. Writes go CSV → checkpoint → φ files, each atomic, so a kill at any
@@ -51,6 +52,7 @@ internal static class MetaRun
         meta.MaxDegreeOfParallelism = options.Threads;
         var notes = new List<string>();
         var rows = new StringBuilder(CsvHeader);
+        string? metricsRows = null;
         if (resume)
         {
             string ckpt = dir.PathOf(CheckpointFileName);
@@ -68,15 +70,22 @@ internal static class MetaRun
                 CheckCompatible(ckpt, header, run, agent, options, notes);
                 meta.LoadCheckpoint(r.BaseStream);
                 rows.Clear().Append(header["meta_train_csv"]?.GetValue<string>() ?? CsvHeader);
+                metricsRows = header["metrics_csv"]?.GetValue<string>();
             });
             notes.Add($"resumed from {ckpt} at meta-iteration {meta.Iteration}");
         }
 
-        return log => Loop(run, dir, options, agent, pipeline, meta, tasksText, rows, notes, log, progress, cancel);
+        return log =>
+        {
+            using var metrics = RunMetrics.ForMeta(dir, metricsRows);
+            if (resume && metricsRows is null)
+                notes.Add($"the checkpoint holds no {RunMetrics.FileName} rows (written by an older version): {RunMetrics.FileName} starts at meta-iteration {meta.Iteration + 1}");
+            return Loop(run, dir, options, agent, pipeline, meta, tasksText, rows, metrics, notes, log, progress, cancel);
+        };
     }
 
     private static RunOutcome Loop(RunConfig run, RunDirectory dir, RunOptions options, string agent, bool pipeline, IMetaTrainer meta, string tasksText,
-        StringBuilder rows, List<string> notes, RunLog log, IProgress<RunProgress>? progress, CancellationToken cancel)
+        StringBuilder rows, RunMetrics metrics, List<string> notes, RunLog log, IProgress<RunProgress>? progress, CancellationToken cancel)
     {
         foreach (string note in notes) log.Info(note);
         var lopt = meta.LearnedOptimizer;
@@ -87,8 +96,10 @@ internal static class MetaRun
         void Checkpoint()
         {
             AtomicFile.WriteAllText(dir.PathOf(CsvFileName), rows.ToString());
+            metrics.Save();
             var header = Header(run, agent, meta.Iteration, options);
             header["meta_train_csv"] = rows.ToString();
+            header["metrics_csv"] = metrics.CsvText;
             CheckpointFile.Write(ckpt, header, w =>
             {
                 w.Flush();
@@ -121,7 +132,9 @@ internal static class MetaRun
                     return new RunOutcome(dir.Path, false, [$"interrupted at meta-iteration {meta.Iteration}/{meta.Iterations}; resume with --resume"]);
                 }
 
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 var l = meta.Step();
+                metrics.AddMeta(l, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
                 rows.Append(CultureInfo.InvariantCulture, $"{l.Iteration},{l.Step},{l.MetaLoss:R},{l.MetaGradNorm:R},{(l.Episodes > 0 ? l.MeanReturn.ToString("R", CultureInfo.InvariantCulture) : "")}\n");
                 progress?.Report(new RunProgress($"{agent} {string.Join("+", envs)}", l.Iteration, meta.Iterations,
                     $"meta-loss {l.MetaLoss:F3}, return {l.MeanReturn:F2}"));
@@ -137,6 +150,7 @@ internal static class MetaRun
         catch (TrainingDivergedException e)
         {
             AtomicFile.WriteAllText(dir.PathOf(CsvFileName), rows.ToString()); // keep the rows reached before the divergence
+            metrics.Save();
             string kept = lastGood >= 0
                 ? $"The last good checkpoint (meta-iteration {lastGood}) and its param.json are kept in {dir.Path}."
                 : $"No checkpoint was written yet (the first comes at meta-iteration {options.CheckpointEvery}; --checkpoint-every sets it).";

@@ -5,7 +5,8 @@ namespace Optim4RL.Experiments;
 /// The directory of one run: <c>&lt;logsRoot&gt;/&lt;experiment&gt;/&lt;k&gt;/</c>, where the experiment is
 /// the sweep file's name without <c>.json</c> and k the positive 1-based configuration index.
 /// It holds <c>config.json</c> (resolved config, seed recorded), <c>log.txt</c>,
-/// <c>result_&lt;env&gt;.csv</c> per task and, for meta-training, <c>param.json</c> (the learned
+/// <c>result_&lt;env&gt;.csv</c> per task, <c>metrics.csv</c> and TensorBoard event files
+/// (<c>events.out.tfevents.*</c>) and, for meta-training, <c>param.json</c> (the learned
 /// optimizer's φ). Write files here with <see cref="AtomicFile"/>.
 /// </summary>
 /// <remarks>Layout and guarantees: docs/run-directories.md and docs/experiment-configs.md ("Where results

@@ -18,6 +18,15 @@ public readonly record struct MetaIterationLog(long Iteration, long Step, double
 {
     /// <summary>Mean return of the finished episodes, NaN when none finished.</summary>
     public double MeanReturn => Episodes > 0 ? ReturnSum / Episodes : double.NaN;
+
+    /// <summary>Global norm of the step Δφ the meta-optimizer took.</summary>
+    public double PhiUpdateNorm { get; init; }
+
+    /// <summary>The meta-loss's terms, means over tasks and agents like <see cref="MetaLoss"/> (<see cref="A2CLossTerms.Entropy"/> is PPO's entropy estimate for MetaPPO).</summary>
+    public A2CLossTerms MetaLossTerms { get; init; }
+
+    /// <summary>Environment steps all agents of all tasks took in the iteration (inner updates and meta-loss rollouts).</summary>
+    public long EnvSteps { get; init; }
 }
 
 /// <summary>
@@ -113,6 +122,8 @@ public sealed class MetaA2C : IMetaTrainer
         Array.Clear(_metaGrad);
         double lossSum = 0, retSum = 0;
         int episodes = 0;
+        long envSteps = 0;
+        var terms = default(A2CLossTerms);
         var po = new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism ?? -1 };
 
         for (int ti = 0; ti < _tasks.Length; ti++)
@@ -143,6 +154,8 @@ public sealed class MetaA2C : IMetaTrainer
             if (!double.IsFinite(taskLoss))
                 throw new TrainingDivergedException($"The agents of task {task.Config.Env} diverged at meta-iteration {t}: their A2C loss is NaN/Inf, so the learned optimizer's steps were too large; lower agent_optim.kwargs.learning_rate (α = {alpha}) or set agent_optim.kwargs.grad_clip. φ is kept at its value after iteration {t - 1}.");
             lossSum += taskLoss / task.B;
+            for (int j = 0; j < task.B; j++) terms = terms.AddScaled(task.Losses[j].LastTerms, 1.0 / (task.B * _tasks.Length));
+            envSteps += _cfg.StepsPerIteration(ti);
 
             // 4. Meta-gradient through the K updates, mean over agents.
             Array.Clear(_taskGrad);
@@ -171,10 +184,15 @@ public sealed class MetaA2C : IMetaTrainer
         TP.Multiply(_metaGrad, 1f / _tasks.Length, _metaGrad);
 
         // 6. Meta-optimizer step on φ.
-        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t);
+        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t, out float updateNorm);
 
         Iteration = t;
-        return new MetaIterationLog(t, t * _cfg.StepsPerIteration(0), lossSum / _tasks.Length, gradNorm, retSum, episodes);
+        return new MetaIterationLog(t, t * _cfg.StepsPerIteration(0), lossSum / _tasks.Length, gradNorm, retSum, episodes)
+        {
+            PhiUpdateNorm = updateNorm,
+            MetaLossTerms = terms,
+            EnvSteps = envSteps,
+        };
     }
 
     /// <summary>

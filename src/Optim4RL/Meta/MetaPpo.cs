@@ -39,6 +39,7 @@ public sealed class MetaPpo : IMetaTrainer
     private readonly RecordingLearnedOptimizer[] _recorders;
     private readonly float[][] _agentMetaGrad;
     private readonly double[] _agentLoss, _agentReturnSum;
+    private readonly A2CLossTerms[] _agentTerms;
     private readonly int[] _agentEpisodes;
     private readonly float[] _phi, _metaGrad, _phiUpdate;
     private readonly Action<int> _runAgent;
@@ -96,6 +97,7 @@ public sealed class MetaPpo : IMetaTrainer
         Networks = nets!;
         Schedule = new PipelineSchedule(b, cfg.Pipeline ? cfg.ResetInterval : 1, cfg.Pipeline);
         _agentLoss = new double[b];
+        _agentTerms = new A2CLossTerms[b];
         _agentReturnSum = new double[b];
         _agentEpisodes = new int[b];
         _runAgent = RunAgent;
@@ -163,18 +165,26 @@ public sealed class MetaPpo : IMetaTrainer
         Array.Clear(_metaGrad);
         double loss = 0, returnSum = 0;
         int episodes = 0;
+        var terms = default(A2CLossTerms);
         for (int j = 0; j < b; j++)
         {
             TP.Add(_metaGrad, _agentMetaGrad[j], _metaGrad);
             loss += _agentLoss[j];
+            terms = terms.AddScaled(_agentTerms[j], 1.0 / b);
             returnSum += _agentReturnSum[j];
             episodes += _agentEpisodes[j];
         }
         TP.Multiply(_metaGrad, 1f / b, _metaGrad);
         MetaUpdate.RescaleToNorm(_metaGrad, _cfg.MaxNorm);
-        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t);
+        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t, out float updateNorm);
         Iteration = t;
-        return new MetaIterationLog(t, t * _cfg.StepsPerIteration, loss / b, gradNorm, returnSum, episodes);
+        long metaRolloutSteps = (long)(_agents[0].Agent.MetaBatch?.Segments ?? 0) * _cfg.AgentConfig.UnrollLength;
+        return new MetaIterationLog(t, t * _cfg.StepsPerIteration, loss / b, gradNorm, returnSum, episodes)
+        {
+            PhiUpdateNorm = updateNorm,
+            MetaLossTerms = terms,
+            EnvSteps = b * (_cfg.StepsPerIteration + metaRolloutSteps),
+        };
     }
 
     /// <summary>Writes φ, the meta-optimizer state, the iteration and every agent (θ, optimizer state, normaliser, environments, streams).</summary>
@@ -247,6 +257,8 @@ public sealed class MetaPpo : IMetaTrainer
         Array.Clear(_agentMetaGrad[j]);
         rec.MetaGradient(ppo.Gradient, _agentMetaGrad[j]);
         _agentLoss[j] = loss;
+        var lt = ppo.Agent.Loss.LastTerms;
+        _agentTerms[j] = new A2CLossTerms(lt.Policy, lt.Value, lt.Entropy, ppo.Agent.Loss.LastEntropy);
         _agentReturnSum[j] = returnSum + s;
         _agentEpisodes[j] = episodes + c;
     }

@@ -32,15 +32,17 @@ internal static class MetaUpdate
 
     /// <summary>
     /// One meta-optimizer step φ ← φ + Δφ for meta-gradient <paramref name="metaGrad"/>; φ is changed
-    /// only when both the gradient and the new φ are finite. Returns the gradient's global norm.
+    /// only when both the gradient and the new φ are finite. Returns the gradient's global norm;
+    /// <paramref name="updateNorm"/> is the global norm of the step Δφ.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The meta-gradient or the new φ is NaN/Inf (φ is kept).</exception>
-    public static float Apply(IOptimizer metaOptimizer, OptimizerState state, float[] phi, float[] metaGrad, float[] scratch, long iteration)
+    public static float Apply(IOptimizer metaOptimizer, OptimizerState state, float[] phi, float[] metaGrad, float[] scratch, long iteration, out float updateNorm)
     {
         float gradNorm = TP.Norm(metaGrad);
         if (!float.IsFinite(gradNorm))
             throw new TrainingDivergedException($"The meta-gradient is NaN/Inf at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}. Lower meta_optim learning_rate or set grad_clip/grad_norm.");
         metaOptimizer.Update(metaGrad, state, scratch);
+        updateNorm = TP.Norm<float>(scratch);
         TP.Add(phi, scratch, scratch);
         if (!float.IsFinite(TP.Sum<float>(scratch)))
             throw new TrainingDivergedException($"φ became NaN/Inf at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}.");

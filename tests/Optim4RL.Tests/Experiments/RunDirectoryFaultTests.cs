@@ -44,10 +44,31 @@ public sealed class RunDirectoryFaultTests : IDisposable
         return ExperimentRunner.Run(sweep, 1, new RunOptions(Logs, CheckpointEvery: checkpointEvery), progress, cts.Token);
     }
 
-    private (string Phi, string Csv) Reference()
+    private (string Phi, string Csv, string Metrics) Reference()
     {
         ExperimentRunner.Run(Write("reference", ExperimentRunnerTests.MetaJson()), 1, new RunOptions(Logs));
-        return (PhiArrays(RunDir("reference")), File.ReadAllText(Path.Combine(RunDir("reference"), "meta_train.csv")));
+        return (PhiArrays(RunDir("reference")), File.ReadAllText(Path.Combine(RunDir("reference"), "meta_train.csv")),
+            File.ReadAllText(Path.Combine(RunDir("reference"), RunMetrics.FileName)));
+    }
+
+    /// <summary>
+    /// The metrics of a resumed run: metrics.csv equals the uninterrupted run's apart from the timing
+    /// columns, and its event files (one per process) hold one event per meta-iteration, any repeated
+    /// iteration (written by a killed process after its last checkpoint) with the same values.
+    /// </summary>
+    private static void AssertResumedMetrics(string dir, string referenceMetrics, int processes)
+    {
+        string metrics = File.ReadAllText(Path.Combine(dir, RunMetrics.FileName));
+        Assert.Equal(MetricsTests.Deterministic(referenceMetrics), MetricsTests.Deterministic(metrics));
+        var files = Directory.GetFiles(dir, "events.out.tfevents.*");
+        Assert.Equal(processes, files.Length);
+        var byStep = files.SelectMany(f => Optim4RL.Tests.Io.TfEventReader.Read(f, allowTruncatedTail: processes > 2)).Where(e => e.FileVersion is null).GroupBy(e => e.Step).ToList();
+        Assert.Equal(Enumerable.Range(1, metrics.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1).Select(i => (long)i), byStep.Select(g => g.Key).Order());
+        foreach (var g in byStep)
+        {
+            var versions = g.Select(e => string.Join(";", e.Scalars.Where(x => !x.Tag.EndsWith("env_steps_per_s", StringComparison.Ordinal)))).Distinct();
+            Assert.Single(versions);
+        }
     }
 
     [Fact]
@@ -117,7 +138,7 @@ public sealed class RunDirectoryFaultTests : IDisposable
     [InlineData("stale_temp")]
     public void A_kill_between_writes_loses_nothing_and_resume_is_exact(string fault)
     {
-        var (phi, csv) = Reference();
+        var (phi, csv, metrics) = Reference();
         var sweep = Write("part", ExperimentRunnerTests.MetaJson());
         RunPartially(sweep, 4, checkpointEvery: 1);
         string dir = RunDir("part");
@@ -127,9 +148,11 @@ public sealed class RunDirectoryFaultTests : IDisposable
             case "csv_ahead":
                 // The CSV of a later iteration was written, then the process died before its checkpoint.
                 File.AppendAllText(csvPath, "5,400,0.5,0.1,\n6,480,0.5,0.1,\n");
+                File.AppendAllText(Path.Combine(dir, RunMetrics.FileName), "5,400,0.5,0.1,0.1,,0.1,0.1,0.1,0.1,100.0,1.000\n");
                 break;
             case "csv_behind":
                 File.WriteAllText(csvPath, "iteration,step,meta_loss,meta_grad_norm,agents_mean_return\n");
+                File.WriteAllText(Path.Combine(dir, RunMetrics.FileName), "iteration\n");
                 break;
             case "checkpoint_mid_rename":
                 // Killed after the old checkpoint became checkpoint.prev.bin and before the new one took its name.
@@ -143,6 +166,7 @@ public sealed class RunDirectoryFaultTests : IDisposable
         Assert.True(ExperimentRunner.Run(sweep, 1, new RunOptions(Logs, Resume: true)).Completed);
         Assert.Equal(phi, PhiArrays(dir));
         Assert.Equal(csv, File.ReadAllText(csvPath));
+        AssertResumedMetrics(dir, metrics, processes: 2);
         Assert.Empty(Directory.GetFiles(dir, ".*.tmp"));
     }
 
@@ -270,6 +294,7 @@ public sealed class RunDirectoryFaultTests : IDisposable
         string reference = RunDir("uninterrupted");
         Assert.Equal(PhiArrays(reference), PhiArrays(dir));
         Assert.Equal(File.ReadAllText(Path.Combine(reference, "meta_train.csv")), File.ReadAllText(Path.Combine(dir, "meta_train.csv")));
+        AssertResumedMetrics(dir, File.ReadAllText(Path.Combine(reference, RunMetrics.FileName)), processes: 4);
     }
 
     private static long CheckpointIteration(string path)

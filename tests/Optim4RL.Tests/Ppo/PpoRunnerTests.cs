@@ -17,7 +17,7 @@ public sealed class PpoRunnerTests : IDisposable
         if (Directory.Exists(_logs)) Directory.Delete(_logs, recursive: true);
     }
 
-    private const string PpoJson = """
+    internal const string PpoJson = """
     {
       "env": [{
         "name": ["point_mass"], "train_steps": [2400], "episode_length": [50], "action_repeat": [1],
@@ -33,7 +33,7 @@ public sealed class PpoRunnerTests : IDisposable
     }
     """;
 
-    private static string MetaJson(string agent, int reset) => $$"""
+    internal static string MetaJson(string agent, int reset) => $$"""
     {
       "env": [{
         "name": ["point_mass"], "train_steps": [480], "episode_length": [50], "action_repeat": [1],

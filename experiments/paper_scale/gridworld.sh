@@ -13,6 +13,7 @@
 #     {3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4} on 3 selection seeds (3000…);
 #  5. evaluate the best φ, its untrained φ (param_init.json, same α), the no-pipeline φ, tuned Adam and
 #     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures.
+# NOPIPE=0 skips the no-pipeline ablation (stage 3's MetapA2C run and its evaluation rows).
 # Logs: logs/<task>_{pre,pre_eval,full,nopipe,select,tune,eval}; results: docs/results/paper_scale/<task>/.
 source "$(dirname "$0")/../common.sh"
 T=${1:?usage: gridworld.sh TASK}
@@ -25,6 +26,7 @@ E=experiments/paper_scale/$T; mkdir -p "$E"
 out=docs/results/paper_scale/$T; mkdir -p "$out"
 LOG=$out/run.log
 FROM=${FROM:-1}
+NOPIPE=${NOPIPE:-1}
 ALPHA=$(jq -r '.agent_optim[0].kwargs[0].learning_rate[0]' configs/meta_rl_$abbr.json)
 CLIP=$(jq -r '.agent_optim[0].kwargs[0].grad_clip[0]' configs/meta_rl_$abbr.json)
 timed() { /usr/bin/time -a -o "$out/time.log" -f "%e s wall, %M KB peak: $*" "$@" >>"$LOG" 2>&1; }
@@ -71,9 +73,11 @@ if [ "$FROM" -le 3 ]; then
   done
   best=$(echo "$top3" | head -1); k=$(basename "$(dirname "$best")")
   if [[ $best == *_pre_clip/* ]]; then src=${T}_full_clip; else src=${T}_full; fi
-  jq '.agent[0].name = ["MetapA2C"] | .agent[0].reset_interval = [-1]' "$E/$src.json" >"$E/${T}_nopipe.json"
-  timed $O run --config "$E/${T}_nopipe.json" --config-idx "$k"
-  echo "logs/${T}_nopipe/$k/param.json" >"$out/nopipe_phi.txt"
+  if [ "$NOPIPE" = 1 ]; then
+    jq '.agent[0].name = ["MetapA2C"] | .agent[0].reset_interval = [-1]' "$E/$src.json" >"$E/${T}_nopipe.json"
+    timed $O run --config "$E/${T}_nopipe.json" --config-idx "$k"
+    echo "logs/${T}_nopipe/$k/param.json" >"$out/nopipe_phi.txt"
+  fi
 fi
 if [ "$FROM" -le 4 ]; then
   fulls=$(for p in $top3; do echo "$p" | sed "s#_pre_clip/#_full_clip/#; s#_pre/#_full/#"; done | jq -R . | jq -s -c .)
@@ -87,15 +91,17 @@ if [ "$FROM" -le 4 ]; then
 fi
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
 init="${phi%param.json}param_init.json"
-nopipe=$(cat "$out/nopipe_phi.txt")
+nopipe=""; [ "$NOPIPE" = 1 ] && nopipe=$(cat "$out/nopipe_phi.txt")
+phis="\"$phi\", \"$init\""; [ -n "$nopipe" ] && phis="$phis, \"$nopipe\""
 adam=$(jq -r --arg t "$T" '.[$t].Adam.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
 rms=$(jq -r --arg t "$T" '.[$t].RMSProp.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
-a2c_file 42 "$(lopt "[\"$phi\", \"$init\", \"$nopipe\"]")" "{\"name\": [\"Adam\"], \"kwargs\": [{\"learning_rate\": [$adam], \"grad_clip\": [-1]}]}" \
+a2c_file 42 "$(lopt "[$phis]")" "{\"name\": [\"Adam\"], \"kwargs\": [{\"learning_rate\": [$adam], \"grad_clip\": [-1]}]}" \
   "{\"name\": [\"RMSProp\"], \"kwargs\": [{\"learning_rate\": [$rms], \"grad_clip\": [-1]}]}" >"$E/${T}_eval.json"
-rm -rf logs/${T}_eval; timed $O sweep --config "$E/${T}_eval.json" --run --from 1 --to 50
+n=$(( 10 * ($(jq '.agent_optim[0].kwargs[0].param_load_path | length' "$E/${T}_eval.json") + 2) ))
+rm -rf logs/${T}_eval; timed $O sweep --config "$E/${T}_eval.json" --run --from 1 --to $n
 $O report logs/${T}_eval --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init.json" \
   --compare-with "agent_optim.kwargs.param_load_path=*param_init.json" --title "$T, paper scale: 10 reported seeds" --output "$out/report.md" >/dev/null
 $O plot logs/${T}_eval --output "$out/curves" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
 mkdir -p "$out/curves"; for f in logs/${T}_eval/*/result_$T.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves/run$k.csv"; done
-for d in "$(dirname "$phi")" "$(dirname "$nopipe")"; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
+for d in "$(dirname "$phi")" ${nopipe:+"$(dirname "$nopipe")"}; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
 echo "done: $out"

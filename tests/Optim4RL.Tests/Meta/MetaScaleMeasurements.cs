@@ -67,11 +67,16 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
             var upd = new float[n];
             const float alpha = 3e-3f;
 
-            double Time(Action a)
+            var proc = Process.GetCurrentProcess();
+            (double Wall, double Cpu) Time(Action a)
             {
+                proc.Refresh();
+                var cpu0 = proc.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 a();
-                return sw.Elapsed.TotalSeconds;
+                double wall = sw.Elapsed.TotalSeconds;
+                proc.Refresh();
+                return (wall, (proc.TotalProcessorTime - cpu0).TotalSeconds);
             }
 
             void ThreePasses(StateSpan h0, StateSpan h, bool copy)
@@ -95,21 +100,44 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
 
             var variants = new (string Name, Action Run)[]
             {
+                ("steps only (no clip, no θ += Δ; floor)", () =>
+                {
+                    for (int k = 0; k < K; k++) lopt.StepGrouped(phi, k == 0 ? s32a.Span : s32b.Span, s32b.Span, gks.AsSpan(k * n, n), upd, alpha, p);
+                }),
                 ("copy + clip/step/add (before)", () => ThreePasses(s32a.Span, s32b.Span, copy: true)),
                 ("double buffer + clip/step/add", () => ThreePasses(s32a.Span, s32b.Span, copy: false)),
                 ("double buffer + fused", () => Fused(s32a.Span, s32b.Span)),
                 ("double buffer + fused, bfloat16 state", () => Fused(s16a.Span, s16b.Span)),
                 ("snapshot copy alone (1 state buffer)", () => s32a.Span.CopyTo(s32b.Span)),
+                ("clip and θ += Δ passes alone (K of each)", () =>
+                {
+                    for (int k = 0; k < K; k++)
+                    {
+                        var gk = gks.AsSpan(k * n, n);
+                        TP.Min(raw, 1f, gk);
+                        TP.Max(gk, -1f, gk);
+                        TP.Add(theta, upd, theta);
+                    }
+                }),
             };
-            var times = variants.Select(_ => new List<double>()).ToArray();
+            var wall = variants.Select(_ => new List<double>()).ToArray();
+            var cpu = variants.Select(_ => new List<double>()).ToArray();
             foreach (var v in variants) v.Run(); // warm-up: touch every page, tier up the JIT
             for (int r = 0; r < Repeats; r++)
-                for (int i = 0; i < variants.Length; i++) times[i].Add(Time(variants[i].Run));
-            output.WriteLine($"K = {K} inner updates over N = {n:N0} coordinates, {Environment.ProcessorCount} cores:");
-            for (int i = 0; i < variants.Length; i++) output.WriteLine("  " + Line(variants[i].Name, times[i]));
+            {
+                for (int i = 0; i < variants.Length; i++)
+                {
+                    var (w, c) = Time(variants[i].Run);
+                    wall[i].Add(w);
+                    cpu[i].Add(c);
+                }
+            }
+            output.WriteLine($"K = {K} inner updates over N = {n:N0} coordinates, {Environment.ProcessorCount} cores (wall, then CPU seconds of the process):");
+            for (int i = 0; i < variants.Length; i++) output.WriteLine("  " + Line(variants[i].Name, wall[i]) + $"; CPU median {Median(cpu[i]):F3} s, min {cpu[i].Min():F3} s");
         }
         GC.Collect();
 
+        if (Environment.GetEnvironmentVariable("OPTIM4RL_BENCH_KERNEL_ONLY") == "1") return;
         var meta = Make(StateDtype.Float32);
         meta.Step();
         var modes = new[] { InnerUpdateMode.SnapshotCopy, InnerUpdateMode.DoubleBuffer, InnerUpdateMode.Fused };

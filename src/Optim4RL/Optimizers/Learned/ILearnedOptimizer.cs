@@ -14,6 +14,9 @@ namespace Optim4RL.Optimizers.Learned;
 /// coordinate n is at <c>state[s·N + n]</c>, so SIMD runs over contiguous coordinates.</para>
 /// <para>The gradient g is a constant with respect to φ, and callers clip it (grad_clip)
 /// before the call. Δθ = α · f(φ; h, g).</para>
+/// <para>The overloads taking a <see cref="StateSpan"/> accept the state in another storage type
+/// (<see cref="Supports"/>: bfloat16 for the GRU-based kernels) and can read the state from one
+/// buffer and write it to another, which lets meta-training keep h_0 without copying it.</para>
 /// </remarks>
 public interface ILearnedOptimizer
 {

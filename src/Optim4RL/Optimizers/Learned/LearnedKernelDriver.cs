@@ -190,6 +190,15 @@ internal readonly unsafe struct CoordinatewiseMeta<TBlocks>(int k, float alpha) 
 /// instance may serve any number of threads at once; per-chunk partial sums are reduced in chunk
 /// order in double, so results are bitwise identical for any thread count.
 /// </summary>
+/// <remarks>
+/// The driver also owns how the state is stored (<see cref="IStateAccess"/>): a float32 state read
+/// and written where it lies (in place), or staged one SIMD vector at a time through a per-thread
+/// tile, for a step that reads one buffer and writes another and for a bfloat16 state (widened
+/// exactly into the tile, rounded to nearest even when written back). The passes see float32 rows
+/// at a stride either way, so every architecture gets both without code of its own, and a
+/// coordinate's arithmetic is the same on every path. With a <see cref="Fusion"/>, a step pass
+/// also clips its chunk's gradients before and adds its Δ to θ after, while the chunk is in cache.
+/// </remarks>
 internal static unsafe class LearnedKernelDriver
 {
     /// <summary>The most coordinates of one chunk (a multiple of every SIMD width).</summary>

@@ -25,6 +25,7 @@ public static partial class Bench
     private static IReadOnlyList<(string Name, string Description)> ScaleWorkloads =>
     [
         ("meta_bdl_512", "MetaA2C + Optim4RL, big_dense_long, 512 agents, reference network (paper scale)"),
+        ("meta_bdl_512_bf16", "MetaA2C + Optim4RL, big_dense_long, 512 agents, reference network, bfloat16 recurrent state"),
         ("meta_bdl_512_rows_cols", "MetaA2C + Optim4RL, big_dense_long, 512 agents, rows_cols network"),
         ("meta_grid6_512", "MetaA2C + Optim4RL, six gridworlds × 512 agents, reference networks (paper scale)"),
         ("lopt_l2_forward", "Optim4RL kernel forward, 16k coordinates (in L2)"),
@@ -40,6 +41,7 @@ public static partial class Bench
     private static BenchResult? RunScale(string workload, string desc, int repeats, int? threads) => workload switch
     {
         "meta_bdl_512" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.Reference, repeats, threads),
+        "meta_bdl_512_bf16" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.Reference, repeats, threads, StateDtype.BFloat16),
         "meta_bdl_512_rows_cols" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.RowsCols, repeats, threads),
         "meta_grid6_512" => ScaleMetaWorkload(workload, desc, SixGridworlds, ConvLayout.Reference, Math.Min(repeats, 2), threads),
         "lopt_l2_forward" => ScaleKernelWorkload(workload, desc, 16_384, backward: false, 200, repeats, threads),
@@ -54,10 +56,11 @@ public static partial class Bench
     /// Steady-state seconds per meta-iteration (the first iteration, which touches every page of the
     /// population's buffers, is excluded); secondary: the projected minutes of a 585-iteration run.
     /// </summary>
-    private static BenchResult ScaleMetaWorkload(string name, string desc, string[] envs, ConvLayout layout, int repeats, int? threads)
+    private static BenchResult ScaleMetaWorkload(string name, string desc, string[] envs, ConvLayout layout, int repeats, int? threads,
+        StateDtype stateDtype = StateDtype.Float32)
     {
         var tasks = envs.Select(e => new MetaTaskConfig(e, 512, 3e-3f, 1f, 144)).ToList();
-        var cfg = new MetaA2CConfig(tasks, long.MaxValue / 4, 4, true, 1, -1, new A2CConfig(), 7, layout);
+        var cfg = new MetaA2CConfig(tasks, long.MaxValue / 4, 4, true, 1, -1, new A2CConfig(), 7, layout, stateDtype);
         var meta = new MetaA2C(cfg, LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 3e-4, gradNorm: 0.5))
         {
             MaxDegreeOfParallelism = threads,
@@ -76,7 +79,7 @@ public static partial class Bench
     }
 
     /// <summary>
-    /// Coordinate-steps/s of the kernel over N coordinates in groups of big_dense_long's P (39,482, one agent each); secondary: the bytes it
+    /// Coordinate-steps/s of the kernel over N coordinates (rounded down to whole groups) in groups of big_dense_long's P (39,482, one agent each); secondary: the bytes it
     /// must move per coordinate-step at least, as GB/s (forward: read and write 16 state floats, read g,
     /// write Δθ = 136 B; meta-gradient adds, per coordinate, reading the initial state, K gradients and λ).
     /// </summary>
@@ -84,6 +87,7 @@ public static partial class Bench
     {
         const int k = 4;
         int group = Math.Min(n, 39_482); // one agent of big_dense_long's reference network per group
+        n = n / group * group;           // whole agents
         var lopt = LearnedOptimizers.Create("Optim4RL");
         lopt.MaxDegreeOfParallelism = threads;
         var rng = new Rng(3);

@@ -189,6 +189,8 @@ public static class ConfigKeys
         };
         keys.AddRange(A2CAgentKeys());
         keys.AddRange(LearnedOptimizerKeys(perTask: true));
+        keys.Add(Key("agent_optim.kwargs.state_dtype", ConfigType.String, ConfigRange.OneOf("state type", ["float32", "bfloat16"]), "float32",
+            "storage of the learned optimizer's recurrent state during meta-training: float32, or bfloat16 (2 bytes per value, float32 arithmetic; Optim4RL, LinearOptim and L2LGD2 only)"));
         keys.AddRange(MetaOptimizerKeys());
         keys.AddRange(Seeds());
         List<ConfigRule> rules =

@@ -114,7 +114,7 @@ public static class ExperimentRunner
     internal static void WriteConfig(RunConfig run, RunDirectory dir, RunOptions options)
     {
         var config = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(run.ToConfigJson())!;
-        config["provenance"] = Provenance.Describe(options.Threads);
+        config["provenance"] = Provenance.Describe(options.Threads, StateDtypeSetting.Of(run));
         AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString(JsonText.Indented) + "\n");
     }
 
@@ -136,7 +136,7 @@ public static class ExperimentRunner
         config["provenance"] = provenance;
         var resumed = provenance["resumed"] as System.Text.Json.Nodes.JsonArray ?? [];
         provenance["resumed"] = resumed;
-        var now = Provenance.Describe(options.Threads);
+        var now = Provenance.Describe(options.Threads, StateDtypeSetting.Of(run));
         now["time"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         resumed.Add(now);
         AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString(JsonText.Indented) + "\n");
@@ -232,6 +232,7 @@ public static class ExperimentRunner
         string optName = run.GetString(section + ".name");
         double gradClip = run.GetDouble(section + ".kwargs.grad_clip", -1);
         double gradNorm = run.GetDouble(section + ".kwargs.grad_norm", -1);
+        StateDtypeSetting.RequireFloat32(run, section, "an agent trained outside meta-training");
         if (!LearnedOptimizers.Names.Contains(optName, StringComparer.OrdinalIgnoreCase))
             return Optax.FromConfig(optName, learningRate, gradClip, gradNorm);
         var lopt = LearnedOptimizers.Create(optName);
@@ -466,7 +467,8 @@ public static class ExperimentRunner
         var lopt = LearnedOptimizers.Create(MetaOptimizerName(run));
         var tasks = Enumerable.Range(0, n).Select(i => new MetaTaskConfig(envs[i], numAgents[i], (float)alphas[i], (float)scaling[i], resets[i])).ToList();
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
-            run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run));
+            run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
+            StateDtypeSetting.For(run, lopt));
         return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt)), string.Join(", ", envs));
     }
 
@@ -481,6 +483,7 @@ public static class ExperimentRunner
         // Several agents already run in parallel; a single agent splits its loss instead.
         agentCfg = agentCfg with { LossChunks = numAgents == 1 ? LossChunksFor(agentCfg.BatchSize) : 1 };
         var lopt = LearnedOptimizers.Create(MetaOptimizerName(run));
+        StateDtypeSetting.RequireFloat32(run, "agent_optim", "MetaPPO");
         int reset = run.GetInt("agent.reset_interval", 1);
         var cfg = new MetaPpoConfig(env, numEnvs, numAgents, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             pipeline ? reset : Math.Max(1, reset), (float)run.GetDouble("agent_optim.kwargs.learning_rate"),

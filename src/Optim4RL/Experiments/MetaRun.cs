@@ -196,7 +196,7 @@ internal static class MetaRun
         ["iteration"] = iteration,
         ["written"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         ["config"] = ResultSettings(run),
-        ["provenance"] = Provenance.Describe(options.Threads),
+        ["provenance"] = Provenance.Describe(options.Threads, StateDtypeSetting.Of(run)),
     };
 
     /// <summary>The resolved config as config.json records it (seed included), flattened to dotted keys.</summary>
@@ -219,7 +219,7 @@ internal static class MetaRun
 
         var savedProv = header["provenance"] as JsonObject;
         string savedNumerics = savedProv?["numerics"]?.ToJsonString() ?? "{}";
-        string nowNumerics = Provenance.NumericOptions().ToJsonString();
+        string nowNumerics = Provenance.NumericOptions(StateDtypeSetting.Of(run)).ToJsonString();
         if (savedNumerics != nowNumerics)
         {
             string message = $"--resume: {path} was written with numeric options {savedNumerics}, this machine/build uses {nowNumerics}, so the run would not continue exactly";

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Reflection;
 using System.Runtime.Intrinsics;
 using System.Text.Json.Nodes;
+using Optim4RL.Optimizers.Learned;
 
 namespace Optim4RL.Experiments;
 
@@ -20,24 +21,25 @@ public static class Provenance
     public static string Dirty => Metadata("GitDirty") ?? "unknown";
 
     /// <summary>
-    /// Options that change results bit for bit: state storage type, and the widest SIMD vectors the
-    /// kernels use on this machine (lane sums are grouped by vector width).
+    /// Options that change results bit for bit: the storage type of the learned optimizer's recurrent
+    /// state in the run (<paramref name="stateDtype"/>, from <see cref="StateDtypeSetting"/>), and the
+    /// widest SIMD vectors the kernels use on this machine (lane sums are grouped by vector width).
     /// </summary>
-    public static JsonObject NumericOptions() => new()
+    public static JsonObject NumericOptions(StateDtype stateDtype = StateDtype.Float32) => new()
     {
         ["dtype"] = "float32",
-        ["state_dtype"] = "float32",
+        ["state_dtype"] = stateDtype.Name(),
         ["simd_bits"] = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : Vector<float>.Count * 32,
     };
 
     /// <summary>Everything above plus the thread count (null = all cores) and the .NET version.</summary>
-    public static JsonObject Describe(int? threads) => new()
+    public static JsonObject Describe(int? threads, StateDtype stateDtype = StateDtype.Float32) => new()
     {
         ["commit"] = Commit,
         ["dirty"] = Dirty,
         ["threads"] = threads ?? Environment.ProcessorCount,
         ["dotnet"] = Environment.Version.ToString(),
-        ["numerics"] = NumericOptions(),
+        ["numerics"] = NumericOptions(stateDtype),
     };
 
     private static string? Metadata(string key) =>

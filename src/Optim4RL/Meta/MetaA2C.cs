@@ -29,6 +29,19 @@ public readonly record struct MetaIterationLog(long Iteration, long Step, double
     public long EnvSteps { get; init; }
 }
 
+/// <summary>How <see cref="MetaA2C"/> runs its inner updates (all bit-identical).</summary>
+internal enum InnerUpdateMode
+{
+    /// <summary>Copy h_0 to the second state buffer, then per update: clip, step in place, θ += Δ (three passes).</summary>
+    SnapshotCopy,
+
+    /// <summary>No copy: the first step reads h_0 and writes the second buffer; then clip, step, θ += Δ as three passes.</summary>
+    DoubleBuffer,
+
+    /// <summary>No copy, and clip → step → θ += Δ in one pass over memory.</summary>
+    Fused,
+}
+
 /// <summary>
 /// Meta-training of a learned optimizer with A2C agents (docs/algorithms.md, "Meta-training"): MetaA2C with pipeline
 /// training, or the MetapA2C ablation (agents never reset). Each meta-iteration, per task:
@@ -45,7 +58,7 @@ public readonly record struct MetaIterationLog(long Iteration, long Step, double
 public sealed class MetaA2C : IMetaTrainer
 {
     private const uint CheckpointMagic = 0x4B43344F; // "O4CK"
-    private const int CheckpointVersion = 2; // 2: episode trackers saved
+    private const int CheckpointVersion = 3; // 2: episode trackers saved; 3: the state's storage type, and the state in it
 
     private readonly MetaA2CConfig _cfg;
     private readonly ILearnedOptimizer _lopt;
@@ -61,10 +74,13 @@ public sealed class MetaA2C : IMetaTrainer
     /// <param name="metaOptimizer">The optimizer of φ (Adam with grad_clip or grad_norm in the reference).</param>
     /// <param name="initialPhi">Starting φ (e.g. loaded from a file); null draws the architecture's initial values.</param>
     /// <exception cref="ArgumentException">No task, an unknown task name, or <paramref name="initialPhi"/> of the wrong length.</exception>
+    /// <exception cref="NotSupportedException"><paramref name="lopt"/> cannot keep its state in the configured storage type (<see cref="MetaA2CConfig.StateDtype"/>).</exception>
     public MetaA2C(MetaA2CConfig cfg, ILearnedOptimizer lopt, IOptimizer metaOptimizer, float[]? initialPhi = null)
     {
         if (cfg.Tasks.Count == 0) throw new ArgumentException("Meta-training needs at least one task (env.name).", nameof(cfg));
         if (cfg.InnerUpdates < 1) throw new ArgumentException("inner_updates must be ≥ 1.", nameof(cfg));
+        if (!lopt.Supports(cfg.StateDtype))
+            throw new NotSupportedException($"{lopt.Name} does not support a {cfg.StateDtype.Name()} recurrent state (agent_optim.kwargs.state_dtype); use float32.");
         _cfg = cfg;
         _lopt = lopt;
         _metaOptimizer = metaOptimizer;
@@ -113,12 +129,49 @@ public sealed class MetaA2C : IMetaTrainer
     }
 
     /// <summary>
+    /// How <see cref="Step"/> runs the inner updates; every mode gives bit-identical results.
+    /// <see cref="InnerUpdateMode.Fused"/> (the default) is the fastest; the others are kept as
+    /// references for tests and measurements.
+    /// </summary>
+    internal InnerUpdateMode UpdateMode { get; set; } = InnerUpdateMode.Fused;
+
+    /// <summary>
     /// One meta-iteration (docs/algorithms.md, "Meta-training", steps 1–6).
     /// </summary>
     /// <exception cref="TrainingDivergedException">The meta-gradient or φ became NaN/Inf; φ is left at its last finite value.</exception>
     public MetaIterationLog Step()
     {
         long t = Iteration + 1;
+        var (lossSum, retSum, episodes, terms, envSteps) = MetaGradient(t);
+
+        // 6. Meta-optimizer step on φ.
+        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t, out float updateNorm);
+
+        Iteration = t;
+        return new MetaIterationLog(t, t * _cfg.StepsPerIteration(0), lossSum / _tasks.Length, gradNorm, retSum, episodes)
+        {
+            PhiUpdateNorm = updateNorm,
+            MetaLossTerms = terms,
+            EnvSteps = envSteps,
+        };
+    }
+
+    /// <summary>
+    /// Steps 1–5 of the next meta-iteration (the agents advance) without the meta-optimizer step
+    /// or the iteration count: returns the meta-gradient φ would be updated with. For measurements.
+    /// </summary>
+    internal float[] MetaGradientOfNextIteration()
+    {
+        MetaGradient(Iteration + 1);
+        return (float[])_metaGrad.Clone();
+    }
+
+    /// <summary>The tasks' agents, buffers and states (for tests and measurements).</summary>
+    internal IReadOnlyList<MetaTaskState> Tasks => _tasks;
+
+    /// <summary>Steps 1–5 of meta-iteration <paramref name="t"/>: the task mean of the meta-gradients into <see cref="_metaGrad"/>.</summary>
+    private (double LossSum, double ReturnSum, int Episodes, A2CLossTerms Terms, long EnvSteps) MetaGradient(long t)
+    {
         Array.Clear(_metaGrad);
         double lossSum = 0, retSum = 0;
         int episodes = 0;
@@ -135,17 +188,29 @@ public sealed class MetaA2C : IMetaTrainer
             for (int j = 0; j < task.B; j++)
                 if (task.Schedule.ShouldReset(j, t)) task.ResetAgent(j);
 
-            task.State.AsSpan().CopyTo(task.State0);
-
-            // 2. K inner updates with the learned optimizer.
+            // 2. K inner updates with the learned optimizer. The first reads h_0 and writes the other
+            // state buffer, the rest work on that buffer in place, so h_0 stays for step 4.
+            var h0 = task.State;
+            var h = task.NextState;
+            if (UpdateMode == InnerUpdateMode.SnapshotCopy) h0.Span.CopyTo(h.Span);
             for (int k = 0; k < task.K; k++)
             {
                 Parallel.For(0, task.B, po, j => task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
                 var gk = task.Grads.AsSpan(k * task.N, task.N);
-                MetaUpdate.ClipInto(task.Grad, gk, (float)_cfg.GradClip);
-                _lopt.StepGrouped(_phi, task.State, gk, task.Updates, alpha, task.P); // one parameter vector per agent
-                TP.Add(task.Theta, task.Updates, task.Theta);
+                var from = k == 0 && UpdateMode != InnerUpdateMode.SnapshotCopy ? h0 : h;
+                if (UpdateMode == InnerUpdateMode.Fused)
+                {
+                    // clip → step → θ += Δ in one pass; one parameter vector per agent
+                    _lopt.UpdateGrouped(_phi, from.Span, h.Span, task.Grad, (float)_cfg.GradClip, gk, task.Theta, alpha, task.P);
+                }
+                else
+                {
+                    MetaUpdate.ClipInto(task.Grad, gk, (float)_cfg.GradClip);
+                    _lopt.StepGrouped(_phi, from.Span, h.Span, gk, task.Updates, alpha, task.P);
+                    TP.Add(task.Theta, task.Updates, task.Theta);
+                }
             }
+            task.Advance();
 
             // 3. Meta-loss on a fresh rollout; its gradient is the adjoint λ = ∇θ L(θ_K).
             Parallel.For(0, task.B, po, j => _agentLoss[j] = task.Losses[j].RolloutAndGradient(ref task.ActionRngs[j], task.Trackers[j]));
@@ -159,7 +224,7 @@ public sealed class MetaA2C : IMetaTrainer
 
             // 4. Meta-gradient through the K updates, mean over agents.
             Array.Clear(_taskGrad);
-            _lopt.MetaGradientGrouped(_phi, task.State0, task.Grads, task.K, task.Grad, alpha, _taskGrad, task.P);
+            _lopt.MetaGradientGrouped(_phi, h0.Span, task.Grads, task.K, task.Grad, alpha, _taskGrad, task.P);
             TP.Multiply(_taskGrad, 1f / task.B, _taskGrad);
 
             // 5. Optional rescale to exactly max_norm, then accumulate the task mean.
@@ -182,17 +247,7 @@ public sealed class MetaA2C : IMetaTrainer
         }
 
         TP.Multiply(_metaGrad, 1f / _tasks.Length, _metaGrad);
-
-        // 6. Meta-optimizer step on φ.
-        float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t, out float updateNorm);
-
-        Iteration = t;
-        return new MetaIterationLog(t, t * _cfg.StepsPerIteration(0), lossSum / _tasks.Length, gradNorm, retSum, episodes)
-        {
-            PhiUpdateNorm = updateNorm,
-            MetaLossTerms = terms,
-            EnvSteps = envSteps,
-        };
+        return (lossSum, retSum, episodes, terms, envSteps);
     }
 
     /// <summary>
@@ -220,7 +275,13 @@ public sealed class MetaA2C : IMetaTrainer
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same configuration.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, or belongs to another configuration.</exception>
-    public void LoadCheckpoint(Stream stream)
+    public void LoadCheckpoint(Stream stream) => LoadCheckpoint(stream, convertState: false);
+
+    /// <summary>
+    /// As <see cref="LoadCheckpoint(Stream)"/>; with <paramref name="convertState"/>, a state stored in
+    /// another type than this run's is converted (float32 → bfloat16 rounds to nearest even). For measurements.
+    /// </summary>
+    internal void LoadCheckpoint(Stream stream, bool convertState)
     {
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         try
@@ -235,7 +296,7 @@ public sealed class MetaA2C : IMetaTrainer
             _metaState.Load(r);
             int tasks = r.ReadInt32();
             if (tasks != _tasks.Length) throw new InvalidDataException($"Checkpoint has {tasks} tasks, this run has {_tasks.Length}.");
-            foreach (var task in _tasks) task.Load(r);
+            foreach (var task in _tasks) task.Load(r, convertState);
             Iteration = iteration;
         }
         catch (EndOfStreamException e)

@@ -8,11 +8,19 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Meta;
 
 /// <summary>
-/// Everything one meta-training task owns (docs/algorithms.md, "Meta-training"): B agents whose parameters θ live in one
-/// contiguous vector [B·P] (agent j at j·P), the learned optimizer's recurrent state
-/// [StateSize, B·P], the K stored inner gradients [K, B·P], one single-environment vector env,
-/// one A2C rollout/loss and RNG streams per agent. Buffers are allocated once.
+/// Everything one meta-training task owns (docs/algorithms.md, "Meta-training"): B agents whose parameters θ live in one contiguous
+/// vector [B·P] (agent j at j·P), the learned optimizer's recurrent state [StateSize, B·P] in two
+/// buffers of the run's storage type, the K stored inner gradients [K, B·P], one
+/// single-environment vector env, one A2C rollout/loss and RNG streams per agent. Buffers are
+/// allocated once.
 /// </summary>
+/// <remarks>
+/// The two state buffers take turns (<see cref="Advance"/>): a meta-iteration's first inner update
+/// reads <see cref="State"/> (h_0, after the pipeline resets) and writes <see cref="NextState"/>,
+/// the other updates work on <see cref="NextState"/> in place, and the meta-gradient recomputes
+/// the K steps from <see cref="State"/>, still h_0; then the buffers swap roles. So h_0 is kept
+/// without copying the state.
+/// </remarks>
 internal sealed class MetaTaskState
 {
     public MetaTaskState(MetaTaskConfig cfg, MetaA2CConfig run, ILearnedOptimizer lopt, Rng rng)
@@ -32,11 +40,9 @@ internal sealed class MetaTaskState
 
         Theta = new float[N];
         Grad = new float[N];
-        Updates = new float[N];
         Grads = new float[K * N];
-        State = new float[lopt.StateSize * N];
-        State0 = new float[lopt.StateSize * N];
         StateSize = lopt.StateSize;
+        _states = [new RecurrentState(run.StateDtype, StateSize, N), new RecurrentState(run.StateDtype, StateSize, N)];
 
         Envs = new IDiscreteVectorEnv[B];
         Losses = new A2CLoss<float>[B];
@@ -65,10 +71,24 @@ internal sealed class MetaTaskState
     public int StateSize { get; }
     public float[] Theta { get; }
     public float[] Grad { get; }
-    public float[] Updates { get; }
+    /// <summary>Δθ of one inner update, for the unfused update modes only (allocated on first use).</summary>
+    public float[] Updates => _updates ??= new float[N];
+
+    private float[]? _updates;
     public float[] Grads { get; }
-    public float[] State { get; }
-    public float[] State0 { get; }
+
+    private readonly RecurrentState[] _states;
+    private int _current;
+
+    /// <summary>The state at the start of the meta-iteration (h_0); after <see cref="Advance"/>, the newest state.</summary>
+    public RecurrentState State => _states[_current];
+
+    /// <summary>The other buffer: the inner updates' state during a meta-iteration.</summary>
+    public RecurrentState NextState => _states[1 - _current];
+
+    /// <summary>Makes <see cref="NextState"/> the current state (end of a meta-iteration).</summary>
+    public void Advance() => _current = 1 - _current;
+
     public IDiscreteVectorEnv[] Envs { get; }
     public A2CLoss<float>[] Losses { get; }
     public EpisodeTracker[] Trackers { get; }
@@ -80,7 +100,7 @@ internal sealed class MetaTaskState
     {
         var init = InitRngs[j].Fork();
         Spec.InitParams(Theta.AsSpan(j * P, P), ref init);
-        for (int s = 0; s < StateSize; s++) State.AsSpan(s * N + j * P, P).Clear();
+        State.ClearCoordinates(j * P, P);
         Envs[j].Reset();
         Trackers[j].Restart(0);
     }
@@ -91,7 +111,8 @@ internal sealed class MetaTaskState
         w.Write(B);
         w.Write(P);
         BinaryArrays.WriteFloats(w, Theta);
-        BinaryArrays.WriteFloats(w, State);
+        w.Write((byte)State.Dtype);
+        State.Write(w);
         for (int j = 0; j < B; j++)
         {
             Envs[j].SaveState(w);
@@ -101,14 +122,20 @@ internal sealed class MetaTaskState
         }
     }
 
-    public void Load(BinaryReader r)
+    /// <param name="r">The checkpoint, at this task's payload.</param>
+    /// <param name="convertState">Accept a state stored in the other type, converting it; otherwise such a checkpoint is rejected.</param>
+    /// <exception cref="InvalidDataException">Another task, size or state type.</exception>
+    public void Load(BinaryReader r, bool convertState = false)
     {
         string env = r.ReadString();
         int b = r.ReadInt32(), p = r.ReadInt32();
         if (env != Config.Env || b != B || p != P)
             throw new InvalidDataException($"Checkpoint task '{env}' with {b} agents × {p} parameters does not match this run's '{Config.Env}' with {B} × {P}.");
         BinaryArrays.ReadFloats(r, Theta);
-        BinaryArrays.ReadFloats(r, State);
+        var dtype = (StateDtype)r.ReadByte();
+        if (!Enum.IsDefined(dtype) || (dtype != State.Dtype && !convertState))
+            throw new InvalidDataException($"Checkpoint task '{env}' stores the learned optimizer's state as {(Enum.IsDefined(dtype) ? dtype.Name() : $"type {(int)dtype}")}, this run uses {State.Dtype.Name()} (agent_optim.kwargs.state_dtype).");
+        State.Read(r, dtype);
         for (int j = 0; j < B; j++)
         {
             Envs[j].LoadState(r);

@@ -7,10 +7,78 @@ namespace Optim4RL.Tests.Meta;
 
 public class MetaA2CTests
 {
-    private static MetaA2C Make(bool pipeline = true, int? threads = null, ulong seed = 5, string env = "small_sparse_short") =>
-        new(new MetaA2CConfig([new MetaTaskConfig(env, 4, 3e-3f, 1f, 3)], 4 * 20 * 5 * 100, 4, pipeline, 1.0, -1, new A2CConfig(), seed),
-            LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 1e-3, gradClip: 1.0))
+    private static MetaA2C Make(bool pipeline = true, int? threads = null, ulong seed = 5, string env = "small_sparse_short",
+        StateDtype dtype = StateDtype.Float32, double gradClip = 1.0, string lopt = "Optim4RL") =>
+        new(new MetaA2CConfig([new MetaTaskConfig(env, 4, 3e-3f, 1f, 3)], 4 * 20 * 5 * 100, 4, pipeline, gradClip, -1, new A2CConfig(), seed,
+                StateDtype: dtype),
+            LearnedOptimizers.Create(lopt), Optax.FromConfig("Adam", 1e-3, gradClip: 1.0))
         { MaxDegreeOfParallelism = threads };
+
+    [Theory]
+    [InlineData("Optim4RL", StateDtype.Float32, 1.0)]
+    [InlineData("Optim4RL", StateDtype.Float32, -1.0)]
+    [InlineData("Optim4RL", StateDtype.BFloat16, 1.0)]
+    [InlineData("LinearOptim", StateDtype.BFloat16, 1.0)]
+    [InlineData("STAR", StateDtype.Float32, 1.0)]
+    public void Double_buffer_and_fused_updates_give_the_phi_of_the_snapshot_copy_path(string lopt, StateDtype dtype, double clip)
+    {
+        // The reference runs meta-training as it was done before: copy h_0, then per inner update clip,
+        // step in place and θ += Δ through the public kernel calls. Resets (R = 3) happen on the way.
+        var reference = Make(dtype: dtype, gradClip: clip, lopt: lopt);
+        reference.UpdateMode = InnerUpdateMode.SnapshotCopy;
+        var buffered = Make(dtype: dtype, gradClip: clip, lopt: lopt);
+        buffered.UpdateMode = InnerUpdateMode.DoubleBuffer;
+        var fused = Make(dtype: dtype, gradClip: clip, lopt: lopt);
+        Assert.Equal(InnerUpdateMode.Fused, fused.UpdateMode); // the default
+        for (int i = 0; i < 5; i++)
+        {
+            var l = reference.Step();
+            Assert.Equal(l, buffered.Step());
+            Assert.Equal(l, fused.Step());
+        }
+        Assert.Equal(reference.Phi, buffered.Phi);
+        Assert.Equal(reference.Phi, fused.Phi);
+        Assert.Equal(reference.Tasks[0].Theta, fused.Tasks[0].Theta);
+        Assert.Equal(reference.Tasks[0].State.Span.ToFloat32(), fused.Tasks[0].State.Span.ToFloat32());
+    }
+
+    [Fact]
+    public void Bfloat16_state_runs_are_thread_independent_resumable_and_checkpoint_two_bytes_per_value()
+    {
+        var a = Make(threads: 1, dtype: StateDtype.BFloat16);
+        var b = Make(threads: 2, dtype: StateDtype.BFloat16);
+        for (int i = 0; i < 3; i++) Assert.Equal(a.Step(), b.Step());
+        Assert.Equal(a.Phi, b.Phi);
+        Assert.Equal(StateDtype.BFloat16, a.Tasks[0].State.Dtype);
+        var f32 = Make();
+        for (int i = 0; i < 3; i++) f32.Step();
+        Assert.NotEqual(a.Phi, f32.Phi); // the rounding changes the run
+
+        using var ms16 = new MemoryStream();
+        a.SaveCheckpoint(ms16);
+        using var ms32 = new MemoryStream();
+        f32.SaveCheckpoint(ms32);
+        var task = a.Tasks[0];
+        Assert.Equal((long)task.StateSize * task.N * 2, ms32.Length - ms16.Length);
+
+        ms16.Position = 0;
+        var resumed = Make(dtype: StateDtype.BFloat16);
+        resumed.LoadCheckpoint(ms16);
+        for (int i = 0; i < 2; i++) Assert.Equal(a.Step(), resumed.Step());
+        Assert.Equal(a.Phi, resumed.Phi);
+
+        // A checkpoint of the other storage type is refused, naming the key.
+        ms32.Position = 0;
+        var e = Assert.Throws<InvalidDataException>(() => Make(dtype: StateDtype.BFloat16).LoadCheckpoint(ms32));
+        Assert.Contains("state_dtype", e.Message);
+    }
+
+    [Fact]
+    public void A_learned_optimizer_without_bfloat16_state_is_refused()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => Make(dtype: StateDtype.BFloat16, lopt: "STAR"));
+        Assert.Contains("state_dtype", e.Message);
+    }
 
     [Fact]
     public void Same_seed_gives_same_phi_for_any_thread_count()

@@ -98,11 +98,15 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
         FlaxInit.LecunNormal(ref rng, phi.Slice(OffK, H * O), H);
     }
 
-    public void Step(KernelExecution execution, ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates,
+    public void Step(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates,
         float learningRate, int groupSize) =>
-        LearnedKernelDriver.Step<Blocks>(execution, phi, state, grads, updates, learningRate, groupSize);
+        LearnedKernelDriver.Step<Blocks>(execution, phi, from, to, grads, updates, learningRate, groupSize);
 
-    public void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+    public void Update(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, float gradClip,
+        Span<float> clippedGrads, Span<float> theta, float learningRate, int groupSize) =>
+        LearnedKernelDriver.Update<Blocks>(execution, phi, from, to, grads, gradClip, clippedGrads, theta, learningRate, groupSize);
+
+    public void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
         LearnedKernelDriver.MetaGradient<Blocks>(execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
 

@@ -14,6 +14,9 @@ namespace Optim4RL.Optimizers.Learned;
 /// coordinate n is at <c>state[s·N + n]</c>, so SIMD runs over contiguous coordinates.</para>
 /// <para>The gradient g is a constant with respect to φ, and callers clip it (grad_clip)
 /// before the call. Δθ = α · f(φ; h, g).</para>
+/// <para>The overloads taking a <see cref="StateSpan"/> accept the state in another storage type
+/// (<see cref="Supports"/>: bfloat16 for the GRU-based kernels) and can read the state from one
+/// buffer and write it to another, which lets meta-training keep h_0 without copying it.</para>
 /// </remarks>
 public interface ILearnedOptimizer
 {
@@ -79,7 +82,7 @@ public interface ILearnedOptimizer
 
     /// <summary>
     /// As <see cref="MetaGradient"/>, with the N coordinates grouped into parameter vectors of
-    /// <paramref name="groupSize"/> coordinates as in <see cref="StepGrouped"/> (so its chunks, and
+    /// <paramref name="groupSize"/> coordinates as in <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/> (so its chunks, and
     /// the order of its sums, are agent-aligned). Throws <see cref="ArgumentException"/> as
     /// <see cref="MetaGradient"/> does and when N is not a multiple of a positive
     /// <paramref name="groupSize"/>. This default implementation ignores the grouping.
@@ -87,6 +90,73 @@ public interface ILearnedOptimizer
     void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
         MetaGradient(phi, state0, grads, steps, adjoint, learningRate, metaGrad);
+
+    /// <summary>Whether the state-generic calls accept a state stored as <paramref name="dtype"/> (float32: always).</summary>
+    bool Supports(StateDtype dtype) => dtype == StateDtype.Float32;
+
+    /// <summary>
+    /// As <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>,
+    /// reading the state from <paramref name="from"/> and writing the new state to <paramref name="to"/>:
+    /// the same state for a step in place, or a buffer that does not overlap it (then
+    /// <paramref name="from"/> is left unchanged). Both have one storage type (<see cref="Supports"/>);
+    /// a bfloat16 state is widened exactly, the step computed in float32 and the new state rounded to
+    /// nearest, ties to even, so the step equals the float32 step applied to the widened state, with
+    /// its new state rounded.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, the grouping does not fit, or the states differ in type or partly overlap.</exception>
+    /// <exception cref="NotSupportedException">The storage type is not supported.</exception>
+    void StepGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize);
+
+    /// <summary>
+    /// One inner update of meta-training: g = clip(<paramref name="grads"/>, −c, c) for
+    /// c = <paramref name="gradClip"/> &gt; 0 (else g = the gradients) written to
+    /// <paramref name="clippedGrads"/> (which may be the gradients themselves), one step from
+    /// <paramref name="from"/> to <paramref name="to"/> as in
+    /// <see cref="StepGrouped(ReadOnlySpan{float}, StateSpan, StateSpan, ReadOnlySpan{float}, Span{float}, float, int)"/>,
+    /// and θ += Δ into <paramref name="theta"/>. The coordinate-wise kernels do all three in one pass
+    /// over memory; the results are bit-identical to the three run one after the other, as this
+    /// default implementation does.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span has the wrong length or overlaps another, or the grouping does not fit.</exception>
+    /// <exception cref="NotSupportedException">The storage type is not supported.</exception>
+    void UpdateGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, float gradClip, Span<float> clippedGrads,
+        Span<float> theta, float learningRate, int groupSize)
+    {
+        if (clippedGrads.Length != grads.Length || theta.Length != grads.Length)
+            throw new ArgumentException($"clippedGrads and theta must have N = {grads.Length} elements, got {clippedGrads.Length} and {theta.Length}.", nameof(theta));
+        if (gradClip > 0)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Min(grads, gradClip, clippedGrads);
+            System.Numerics.Tensors.TensorPrimitives.Max(clippedGrads, -gradClip, clippedGrads);
+        }
+        else if (!clippedGrads.Overlaps(grads))
+        {
+            grads.CopyTo(clippedGrads);
+        }
+        float[] updates = System.Buffers.ArrayPool<float>.Shared.Rent(grads.Length);
+        try
+        {
+            var u = updates.AsSpan(0, grads.Length);
+            StepGrouped(phi, from, to, clippedGrads, u, learningRate, groupSize);
+            System.Numerics.Tensors.TensorPrimitives.Add(theta, u, theta);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(updates);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="MetaGradientGrouped(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, float, Span{float}, int)"/>
+    /// with the state before step 0 in either storage type (<see cref="Supports"/>). A bfloat16
+    /// state0 is widened exactly and the K steps are recomputed from it in float32; the rounding of
+    /// the state after each forward step is not repeated (its derivative is taken as 1), so the result
+    /// is the exact meta-gradient of the float32 trajectory that starts from the stored state0.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the float32 overload.</exception>
+    /// <exception cref="NotSupportedException">The storage type is not supported.</exception>
+    void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize);
 }
 
 /// <summary>Names, shapes and offsets of the arrays packed, in order, into one φ vector.</summary>

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static Optim4RL.Optimizers.Learned.LearnedSimd;
+using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Optim4RL.Optimizers.Learned;
 
@@ -189,26 +190,52 @@ internal readonly unsafe struct CoordinatewiseMeta<TBlocks>(int k, float alpha) 
 /// instance may serve any number of threads at once; per-chunk partial sums are reduced in chunk
 /// order in double, so results are bitwise identical for any thread count.
 /// </summary>
+/// <remarks>
+/// The driver also owns how the state is stored (<see cref="IStateAccess"/>): a float32 state read
+/// and written where it lies (in place), or staged one SIMD vector at a time through a per-thread
+/// tile, for a step that reads one buffer and writes another and for a bfloat16 state (widened
+/// exactly into the tile, rounded to nearest even when written back). The passes see float32 rows
+/// at a stride either way, so every architecture gets both without code of its own, and a
+/// coordinate's arithmetic is the same on every path. With a <see cref="Fusion"/>, a step pass
+/// also clips its chunk's gradients before and adds its Δ to θ after, while the chunk is in cache.
+/// </remarks>
 internal static unsafe class LearnedKernelDriver
 {
     /// <summary>The most coordinates of one chunk (a multiple of every SIMD width).</summary>
     internal const int ChunkSize = 4096;
 
     /// <summary>Checks the spans of a step; <paramref name="groupSize"/> must divide N = grads.Length.</summary>
-    /// <exception cref="ArgumentException">A span has the wrong length, or the grouping does not fit.</exception>
-    internal static void CheckStep(int paramCount, int units, ReadOnlySpan<float> phi, ReadOnlySpan<float> state, ReadOnlySpan<float> grads,
+    /// <exception cref="ArgumentException">A span has the wrong length, the grouping does not fit, or the two states differ in type or partly overlap.</exception>
+    internal static void CheckStep(int paramCount, int units, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads,
         ReadOnlySpan<float> updates, int groupSize)
     {
         int n = grads.Length;
         CheckPhi(paramCount, phi);
-        CheckState(units, state.Length, n, nameof(state));
+        CheckStates(units, from, to, n);
         if (updates.Length != n) throw new ArgumentException($"updates must have N = {n} elements, got {updates.Length}.", nameof(updates));
+        CheckGroups(n, groupSize);
+    }
+
+    /// <summary>Checks the spans of a fused update (<see cref="Update{TBlocks}"/>).</summary>
+    /// <exception cref="ArgumentException">As <see cref="CheckStep"/>, or θ or the clipped gradients have the wrong length or overlap another buffer.</exception>
+    internal static void CheckUpdate(int paramCount, int units, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads,
+        ReadOnlySpan<float> clipped, ReadOnlySpan<float> theta, int groupSize)
+    {
+        int n = grads.Length;
+        CheckPhi(paramCount, phi);
+        CheckStates(units, from, to, n);
+        if (clipped.Length != n) throw new ArgumentException($"clippedGrads must have N = {n} elements, got {clipped.Length}.", nameof(clipped));
+        if (theta.Length != n) throw new ArgumentException($"theta must have N = {n} elements, got {theta.Length}.", nameof(theta));
+        if (clipped.Overlaps(grads, out int offset) && offset != 0)
+            throw new ArgumentException("clippedGrads must be the gradients themselves or not overlap them.", nameof(clipped));
+        if (theta.Overlaps(grads) || theta.Overlaps(clipped) || from.Overlaps(theta) || to.Overlaps(theta) || from.Overlaps(clipped) || to.Overlaps(clipped))
+            throw new ArgumentException("theta and clippedGrads must not overlap the states, and theta not the gradients.", nameof(theta));
         CheckGroups(n, groupSize);
     }
 
     /// <summary>Checks the spans of a meta-gradient; <paramref name="groupSize"/> must divide N = adjoint.Length.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length, steps is negative, or the grouping does not fit.</exception>
-    internal static void CheckMeta(int paramCount, int units, ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+    internal static void CheckMeta(int paramCount, int units, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, ReadOnlySpan<float> metaGrad, int groupSize)
     {
         int n = adjoint.Length;
@@ -218,6 +245,16 @@ internal static unsafe class LearnedKernelDriver
         CheckState(units, state0.Length, n, nameof(state0));
         if (grads.Length != (long)steps * n) throw new ArgumentException($"grads must have K·N = {(long)steps * n} elements, got {grads.Length}.", nameof(grads));
         CheckGroups(n, groupSize);
+    }
+
+    private static void CheckStates(int units, StateSpan from, StateSpan to, int n)
+    {
+        CheckState(units, from.Length, n, from.SameAs(to) ? "state" : nameof(from));
+        CheckState(units, to.Length, n, nameof(to));
+        if (from.Dtype != to.Dtype)
+            throw new ArgumentException($"from ({from.Dtype.Name()}) and to ({to.Dtype.Name()}) must have the same storage type.", nameof(to));
+        if (!from.SameAs(to) && from.Overlaps(to))
+            throw new ArgumentException("from and to must be the same state (a step in place) or not overlap.", nameof(to));
     }
 
     /// <exception cref="ArgumentException"><paramref name="phi"/> is not <paramref name="paramCount"/> long.</exception>
@@ -239,27 +276,51 @@ internal static unsafe class LearnedKernelDriver
 
     /// <summary>
     /// One step of a coordinate-wise kernel (<typeparamref name="TBlocks"/>) over N = grads.Length
-    /// coordinates grouped into parameter vectors of <paramref name="groupSize"/>: updates the state
-    /// in place and writes Δ (which may alias the gradients).
+    /// coordinates grouped into parameter vectors of <paramref name="groupSize"/>: reads the state
+    /// from <paramref name="from"/>, writes the new state to <paramref name="to"/> (the same state for
+    /// a step in place) and Δ to <paramref name="updates"/> (which may alias the gradients).
     /// </summary>
     /// <exception cref="ArgumentException">As <see cref="CheckStep"/>.</exception>
-    internal static void Step<TBlocks>(KernelExecution execution, ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads,
+    internal static void Step<TBlocks>(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads,
         Span<float> updates, float alpha, int groupSize) where TBlocks : struct, ICoordinatewiseBlocks
     {
-        CheckStep(TBlocks.ParamCount, TBlocks.StateUnits, phi, state, grads, updates, groupSize);
+        CheckStep(TBlocks.ParamCount, TBlocks.StateUnits, phi, from, to, grads, updates, groupSize);
         int n = grads.Length;
         if (n == 0) return;
         var pass = new CoordinatewiseStep<TBlocks>(alpha);
-        fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates)
-            Run(in pass, execution.Snapshot(), new ChunkPlan(n, groupSize), pPhi, pState, pGrads, pUpd, null, null);
+        fixed (float* pPhi = phi, pGrads = grads, pUpd = updates)
+        fixed (byte* pFrom = from, pTo = to)
+            Run(in pass, execution.Snapshot(), new ChunkPlan(n, groupSize), pPhi, new StateRef(pFrom, pTo, from.Dtype), pGrads, pUpd, null, null);
+    }
+
+    /// <summary>
+    /// One inner update of meta-training in one pass over memory: per chunk, g = clip(raw, ±c) (c ≤ 0:
+    /// a copy) into <paramref name="clipped"/>, one step of <typeparamref name="TBlocks"/> from
+    /// <paramref name="from"/> to <paramref name="to"/>, and θ += Δ. Bit-identical to the clip, the
+    /// step and the add run one after the other over all N coordinates.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="CheckUpdate"/>.</exception>
+    internal static void Update<TBlocks>(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads,
+        float clip, Span<float> clipped, Span<float> theta, float alpha, int groupSize) where TBlocks : struct, ICoordinatewiseBlocks
+    {
+        CheckUpdate(TBlocks.ParamCount, TBlocks.StateUnits, phi, from, to, grads, clipped, theta, groupSize);
+        int n = grads.Length;
+        if (n == 0) return;
+        var pass = new CoordinatewiseStep<TBlocks>(alpha);
+        fixed (float* pPhi = phi, pRaw = grads, pClipped = clipped, pTheta = theta)
+        fixed (byte* pFrom = from, pTo = to)
+            Run(in pass, execution.Snapshot(), new ChunkPlan(n, groupSize), pPhi, new StateRef(pFrom, pTo, from.Dtype), pClipped, null, null, null,
+                new Fusion(pRaw, clip, pTheta));
     }
 
     /// <summary>
     /// The meta-gradient of K steps of a coordinate-wise kernel (<typeparamref name="TBlocks"/>):
     /// per chunk, ∂L/∂φ in per-lane accumulators; then metaGrad[p] += the chunks' sums in chunk order.
+    /// A bfloat16 <paramref name="state0"/> is widened exactly and the K steps are recomputed in
+    /// float32 from it (the rounding of the states after each forward step is not repeated).
     /// </summary>
     /// <exception cref="ArgumentException">As <see cref="CheckMeta"/>.</exception>
-    internal static void MetaGradient<TBlocks>(KernelExecution execution, ReadOnlySpan<float> phi, ReadOnlySpan<float> state0,
+    internal static void MetaGradient<TBlocks>(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0,
         ReadOnlySpan<float> grads, int steps, ReadOnlySpan<float> adjoint, float alpha, Span<float> metaGrad, int groupSize)
         where TBlocks : struct, ICoordinatewiseBlocks
     {
@@ -272,10 +333,11 @@ internal static unsafe class LearnedKernelDriver
         double[] partials = RentPartials(plan.Count, count);
         try
         {
-            fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint)
+            fixed (float* pPhi = phi, pGrads = grads, pAdj = adjoint)
+            fixed (byte* pState = state0)
             fixed (double* pp = partials)
             {
-                Run(in pass, execution.Snapshot(), plan, pPhi, pState, pGrads, null, pAdj, pp);
+                Run(in pass, execution.Snapshot(), plan, pPhi, new StateRef(pState, pState, state0.Dtype), pGrads, null, pAdj, pp);
                 AddChunkSums(pp, count, 0, plan.Count, 0, count, metaGrad);
             }
         }
@@ -306,13 +368,21 @@ internal static unsafe class LearnedKernelDriver
     /// Runs <paramref name="pass"/> over every chunk of <paramref name="plan"/>, in parallel when
     /// there is more than one chunk's worth of coordinates and more than one thread is allowed. With
     /// <paramref name="partials"/> (≥ plan.Count·Sums doubles) the chunk's accumulator lane sums
-    /// go to partials[chunk·Sums …].
+    /// go to partials[chunk·Sums …]. The pass reads the state from <c>state.From</c> and, when it
+    /// writes the state, writes it to <c>state.To</c>; with an active <paramref name="fusion"/>
+    /// (a step pass only), the chunk's gradients are first clipped from <c>fusion.Raw</c> into
+    /// <paramref name="grads"/>, and its Δ is added to <c>fusion.Theta</c> instead of being written
+    /// to <paramref name="updates"/>.
     /// </summary>
-    internal static void Run<TPass>(in TPass pass, KernelRun run, ChunkPlan plan, float* phi, float* state, float* grads, float* updates,
-        float* adjoint, double* partials) where TPass : struct, IBlockPass
+    internal static void Run<TPass>(in TPass pass, KernelRun run, ChunkPlan plan, float* phi, StateRef state, float* grads, float* updates,
+        float* adjoint, double* partials, Fusion fusion = default) where TPass : struct, IBlockPass
     {
         if (run.Width is not (16 or 8 or 4)) throw new InvalidOperationException($"Unsupported SIMD width {run.Width}.");
-        var job = new Job<TPass>(pass, plan, run.Width, phi, state, grads, updates, adjoint, partials);
+        if (fusion.Active && (pass.GradRows != 1 || !pass.WritesState || pass.Sums != 0))
+            throw new InvalidOperationException("Only a step pass can be fused with the clip and θ += Δ.");
+        var mode = state.Dtype == StateDtype.BFloat16 ? StateMode.BFloat16
+            : state.From == state.To || !pass.WritesState ? StateMode.Direct : StateMode.Staged;
+        var job = new Job<TPass>(pass, plan, run.Width, mode, phi, state, grads, updates, adjoint, partials, fusion);
         if (plan.Count == 1 || plan.N <= ChunkSize || run.Threads == 1)
             for (int c = 0; c < plan.Count; c++) job.RunChunk(c);
         else
@@ -323,49 +393,110 @@ internal static unsafe class LearnedKernelDriver
     private static void RunParallel<TPass>(Job<TPass> job, int? threads) where TPass : struct, IBlockPass =>
         Parallel.For(0, job.Plan.Count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, c => job.RunChunk(c));
 
+    private enum StateMode
+    {
+        /// <summary>float32, in place (or read only): the pass reads and writes the state where it lies.</summary>
+        Direct,
+
+        /// <summary>float32, from one buffer to another: staged through a per-thread tile.</summary>
+        Staged,
+
+        /// <summary>bfloat16: widened into a per-thread tile, rounded back from it.</summary>
+        BFloat16,
+    }
+
     /// <summary>Everything one call's chunks read: the pass, the chunking, the width and the call's buffers.</summary>
-    private readonly struct Job<TPass>(TPass pass, ChunkPlan plan, int width, float* phi, float* state, float* grads, float* updates,
-        float* adjoint, double* partials) where TPass : struct, IBlockPass
+    private readonly struct Job<TPass>(TPass pass, ChunkPlan plan, int width, StateMode mode, float* phi, StateRef state, float* grads,
+        float* updates, float* adjoint, double* partials, Fusion fusion) where TPass : struct, IBlockPass
     {
         public readonly TPass Pass = pass;
         public readonly ChunkPlan Plan = plan;
-        public readonly float* Phi = phi, State = state, Grads = grads, Updates = updates, Adjoint = adjoint;
+        public readonly StateRef State = state;
+        public readonly Fusion Fusion = fusion;
+        public readonly float* Phi = phi, Grads = grads, Updates = updates, Adjoint = adjoint;
         public readonly double* Partials = partials;
 
         public void RunChunk(int chunk)
         {
             switch (width)
             {
-                case 16: Chunk<Vector512<float>, TPass>(in this, chunk); break;
-                case 8: Chunk<Vector256<float>, TPass>(in this, chunk); break;
-                default: Chunk<Vector128<float>, TPass>(in this, chunk); break;
+                case 16: ForWidth<Vector512<float>>(chunk); break;
+                case 8: ForWidth<Vector256<float>>(chunk); break;
+                default: ForWidth<Vector128<float>>(chunk); break;
+            }
+        }
+
+        private void ForWidth<TV>(int chunk) where TV : struct
+        {
+            if (Fusion.Active) ForMode<TV, Fused>(chunk);
+            else ForMode<TV, Unfused>(chunk);
+        }
+
+        private void ForMode<TV, TFuse>(int chunk) where TV : struct where TFuse : struct
+        {
+            switch (mode)
+            {
+                case StateMode.Direct: Chunk<TV, TPass, DirectFloat32, TFuse>(in this, chunk); break;
+                case StateMode.Staged: Chunk<TV, TPass, StagedFloat32, TFuse>(in this, chunk); break;
+                default: Chunk<TV, TPass, StagedBFloat16, TFuse>(in this, chunk); break;
             }
         }
     }
 
+    private struct Fused;
+
+    private struct Unfused;
+
     // Per-thread scratch of one chunk, in vectors of W floats (W = lanes):
     //   acc  [Sums]                     the pass's per-lane accumulators
     //   work [WorkVectors]              the pass's own work area
-    //   tail [units + rows + 2]         zero-padded copies for a partial vector: state, g, λ, Δ
+    //   tail [units + rows + 2]         the staged state and gradient rows of one vector, and for a
+    //                                   partial vector zero-padded copies of the state, g, λ and Δ
+    // then, for a fused update, the chunk's Δ [ChunkSize floats].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Chunk<TV, TPass>(in Job<TPass> job, int chunk) where TV : struct where TPass : struct, IBlockPass
+    private static void Chunk<TV, TPass, TState, TFuse>(in Job<TPass> job, int chunk)
+        where TV : struct where TPass : struct, IBlockPass where TState : struct, IStateAccess where TFuse : struct
     {
         TPass pass = job.Pass; // a local copy: no defensive copies in the loop
+        bool fused = typeof(TFuse) == typeof(Fused);
         int w = Count<TV>();
         var (start, end) = job.Plan.Range(chunk);
         int group = job.Plan.GroupOf(chunk);
         nint n = job.Plan.N;
         int sums = pass.Sums, units = pass.StateUnits, rows = pass.GradRows;
-        float* acc = KernelScratch<TPass>.ForCurrentThread((sums + pass.WorkVectors + units + rows + 2) * w);
+        bool writes = pass.WritesState;
+        int tailFloats = (units + rows + 2) * w;
+        float* acc = KernelScratch<TPass>.ForCurrentThread((sums + pass.WorkVectors) * w + tailFloats + (fused ? ChunkSize : 0));
         float* work = acc + sums * w;
         float* tail = work + pass.WorkVectors * w;
         if (sums > 0) new Span<float>(acc, sums * w).Clear();
-        float* phi = job.Phi, state = job.State, grads = job.Grads, updates = job.Updates, adjoint = job.Adjoint;
+        float* phi = job.Phi, grads = job.Grads, adjoint = job.Adjoint;
+        void* from = job.State.From, to = job.State.To;
+        float* deltas = tail + tailFloats; // fused: the chunk's Δ, deltas[i − start] for coordinate i
+        float* updates = fused ? deltas - start : job.Updates;
+        if (fused) Clip(job.Fusion.Raw + start, grads + start, end - start, job.Fusion.Clip);
         TV ones = Bcast<TV>(1f);
 
         int fullEnd = start + (end - start) / w * w;
         for (int i = start; i < fullEnd; i += w)
-            pass.Block(phi, state + i, n, grads + i, updates == null ? null : updates + i, adjoint == null ? null : adjoint + i, ones, group, acc, work);
+        {
+            float* state = (float*)from + i, g = grads + i;
+            nint stride = n;
+            if (TState.Staged)
+            {
+                // The pass reads state and gradient rows at one stride: stage both (one gradient row needs no stride).
+                TState.Load<TV>(from, i, n, tail, units);
+                state = tail;
+                stride = w;
+                if (rows > 1)
+                {
+                    g = tail + units * w;
+                    StagedFloat32.Load<TV>(grads, i, n, g, rows);
+                }
+            }
+            pass.Block(phi, state, stride, g, updates == null ? null : updates + i, adjoint == null ? null : adjoint + i, ones, group, acc, work);
+            if (TState.Staged && writes) TState.Store<TV>(tail, to, i, n, units);
+        }
 
         if (fullEnd < end)
         {
@@ -373,13 +504,19 @@ internal static unsafe class LearnedKernelDriver
             // there, or the mask), and their Δ and state are not copied back.
             int rem = end - fullEnd;
             float* tState = tail, tGrads = tail + units * w, tAdj = tGrads + rows * w, tUpd = tAdj + w;
-            new Span<float>(tail, (units + rows + 2) * w).Clear();
-            Gather(state + fullEnd, n, tState, w, units, rem);
+            new Span<float>(tail, tailFloats).Clear();
+            TState.LoadPartial(from, fullEnd, n, tState, w, units, rem);
             Gather(grads + fullEnd, n, tGrads, w, rows, rem);
             if (adjoint != null) Gather(adjoint + fullEnd, 0, tAdj, 0, 1, rem);
             pass.Block(phi, tState, w, tGrads, updates == null ? null : tUpd, adjoint == null ? null : tAdj, LaneMask<TV>(rem), group, acc, work);
-            if (pass.WritesState) Gather(tState, w, state + fullEnd, n, units, rem);
+            if (writes) TState.StorePartial(tState, w, to, fullEnd, n, units, rem);
             if (updates != null) Gather(tUpd, 0, updates + fullEnd, 0, 1, rem);
+        }
+
+        if (fused)
+        {
+            var theta = new Span<float>(job.Fusion.Theta + start, end - start);
+            TP.Add(theta, new ReadOnlySpan<float>(deltas, end - start), theta);
         }
 
         if (sums > 0)
@@ -389,11 +526,161 @@ internal static unsafe class LearnedKernelDriver
         }
     }
 
+    /// <summary>dst = clip(src, −c, c) when c &gt; 0, else a copy: the same TensorPrimitives calls as meta-training's clip of the whole gradient.</summary>
+    private static void Clip(float* src, float* dst, int count, float clip)
+    {
+        var s = new ReadOnlySpan<float>(src, count);
+        var d = new Span<float>(dst, count);
+        if (clip > 0)
+        {
+            TP.Min(s, clip, d);
+            TP.Max(d, -clip, d);
+        }
+        else if (src != dst)
+        {
+            s.CopyTo(d);
+        }
+    }
+
     /// <summary>Copies <paramref name="count"/> floats of each of <paramref name="rows"/> rows from stride <paramref name="fromStride"/> to stride <paramref name="toStride"/>.</summary>
     private static void Gather(float* from, nint fromStride, float* to, nint toStride, int rows, int count)
     {
         for (int r = 0; r < rows; r++)
             new ReadOnlySpan<float>(from + r * fromStride, count).CopyTo(new Span<float>(to + r * toStride, count));
+    }
+}
+
+/// <summary>Where a pass reads (<see cref="From"/>) and writes (<see cref="To"/>) the state [units, N], and its storage type.</summary>
+internal readonly unsafe struct StateRef(void* from, void* to, StateDtype dtype)
+{
+    public readonly void* From = from, To = to;
+    public readonly StateDtype Dtype = dtype;
+
+    /// <summary>A float32 state read and written in place.</summary>
+    public static StateRef InPlace(float* state) => new(state, state, StateDtype.Float32);
+}
+
+/// <summary>
+/// The fused inner update of <see cref="LearnedKernelDriver.Update{TBlocks}"/>: the raw gradients
+/// clipped to ±<see cref="Clip"/> (≤ 0: copied) into the pass's gradient row, and θ += Δ.
+/// Inactive (default) for every other call.
+/// </summary>
+internal readonly unsafe struct Fusion(float* raw, float clip, float* theta)
+{
+    public readonly float* Raw = raw, Theta = theta;
+    public readonly float Clip = clip;
+
+    public bool Active => Raw != null;
+}
+
+/// <summary>
+/// How the driver moves the state of one vector of coordinates between memory and the pass: the
+/// pass reads float32 rows at a stride, either where they lie (<see cref="DirectFloat32"/>) or from a
+/// per-thread tile of W-lane rows that <see cref="Load{TV}"/> fills and <see cref="Store{TV}"/> writes back.
+/// </summary>
+internal unsafe interface IStateAccess
+{
+    /// <summary>Whether full vectors go through the tile.</summary>
+    static abstract bool Staged { get; }
+
+    /// <summary>Units rows of W coordinates from coordinate <paramref name="index"/> of the state at <paramref name="state"/> (row stride N) into the tile (row stride W).</summary>
+    static abstract void Load<TV>(void* state, nint index, nint n, float* tile, int units) where TV : struct;
+
+    /// <summary>The tile's rows back to coordinate <paramref name="index"/> of the state.</summary>
+    static abstract void Store<TV>(float* tile, void* state, nint index, nint n, int units) where TV : struct;
+
+    /// <summary>As <see cref="Load{TV}"/> for <paramref name="count"/> coordinates into rows of stride <paramref name="tileStride"/>.</summary>
+    static abstract void LoadPartial(void* state, nint index, nint n, float* tile, nint tileStride, int units, int count);
+
+    /// <summary>As <see cref="Store{TV}"/> for <paramref name="count"/> coordinates.</summary>
+    static abstract void StorePartial(float* tile, nint tileStride, void* state, nint index, nint n, int units, int count);
+}
+
+/// <summary>float32 rows, staged through the tile (a step from one buffer to another).</summary>
+internal unsafe struct StagedFloat32 : IStateAccess
+{
+    public static bool Staged => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load<TV>(void* state, nint index, nint n, float* tile, int units) where TV : struct
+    {
+        float* p = (float*)state + index;
+        int w = Count<TV>();
+        for (int u = 0; u < units; u++) LearnedSimd.Store(tile + u * w, LearnedSimd.Load<TV>(p + u * n));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TV>(float* tile, void* state, nint index, nint n, int units) where TV : struct
+    {
+        float* p = (float*)state + index;
+        int w = Count<TV>();
+        for (int u = 0; u < units; u++) LearnedSimd.Store(p + u * n, LearnedSimd.Load<TV>(tile + u * w));
+    }
+
+    public static void LoadPartial(void* state, nint index, nint n, float* tile, nint tileStride, int units, int count)
+    {
+        float* p = (float*)state + index;
+        for (int u = 0; u < units; u++) new ReadOnlySpan<float>(p + u * n, count).CopyTo(new Span<float>(tile + u * tileStride, count));
+    }
+
+    public static void StorePartial(float* tile, nint tileStride, void* state, nint index, nint n, int units, int count)
+    {
+        float* p = (float*)state + index;
+        for (int u = 0; u < units; u++) new ReadOnlySpan<float>(tile + u * tileStride, count).CopyTo(new Span<float>(p + u * n, count));
+    }
+}
+
+/// <summary>float32 rows read and written where they lie (in place, or read only).</summary>
+internal unsafe struct DirectFloat32 : IStateAccess
+{
+    public static bool Staged => false;
+
+    public static void Load<TV>(void* state, nint index, nint n, float* tile, int units) where TV : struct =>
+        StagedFloat32.Load<TV>(state, index, n, tile, units);
+
+    public static void Store<TV>(float* tile, void* state, nint index, nint n, int units) where TV : struct =>
+        StagedFloat32.Store<TV>(tile, state, index, n, units);
+
+    public static void LoadPartial(void* state, nint index, nint n, float* tile, nint tileStride, int units, int count) =>
+        StagedFloat32.LoadPartial(state, index, n, tile, tileStride, units, count);
+
+    public static void StorePartial(float* tile, nint tileStride, void* state, nint index, nint n, int units, int count) =>
+        StagedFloat32.StorePartial(tile, tileStride, state, index, n, units, count);
+}
+
+/// <summary>bfloat16 rows: widened exactly into the tile, rounded to nearest even when stored.</summary>
+internal unsafe struct StagedBFloat16 : IStateAccess
+{
+    public static bool Staged => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load<TV>(void* state, nint index, nint n, float* tile, int units) where TV : struct
+    {
+        ushort* p = (ushort*)state + index;
+        int w = Count<TV>();
+        for (int u = 0; u < units; u++) LearnedSimd.Store(tile + u * w, LoadBf16<TV>(p + u * n));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TV>(float* tile, void* state, nint index, nint n, int units) where TV : struct
+    {
+        ushort* p = (ushort*)state + index;
+        int w = Count<TV>();
+        for (int u = 0; u < units; u++) StoreBf16(p + u * n, LearnedSimd.Load<TV>(tile + u * w));
+    }
+
+    public static void LoadPartial(void* state, nint index, nint n, float* tile, nint tileStride, int units, int count)
+    {
+        ushort* p = (ushort*)state + index;
+        for (int u = 0; u < units; u++)
+            for (int i = 0; i < count; i++) tile[u * tileStride + i] = BFloat16Bits.ToSingle(p[u * n + i]);
+    }
+
+    public static void StorePartial(float* tile, nint tileStride, void* state, nint index, nint n, int units, int count)
+    {
+        ushort* p = (ushort*)state + index;
+        for (int u = 0; u < units; u++)
+            for (int i = 0; i < count; i++) p[u * n + i] = BFloat16Bits.FromSingle(tile[u * tileStride + i]);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Optim4RL.Optimizers.Learned;
 
@@ -222,6 +223,60 @@ internal static unsafe partial class LearnedSimd
         if (typeof(TV) == typeof(Vector512<float>)) return Vector512.Sum(A5(a));
         if (typeof(TV) == typeof(Vector256<float>)) return Vector256.Sum(A2(a));
         return Vector128.Sum(A1(a));
+    }
+
+    /// <summary>W bfloat16 values (bits) at <paramref name="p"/>, widened exactly to float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV LoadBf16<TV>(ushort* p) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            Vector512<uint> u = Avx512F.IsSupported ? Avx512F.ConvertToVector512UInt32(Vector256.Load(p)) : Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe());
+            return B<TV>(Vector512.ShiftLeft(u, 16).AsSingle());
+        }
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<uint> u = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(Vector128.Load(p)).AsUInt32() : Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe());
+            return B<TV>(Vector256.ShiftLeft(u, 16).AsSingle());
+        }
+        Vector128<uint> v = Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(ulong*)p).AsUInt16());
+        return B<TV>(Vector128.ShiftLeft(v, 16).AsSingle());
+    }
+
+    /// <summary>
+    /// Stores <paramref name="v"/> as W bfloat16 values (bits) at <paramref name="p"/>: rounded to
+    /// nearest, ties to even; NaN stays a quiet NaN (bit-identical to <see cref="BFloat16Bits.FromSingle"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreBf16<TV>(ushort* p, TV v) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            Vector512<float> x = A5(v);
+            Vector512<uint> bits = x.AsUInt32(), hi = Vector512.ShiftRightLogical(bits, 16);
+            Vector512<uint> rounded = Vector512.ShiftRightLogical(bits + Vector512.Create(0x7FFFu) + (hi & Vector512<uint>.One), 16);
+            Vector512<uint> r = Vector512.ConditionalSelect(Vector512.Equals(x, x).AsUInt32(), rounded, hi | Vector512.Create(0x40u));
+            if (Avx512F.IsSupported) Avx512F.ConvertToVector256UInt16(r).Store(p);
+            else Vector512.Narrow(r, r).GetLower().Store(p);
+            return;
+        }
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<float> x = A2(v);
+            Vector256<uint> bits = x.AsUInt32(), hi = Vector256.ShiftRightLogical(bits, 16);
+            Vector256<uint> rounded = Vector256.ShiftRightLogical(bits + Vector256.Create(0x7FFFu) + (hi & Vector256<uint>.One), 16);
+            Vector256<uint> r = Vector256.ConditionalSelect(Vector256.Equals(x, x).AsUInt32(), rounded, hi | Vector256.Create(0x40u));
+            if (Avx512F.VL.IsSupported) Avx512F.VL.ConvertToVector128UInt16(r).Store(p);
+            else Vector256.Narrow(r, r).GetLower().Store(p);
+            return;
+        }
+        {
+            Vector128<float> x = A1(v);
+            Vector128<uint> bits = x.AsUInt32(), hi = Vector128.ShiftRightLogical(bits, 16);
+            Vector128<uint> rounded = Vector128.ShiftRightLogical(bits + Vector128.Create(0x7FFFu) + (hi & Vector128<uint>.One), 16);
+            Vector128<uint> r = Vector128.ConditionalSelect(Vector128.Equals(x, x).AsUInt32(), rounded, hi | Vector128.Create(0x40u));
+            *(ulong*)p = Vector128.Narrow(r, r).AsUInt64().ToScalar();
+        }
     }
 
     /// <summary>The rational tanh approximation, clamped to ±9 (see the constants above).</summary>

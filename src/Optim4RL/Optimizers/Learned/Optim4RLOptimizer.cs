@@ -160,10 +160,22 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
     public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
         StepGrouped(phi, state, grads, updates, learningRate, Math.Max(grads.Length, 1));
 
-    /// <summary>As <see cref="Step"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.StepGrouped"/>.</summary>
+    /// <summary>As <see cref="Step"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
     public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
-        LearnedKernelDriver.Step<Blocks>(Execution, phi, state, grads, updates, learningRate, groupSize);
+        LearnedKernelDriver.Step<Blocks>(Execution, phi, new StateSpan(state), new StateSpan(state), grads, updates, learningRate, groupSize);
+
+    /// <summary>Float32 and bfloat16 states are both supported.</summary>
+    public bool Supports(StateDtype dtype) => dtype is StateDtype.Float32 or StateDtype.BFloat16;
+
+    /// <inheritdoc />
+    public void StepGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
+        LearnedKernelDriver.Step<Blocks>(Execution, phi, from, to, grads, updates, learningRate, groupSize);
+
+    /// <inheritdoc />
+    public void UpdateGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, float gradClip, Span<float> clippedGrads,
+        Span<float> theta, float learningRate, int groupSize) =>
+        LearnedKernelDriver.Update<Blocks>(Execution, phi, from, to, grads, gradClip, clippedGrads, theta, learningRate, groupSize);
 
     /// <summary>
     /// Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> consecutive steps into
@@ -174,9 +186,14 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
         MetaGradientGrouped(phi, state0, grads, steps, adjoint, learningRate, metaGrad, Math.Max(adjoint.Length, 1));
 
-    /// <summary>As <see cref="MetaGradient"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.MetaGradientGrouped"/>.</summary>
+    /// <summary>As <see cref="MetaGradient"/>, with N / <paramref name="groupSize"/> parameter vectors; see <see cref="ILearnedOptimizer.MetaGradientGrouped(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, float, Span{float}, int)"/>.</summary>
     /// <exception cref="ArgumentException">As <see cref="MetaGradient"/>, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
     public void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        LearnedKernelDriver.MetaGradient<Blocks>(Execution, phi, StateSpan.ReadOnly(state0), grads, steps, adjoint, learningRate, metaGrad, groupSize);
+
+    /// <inheritdoc />
+    public void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
         LearnedKernelDriver.MetaGradient<Blocks>(Execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
 

@@ -32,7 +32,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// (1) the parameter value θ itself is not a feature (<see cref="IOptimizer"/> and
 /// <see cref="ILearnedOptimizer"/> pass only g), so the first layer has 38 inputs, not 39;
 /// (2) the normaliser's statistics run over one parameter vector (one agent's θ, the
-/// <c>groupSize</c> of <see cref="StepGrouped"/>) instead of over each parameter tensor (each layer's
+/// <c>groupSize</c> of <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>) instead of over each parameter tensor (each layer's
 /// kernel and bias); (3) the Adafactor accumulators use the unfactored form for every coordinate
 /// (a flat vector has no row/column structure); (4) g is a constant with respect to φ (as for every learned optimizer here), so
 /// no second-order terms of the RL loss enter the meta-gradient (the reference's JAX version
@@ -193,7 +193,7 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
         }
     }
 
-    /// <summary>One STAR step over N = <c>grads.Length</c> coordinates taken as one parameter vector; see <see cref="StepGrouped"/>.</summary>
+    /// <summary>One STAR step over N = <c>grads.Length</c> coordinates taken as one parameter vector; see <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>.</summary>
     /// <exception cref="ArgumentException">A span has the wrong length.</exception>
     public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
         StepGrouped(phi, state, grads, updates, learningRate, Math.Max(grads.Length, 1));
@@ -210,9 +210,21 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     /// <param name="learningRate">α, the scale of the MLP step (MLPNomLOpt's step_mult).</param>
     /// <param name="groupSize">Coordinates per parameter vector; N must be a multiple of it.</param>
     /// <exception cref="ArgumentException">A span has the wrong length, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
-    public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize)
+    public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
+        StepGrouped(phi, new StateSpan(state), new StateSpan(state), grads, updates, learningRate, groupSize);
+
+    /// <summary>
+    /// As <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>,
+    /// from state <paramref name="from"/> to state <paramref name="to"/> (the same state, or one that
+    /// does not overlap it). STAR keeps a float32 state only: its step runs two passes over the
+    /// state, so a bfloat16 state would be rounded between them.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span has the wrong length, the grouping does not fit, or the states partly overlap.</exception>
+    /// <exception cref="NotSupportedException">A bfloat16 state.</exception>
+    public void StepGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize)
     {
-        LearnedKernelDriver.CheckStep(ParamCount, Units, phi, state, grads, updates, groupSize);
+        RequireFloat32(from.Dtype);
+        LearnedKernelDriver.CheckStep(ParamCount, Units, phi, from, to, grads, updates, groupSize);
         int n = grads.Length;
         if (n == 0) return;
         var run = Execution.Snapshot();
@@ -223,14 +235,16 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
         float[] scales = ArrayPool<float>.Shared.Rent(plan.Groups * FeatureCount);
         try
         {
-            fixed (float* pPhi = phi, pState = state, pGrads = grads, pUpd = updates, pScales = scales)
+            fixed (float* pPhi = phi, pGrads = grads, pUpd = updates, pScales = scales)
+            fixed (byte* pFrom = from, pTo = to)
             fixed (double* pp = partials)
             {
+                // The statistics pass moves the state from → to; the apply pass then works on it in place.
                 var stats = new StatsPass(1, true, coef);
-                LearnedKernelDriver.Run(in stats, run, plan, pPhi, pState, pGrads, null, null, pp);
+                LearnedKernelDriver.Run(in stats, run, plan, pPhi, new StateRef(pFrom, pTo, StateDtype.Float32), pGrads, null, null, pp);
                 ReduceScales(plan, 1, pp, pScales);
                 var apply = new ApplyPass(coef, pScales, learningRate);
-                LearnedKernelDriver.Run(in apply, run, plan, pPhi, pState, pGrads, pUpd, null, null);
+                LearnedKernelDriver.Run(in apply, run, plan, pPhi, StateRef.InPlace((float*)pTo), pGrads, pUpd, null, null);
             }
         }
         finally
@@ -242,7 +256,7 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
 
     /// <summary>
     /// Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K steps with all N coordinates taken as one parameter
-    /// vector; see <see cref="MetaGradientGrouped"/>.
+    /// vector; see <see cref="MetaGradientGrouped(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, float, Span{float}, int)"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
     public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
@@ -264,8 +278,16 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     /// <param name="groupSize">Coordinates per parameter vector; N must be a multiple of it.</param>
     /// <exception cref="ArgumentException">A span has the wrong length, <paramref name="steps"/> is negative, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
     public void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        MetaGradientGrouped(phi, StateSpan.ReadOnly(state0), grads, steps, adjoint, learningRate, metaGrad, groupSize);
+
+    /// <summary>As the float32 overload; STAR keeps a float32 state only.</summary>
+    /// <exception cref="ArgumentException">As the float32 overload.</exception>
+    /// <exception cref="NotSupportedException">A bfloat16 state.</exception>
+    public void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize)
     {
+        RequireFloat32(state0.Dtype);
         LearnedKernelDriver.CheckMeta(ParamCount, Units, phi, state0, grads, steps, adjoint, metaGrad, groupSize);
         int n = adjoint.Length;
         if (n == 0 || steps == 0) return;
@@ -279,9 +301,11 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
         float[] scales = ArrayPool<float>.Shared.Rent(plan.Groups * steps * FeatureCount);
         try
         {
-            fixed (float* pPhi = phi, pState = state0, pGrads = grads, pAdj = adjoint, pScales = scales)
+            fixed (float* pPhi = phi, pGrads = grads, pAdj = adjoint, pScales = scales)
+            fixed (byte* pState0 = state0)
             fixed (double* pp = partials)
             {
+                var pState = StateRef.InPlace((float*)pState0);
                 var stats = new StatsPass(steps, false, coef);
                 LearnedKernelDriver.Run(in stats, run, plan, pPhi, pState, pGrads, null, null, pp);
                 ReduceScales(plan, steps, pp, pScales);
@@ -295,6 +319,12 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
             ArrayPool<double>.Shared.Return(partials);
             ArrayPool<float>.Shared.Return(scales);
         }
+    }
+
+    private static void RequireFloat32(StateDtype dtype)
+    {
+        if (dtype != StateDtype.Float32)
+            throw new NotSupportedException($"STAR keeps its state in float32 only, not {dtype.Name()} (its step reads the state in two passes); use state_dtype float32, or Optim4RL, LinearOptim or L2LGD2.");
     }
 
     /// <summary>The call's constants (β, 1 − β, 1/τ, the nominal coefficient) into <paramref name="coef"/>, and dβ/dφ.</summary>

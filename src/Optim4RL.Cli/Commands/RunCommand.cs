@@ -17,16 +17,24 @@ internal static class RunCommand
         var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of a previous run in logs/<config>/<k>/ and start again (without it such a directory is refused unless --resume)." };
         var force = ForceOption();
+        var restart = RestartOption();
         var cmd = new Command("run",
             "Run one configuration of a sweep file: A2C or PPO (hand-designed or learned optimizer loaded from param_load_path; A2Ccollect also records gradients), " +
             "MetaA2C/MetaPPO (pipeline training), MetapA2C/MetapPPO (no pipeline) or SLCollect (the supervised gradient contrast). Results go to logs/<config name>/<k>/.")
         {
-            config, idx, resume, threads, logs, every, overwrite, force,
+            config, idx, resume, threads, logs, every, overwrite, force, restart,
         };
         cmd.SetAction((pr, ct) => Task.FromResult(Execute(pr.GetValue(config)!, pr.GetValue(idx),
-            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force)), ct)));
+            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force), pr.GetValue(restart)), ct)));
         return cmd;
     }
+
+    /// <summary>The <c>--restart-population</c> option of <c>run</c> and <c>sweep --run</c>.</summary>
+    public static Option<bool> RestartOption() => new("--restart-population")
+    {
+        Description = "Continue a meta-training run from its small meta_state.bin (φ, meta-optimizer state, CSV rows) with a fresh population of agents, " +
+                      "first re-staggering their pipeline stages by one reset interval of warm-up with φ frozen (docs/run-directories.md). For runs whose checkpoint.bin is gone.",
+    };
 
     /// <summary>The <c>--force</c> option of <c>run</c> and <c>sweep --run</c>.</summary>
     public static Option<bool> ForceOption() => new("--force")

@@ -19,10 +19,11 @@ internal static class SweepCommand
         var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot }.OutputFolder();
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of previous runs of these indices and start them again." };
         var force = RunCommand.ForceOption();
+        var restart = RunCommand.RestartOption();
         var cmd = new Command("sweep", "Print how many combinations a sweep file holds and what varies; with --run, run indices --from..--to one after another. " +
             "Every index listed or run is checked against its run kind's schema first (docs/configs.md).")
         {
-            config, run, from, to, resume, threads, logs, overwrite, force,
+            config, run, from, to, resume, threads, logs, overwrite, force, restart,
         };
         cmd.SetAction((pr, ct) =>
         {
@@ -68,7 +69,7 @@ internal static class SweepCommand
                 int failures = 0;
                 for (int k = first; k <= last && !ct.IsCancellationRequested; k++)
                 {
-                    int code = RunCommand.Execute(pr.GetValue(config)!, k, new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), Overwrite: pr.GetValue(overwrite), Force: forced), ct);
+                    int code = RunCommand.Execute(pr.GetValue(config)!, k, new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), Overwrite: pr.GetValue(overwrite), Force: forced, RestartPopulation: pr.GetValue(restart)), ct);
                     if (code != 0) failures++;
                 }
                 return Task.FromResult(failures == 0 ? 0 : 1);

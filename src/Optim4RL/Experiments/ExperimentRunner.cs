@@ -17,9 +17,10 @@ namespace Optim4RL.Experiments;
 /// <param name="Threads">Threads (null = all cores).</param>
 /// <param name="CheckpointEvery">Meta-iterations between checkpoints.</param>
 /// <param name="Overwrite">Replace the results of a previous run in the same directory (otherwise such a directory is refused unless resuming).</param>
+/// <param name="RestartPopulation">Continue a meta-training run from its small meta-state file (φ, meta-optimizer state, CSV rows) with a fresh population of agents, re-staggered by a warm-up with φ frozen.</param>
 /// <param name="Force">Run despite a failed safety check: the memory estimate (<see cref="MemoryEstimate"/>) above the memory available, or resuming a checkpoint written with other numeric options.</param>
 public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50,
-    bool Overwrite = false, bool Force = false);
+    bool Overwrite = false, bool Force = false, bool RestartPopulation = false);
 
 /// <summary>What a run produced.</summary>
 /// <param name="Directory">The run directory.</param>
@@ -68,6 +69,8 @@ public static class ExperimentRunner
         if (!AgentNames.Contains(agent))
             throw new ConfigException($"config key 'agent.name': unknown agent '{agent}'. Valid: {string.Join(", ", AgentNames)}.");
 
+        if (options.RestartPopulation && (options.Resume || options.Overwrite))
+            throw new ConfigException("--restart-population continues a run from its meta-state file with new agents; it cannot be combined with --resume or --overwrite.");
         if (options.Resume && options.Overwrite)
             throw new ConfigException("--resume and --overwrite exclude each other: --resume continues the run in its directory, --overwrite deletes its results and starts again.");
 
@@ -79,8 +82,10 @@ public static class ExperimentRunner
         {
             AtomicFile.RemoveStale(dir.Path);
             var previous = dir.ExistingFiles();
-            bool resume = previous.Count > 0 && options.Resume;
-            if (previous.Count > 0 && !options.Resume && !options.Overwrite)
+            bool resume = previous.Count > 0 && (options.Resume || options.RestartPopulation);
+            if (options.RestartPopulation && previous.Count == 0)
+                throw new RunDirectoryException($"run {dir.Path} holds no run to restart; --restart-population continues an existing meta-training run.");
+            if (previous.Count > 0 && !options.Resume && !options.Overwrite && !options.RestartPopulation)
                 throw new RunDirectoryException($"run {dir.Path} already holds results ({string.Join(", ", previous.Take(4))}{(previous.Count > 4 ? ", …" : "")}); continue it with --resume (meta-training) or start it again with --overwrite.");
 
             // Everything that can reject the config runs before the first file is written.

@@ -53,6 +53,34 @@ internal static class MetaRun
         var notes = new List<string>();
         var rows = new StringBuilder(CsvHeader);
         string? metricsRows = null;
+        bool restart = resume && options.RestartPopulation;
+        if (restart)
+        {
+            // Continue from the small file: φ, the meta-optimizer state and the CSV rows it covers.
+            if (agent is "MetaPPO" or "MetapPPO")
+                throw new ConfigException("--restart-population is implemented for MetaA2C and MetapA2C; continue a MetaPPO run with --resume.");
+            string state = dir.PathOf(MetaStateFileName);
+            if (!File.Exists(state))
+                throw new RunDirectoryException($"run {dir.Path} has no {MetaStateFileName} to restart from (it stopped before its first checkpoint); start it again with --overwrite.");
+            long at = 0;
+            CheckpointFile.Read(state, (header, r) =>
+            {
+                CheckCompatible(state, header, run, agent, options, notes);
+                at = meta.LoadMetaState(r);
+                rows.Clear().Append(header["meta_train_csv"]?.GetValue<string>() ?? CsvHeader);
+                metricsRows = header["metrics_csv"]?.GetValue<string>();
+            });
+            notes.Add($"restarting from {state} at meta-iteration {at} with a fresh population of agents (φ and the meta-optimizer state kept)");
+            return log =>
+            {
+                log.Info($"warm-up: {meta.WarmUpIterations} meta-iterations with φ frozen, so the new agents' pipeline stages are staggered again");
+                progress?.Report(new RunProgress("warm-up (φ frozen)", 0, meta.WarmUpIterations, ""));
+                meta.ContinueWithFreshPopulation(at);
+                using var metrics = RunMetrics.ForMeta(dir, metricsRows);
+                return Loop(run, dir, options, agent, pipeline, meta, tasksText, rows, metrics, notes, log, progress, cancel);
+            };
+        }
+
         if (resume)
         {
             string ckpt = dir.PathOf(CheckpointFileName);
@@ -106,7 +134,11 @@ internal static class MetaRun
                 meta.SaveCheckpoint(w.BaseStream);
             });
             MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
-            CheckpointFile.Write(dir.PathOf(MetaStateFileName), Header(run, agent, meta.Iteration, options), meta.SaveMetaState);
+            // The small file is self-contained (it carries the rows too), so --restart-population needs nothing else.
+            var small = Header(run, agent, meta.Iteration, options);
+            small["meta_train_csv"] = rows.ToString();
+            small["metrics_csv"] = metrics.CsvText;
+            CheckpointFile.Write(dir.PathOf(MetaStateFileName), small, meta.SaveMetaState);
         }
 
         // The φ this run starts from: the "untrained φ" every comparison includes, at the learned φ's α.

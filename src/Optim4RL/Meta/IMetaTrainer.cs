@@ -40,6 +40,20 @@ public interface IMetaTrainer
     /// <exception cref="InvalidDataException">It belongs to another learned optimizer or its arrays do not fit.</exception>
     long LoadMetaState(BinaryReader reader);
 
+    /// <summary>Meta-iterations <see cref="ContinueWithFreshPopulation"/> runs with φ frozen before meta-training goes on (the longest reset interval).</summary>
+    int WarmUpIterations { get; }
+
+    /// <summary>
+    /// Continues meta-training after meta-iteration <paramref name="iteration"/> with φ and the meta-optimizer
+    /// state as they are (e.g. from <see cref="LoadMetaState"/>) but this trainer's fresh population: first
+    /// <see cref="WarmUpIterations"/> meta-iterations with φ frozen on the pipeline schedule of the iterations
+    /// just before <paramref name="iteration"/>, so every agent is reset once at its slot and the population's
+    /// ages are staggered again as in an uninterrupted run; then <see cref="Iteration"/> is <paramref name="iteration"/>.
+    /// The result differs from an exact resume (other agents); it needs only the small meta-state file.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The trainer cannot restart its population (MetaPPO).</exception>
+    void ContinueWithFreshPopulation(long iteration);
+
     /// <summary>Restores a checkpoint of the same configuration.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint of this configuration.</exception>
     void LoadCheckpoint(Stream stream);

@@ -166,6 +166,18 @@ public sealed class MetaA2C : IMetaTrainer
         return (float[])_metaGrad.Clone();
     }
 
+    /// <inheritdoc/>
+    public int WarmUpIterations => _tasks.Max(t => t.Schedule.Enabled ? t.Schedule.ResetInterval : 1);
+
+    /// <inheritdoc/>
+    public void ContinueWithFreshPopulation(long iteration)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(iteration);
+        int warmUp = WarmUpIterations;
+        for (int i = 0; i < warmUp; i++) MetaGradient(iteration - warmUp + 1 + i); // the agents advance; φ is not updated
+        Iteration = iteration;
+    }
+
     /// <summary>The tasks' agents, buffers and states (for tests and measurements).</summary>
     internal IReadOnlyList<MetaTaskState> Tasks => _tasks;
 

@@ -203,6 +203,13 @@ public sealed class MetaPpo : IMetaTrainer
     }
 
     /// <inheritdoc/>
+    public int WarmUpIterations => Math.Max(1, _cfg.ResetInterval);
+
+    /// <inheritdoc/>
+    public void ContinueWithFreshPopulation(long iteration) =>
+        throw new NotSupportedException("--restart-population is implemented for MetaA2C and MetapA2C; MetaPPO runs continue with --resume.");
+
+    /// <inheritdoc/>
     public void SaveMetaState(BinaryWriter writer) => MetaUpdate.SaveMetaState(writer, LearnedOptimizer.Name, Iteration, _phi, _metaState);
 
     /// <inheritdoc/>

@@ -190,6 +190,41 @@ public sealed class RunDirectoryFaultTests : IDisposable
     }
 
     [Fact]
+    public void Restart_population_continues_from_the_small_file_with_phi_frozen_during_warm_up()
+    {
+        string path = Path.Combine(_root, "restart.json");
+        File.WriteAllText(path, ExperimentRunnerTests.MetaJson());
+        var sweep = SweepConfig.Load(path);
+        RunPartially(sweep, 4, checkpointEvery: 2); // checkpoint (and meta_state.bin) at iteration 4
+        string dir = RunDir("restart");
+        var stateHeader = CheckpointFile.ReadHeader(Path.Combine(dir, "meta_state.bin"));
+        Assert.Equal(4, stateHeader["iteration"]!.GetValue<long>());
+        string phiAt4 = PhiArrays(dir);
+        string rowsAt4 = File.ReadAllText(Path.Combine(dir, "meta_train.csv"));
+        File.Delete(Path.Combine(dir, "checkpoint.bin")); // the big file is gone: only the small one remains
+        File.Delete(Path.Combine(dir, "checkpoint.prev.bin"));
+
+        // A run of exactly 4 iterations ends right after the warm-up: φ is the saved one, unchanged.
+        File.WriteAllText(path, ExperimentRunnerTests.MetaJson(steps: "1600"));
+        Assert.True(ExperimentRunner.Run(SweepConfig.Load(path), 1, new RunOptions(Logs, RestartPopulation: true)).Completed);
+        Assert.Equal(phiAt4, PhiArrays(dir));
+
+        // Continued to 10 iterations: the first 4 rows are kept, 6 new ones follow, φ moves on.
+        File.WriteAllText(path, ExperimentRunnerTests.MetaJson());
+        Assert.True(ExperimentRunner.Run(SweepConfig.Load(path), 1, new RunOptions(Logs, RestartPopulation: true)).Completed);
+        string[] rows = File.ReadAllLines(Path.Combine(dir, "meta_train.csv"));
+        Assert.Equal(11, rows.Length);
+        Assert.Equal(rowsAt4.TrimEnd('\n').Split('\n'), rows.Take(5));
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => i.ToString()), rows.Skip(1).Select(r => r.Split(',')[0]));
+        Assert.NotEqual(phiAt4, PhiArrays(dir));
+        Assert.Contains("warm-up", File.ReadAllText(Path.Combine(dir, "log.txt")), StringComparison.Ordinal);
+
+        // Not combinable with --resume; a directory without a run has nothing to restart.
+        Assert.Throws<ConfigException>(() => ExperimentRunner.Run(SweepConfig.Load(path), 1, new RunOptions(Logs, Resume: true, RestartPopulation: true)));
+        Assert.Throws<RunDirectoryException>(() => ExperimentRunner.Run(SweepConfig.Load(path), 2, new RunOptions(Logs, RestartPopulation: true)));
+    }
+
+    [Fact]
     public void Resume_refuses_changed_result_settings_and_names_each()
     {
         string path = Path.Combine(_root, "changed.json");

@@ -191,19 +191,8 @@ public static partial class Bench
     private static BenchResult KernelWorkload(string name, string desc, bool backward, int repeats, int? threads)
     {
         const int n = 1_000_000, k = 4;
-        var lopt = LearnedOptimizers.Create("Optim4RL");
-        lopt.MaxDegreeOfParallelism = threads;
-        var rng = new Rng(3);
-        var phi = new float[lopt.Layout.Count];
-        lopt.InitMetaParams(ref rng, phi);
-        var state = new float[lopt.StateSize * n];
-        var state0 = new float[lopt.StateSize * n];
-        var grads = new float[k * n];
-        for (int i = 0; i < grads.Length; i++) grads[i] = (float)(rng.NextNormal() * Math.Pow(10, -4 + 3 * rng.NextDouble()));
-        var adj = new float[n];
-        for (int i = 0; i < n; i++) adj[i] = (float)rng.NextNormal();
-        var upd = new float[n];
-        var mg = new float[phi.Length];
+        // Gradients log-uniform over three decades, as an agent's are.
+        var (lopt, phi, state, state0, grads, adj, upd, mg) = KernelInputs(n, k, threads, rng => rng.NextNormal() * Math.Pow(10, -4 + 3 * rng.NextDouble()));
         void Once()
         {
             state0.CopyTo(state, 0);
@@ -213,6 +202,22 @@ public static partial class Bench
         Once();
         var samples = Measure(repeats, () => { Once(); return (double)k * n; });
         return Result(name, desc, "coordinate-steps/s", samples, double.NaN, "");
+    }
+
+    /// <summary>An Optim4RL kernel with initial φ and buffers for N coordinates and K steps: gradients drawn by <paramref name="gradient"/>, a normal adjoint.</summary>
+    private static (ILearnedOptimizer Lopt, float[] Phi, float[] State, float[] State0, float[] Grads, float[] Adjoint, float[] Updates, float[] MetaGrad)
+        KernelInputs(int n, int k, int? threads, Func<Rng, double> gradient)
+    {
+        var lopt = LearnedOptimizers.Create("Optim4RL");
+        lopt.MaxDegreeOfParallelism = threads;
+        var rng = new Rng(3);
+        var phi = new float[lopt.Layout.Count];
+        lopt.InitMetaParams(ref rng, phi);
+        var grads = new float[k * n];
+        for (int i = 0; i < grads.Length; i++) grads[i] = (float)gradient(rng);
+        var adj = new float[n];
+        for (int i = 0; i < n; i++) adj[i] = (float)rng.NextNormal();
+        return (lopt, phi, new float[lopt.StateSize * n], new float[lopt.StateSize * n], grads, adj, new float[n], new float[phi.Length]);
     }
 
     private static double[] Measure(int repeats, Func<double> work)

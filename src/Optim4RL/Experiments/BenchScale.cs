@@ -88,19 +88,7 @@ public static partial class Bench
         const int k = 4;
         int group = Math.Min(n, 39_482); // one agent of big_dense_long's reference network per group
         n = n / group * group;           // whole agents
-        var lopt = LearnedOptimizers.Create("Optim4RL");
-        lopt.MaxDegreeOfParallelism = threads;
-        var rng = new Rng(3);
-        var phi = new float[lopt.Layout.Count];
-        lopt.InitMetaParams(ref rng, phi);
-        var state = new float[lopt.StateSize * n];
-        var state0 = new float[lopt.StateSize * n];
-        var grads = new float[k * n];
-        for (int i = 0; i < grads.Length; i++) grads[i] = (float)(rng.NextNormal() * 1e-3);
-        var adj = new float[n];
-        for (int i = 0; i < n; i++) adj[i] = (float)rng.NextNormal();
-        var upd = new float[n];
-        var mg = new float[phi.Length];
+        var (lopt, phi, state, state0, grads, adj, upd, mg) = KernelInputs(n, k, threads, rng => rng.NextNormal() * 1e-3);
         void Once()
         {
             for (int c = 0; c < calls; c++)

@@ -182,4 +182,30 @@ public class PackageTests(ITestOutputHelper log)
             Console.WriteLine($"mujoco: unavailable: {e.Message}");
         }
         """;
+
+    [Fact]
+    public void The_cli_packs_as_a_dotnet_tool_that_installs_and_runs()
+    {
+        string root = ExternalProcess.RepoRoot();
+        string dotnet = ExternalProcess.DotnetHost();
+        string configuration = ExternalProcess.Configuration();
+        string work = Directory.CreateTempSubdirectory("o4rl-tool-").FullName;
+        try
+        {
+            string feed = Path.Combine(work, "feed"), tools = Path.Combine(work, "tools");
+            var pack = ExternalProcess.Run(dotnet,
+                ["pack", Path.Combine(root, "src", "Optim4RL.Cli", "Optim4RL.Cli.csproj"), "-c", configuration, "--no-build", "-o", feed, "-nodeReuse:false", "-p:UseSharedCompilation=false"],
+                root, StepLimit);
+            Assert.True(pack.ExitCode == 0, $"dotnet pack failed:\n{pack.Output}");
+            var install = ExternalProcess.Run(dotnet, ["tool", "install", "--tool-path", tools, "Optim4RL.Cli", "--add-source", feed], work, StepLimit);
+            Assert.True(install.ExitCode == 0, $"dotnet tool install failed:\n{install.Output}");
+            var help = ExternalProcess.Run(Path.Combine(tools, "optim4rl"), ["sweep", "--config", Path.Combine(root, "configs", "a2c_catch.json")], work, StepLimit);
+            Assert.True(help.ExitCode == 0, help.Output);
+            Assert.Contains("a2c_catch: 2 combination(s).", help.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.CommandLine;
+using Optim4RL.Analysis;
 using Optim4RL.Experiments;
 using Spectre.Console;
 
@@ -36,11 +37,11 @@ internal static class SweepCommand
                 {
                     // Every key whose value differs between combinations gets a column, so no two rows look alike.
                     int shown = Math.Min(sweep.Total, 200);
-                    var rows = new List<(int K, RunConfig Run, Dictionary<string, string> Flat)>();
+                    var rows = new List<(int K, RunConfig Run, IReadOnlyDictionary<string, string> Flat)>();
                     for (int k = 1; k <= shown; k++)
                     {
                         var r = Checked(sweep, k, ConfigChecks.Static);
-                        rows.Add((k, r, Flatten(r.ToJsonObject())));
+                        rows.Add((k, r, RunSet.Flatten(r.ToJsonObject())));
                     }
                     var keys = rows.SelectMany(x => x.Flat.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
                     var varying = keys.Where(key => key is not ("agent.name" or "env.name" or "seed")
@@ -80,26 +81,6 @@ internal static class SweepCommand
             }
         });
         return cmd;
-    }
-
-    /// <summary>Leaves of a resolved config as dotted keys → compact JSON text (strings without quotes).</summary>
-    private static Dictionary<string, string> Flatten(System.Text.Json.Nodes.JsonObject obj)
-    {
-        var flat = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Walk(System.Text.Json.Nodes.JsonNode? node, string prefix)
-        {
-            if (node is System.Text.Json.Nodes.JsonObject o)
-            {
-                foreach (var (k, v) in o) Walk(v, prefix.Length == 0 ? k : $"{prefix}.{k}");
-            }
-            else
-            {
-                flat[prefix] = node is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? str) ? str : node?.ToJsonString() ?? "null";
-            }
-        }
-
-        Walk(obj, "");
-        return flat;
     }
 
     /// <summary>Index k resolved and checked against its schema; a problem names the file and the index.</summary>

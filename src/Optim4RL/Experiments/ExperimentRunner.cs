@@ -43,9 +43,6 @@ public static class ExperimentRunner
     /// <summary>Agent names this runner accepts.</summary>
     public static readonly IReadOnlyList<string> AgentNames = ["A2C", "MetaA2C", "MetapA2C", "PPO", "MetaPPO", "MetapPPO", CollectRunner.A2CCollectName, CollectRunner.SupervisedCollectName];
 
-    /// <summary>The reference's separate STAR agents; here one trainer serves every learned optimizer.</summary>
-    private static readonly string[] StarAgents = ["A2Cstar", "MetaA2Cstar", "PPOstar", "MetaPPOstar"];
-
     /// <summary>Evaluation environments per PPO evaluation when <c>env.num_eval_envs</c> is absent (Brax's default).</summary>
     public const int DefaultEvalEnvs = 128;
 
@@ -64,10 +61,7 @@ public static class ExperimentRunner
         var run = sweep.ResolveRun(configIdx);
         ConfigSchema.Validate(run, options.Force ? ConfigChecks.Files : ConfigChecks.Run);
         string agent = run.GetString("agent.name");
-        if (StarAgents.Contains(agent))
-            throw new ConfigException($"config key 'agent.name': '{agent}' is the reference's STAR agent; here every learned optimizer, STAR included, runs with '{agent.Replace("star", "", StringComparison.Ordinal)}' (set agent_optim.name to \"STAR\"; see configs/meta_star_catch.json).");
-        if (!AgentNames.Contains(agent))
-            throw new ConfigException($"config key 'agent.name': unknown agent '{agent}'. Valid: {string.Join(", ", AgentNames)}.");
+        // ConfigSchema.Validate has refused the reference's STAR agent names and unknown agents.
 
         if (options.RestartPopulation && (options.Resume || options.Overwrite))
             throw new ConfigException("--restart-population continues a run from its meta-state file with new agents; it cannot be combined with --resume or --overwrite.");

@@ -194,9 +194,4 @@ public sealed class ExperimentRunnerTests : IDisposable
         Assert.Contains("checkpoint", e.Message);
         Assert.True(File.Exists(Path.Combine(Logs, "diverge", "1", ExperimentRunner.CheckpointFileName)));
     }
-
-    private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
-    {
-        public void Report(RunProgress value) => report(value);
-    }
 }

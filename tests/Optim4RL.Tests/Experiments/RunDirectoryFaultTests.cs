@@ -343,9 +343,4 @@ public sealed class RunDirectoryFaultTests : IDisposable
             return -1; // being replaced right now
         }
     }
-
-    private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
-    {
-        public void Report(RunProgress value) => report(value);
-    }
 }

@@ -38,7 +38,7 @@ public sealed class StateDtypeConfigTests : IDisposable
 
         var part = Write("part16", json);
         using var cts = new CancellationTokenSource();
-        var first = ExperimentRunner.Run(part, 1, new RunOptions(Logs, CheckpointEvery: 3), new Progress(p => { if (p.Done >= 4) cts.Cancel(); }), cts.Token);
+        var first = ExperimentRunner.Run(part, 1, new RunOptions(Logs, CheckpointEvery: 3), new SyncProgress(p => { if (p.Done >= 4) cts.Cancel(); }), cts.Token);
         Assert.False(first.Completed);
         Assert.True(ExperimentRunner.Run(part, 1, new RunOptions(Logs, Resume: true)).Completed);
         Assert.Equal(Arrays(Path.Combine(Logs, "full16", "1")), Arrays(Path.Combine(Logs, "part16", "1")));
@@ -69,10 +69,5 @@ public sealed class StateDtypeConfigTests : IDisposable
         var e3 = Assert.Throws<ConfigException>(() => ExperimentRunner.Run(a2c, 1, new RunOptions(Logs)));
         Assert.Contains("agent_optim.kwargs.state_dtype", e3.Message);
         Assert.False(Directory.Exists(Path.Combine(Logs, "a2c", "1")) && File.Exists(Path.Combine(Logs, "a2c", "1", "config.json")));
-    }
-
-    private sealed class Progress(Action<RunProgress> report) : IProgress<RunProgress>
-    {
-        public void Report(RunProgress value) => report(value);
     }
 }

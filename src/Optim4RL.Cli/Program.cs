@@ -11,6 +11,23 @@ public static class Program
     /// <summary>Parses the arguments and runs the chosen verb; returns the process exit code.</summary>
     public static int Main(string[] args)
     {
+        // Under mpiexec/srun this process is one rank of a job; otherwise a job of one, and MPI is never loaded.
+        Communicator world;
+        try
+        {
+            world = Cluster.Start();
+        }
+        catch (DistributedException e)
+        {
+            return Ui.Error(e.Message);
+        }
+
+        if (world.Size > 1)
+        {
+            Console.SetOut(new WholeLineWriter(Console.Out));
+            Console.SetError(new WholeLineWriter(Console.Error));
+        }
+
         // Bind Spectre.Console to the current standard output (it would otherwise keep the first one it saw).
         // No escape codes into files and pipes, nor when NO_COLOR is set (no-color.org).
         bool plain = Console.IsOutputRedirected || Ui.NoColor;
@@ -37,20 +54,12 @@ public static class Program
             BaselineCommand.Create(),
             MpiCheckCommand.Create(),
         };
-        // Under mpiexec/srun this process is one rank of a job; otherwise a job of one, and MPI is never loaded.
-        Communicator world;
-        try
-        {
-            world = Cluster.Start();
-        }
-        catch (DistributedException e)
-        {
-            return Ui.Error(e.Message);
-        }
-
         using (world)
         {
-            return Run(root, args, world);
+            int code = Run(root, args, world);
+            Console.Out.Flush();
+            Console.Error.Flush();
+            return code;
         }
     }
 

@@ -48,11 +48,11 @@ public static partial class Cluster
                 throw new DistributedException($"MPI could not be initialised ({e.Message.ReplaceLineEndings(" ")}); check that mpiexec and the loaded library ({MpiLibrary.OverrideVariable}) come from the same MPI.", e);
             }
             var world = new MpiCommunicator(environment);
-            if (world.Rank != launch.Rank || (launch.Size is int size && world.Size != size))
+            if ((launch.Rank is int rank && world.Rank != rank) || (launch.Size is int size && world.Size != size))
             {
                 string seen = $"rank {world.Rank} of {world.Size}";
                 world.Dispose();
-                throw new DistributedException($"the launcher started rank {launch.Rank} of {launch.Size?.ToString() ?? "?"}, but the MPI library sees {seen}: " +
+                throw new DistributedException($"the launcher started rank {launch.Rank?.ToString() ?? "?"} of {launch.Size?.ToString() ?? "?"}, but the MPI library sees {seen}: " +
                                                "launcher and library do not match (use the mpiexec of the MPI whose libmpich.so.12 or libmpi.so.12 is loaded, or srun --mpi=pmi2).");
             }
             return current = world;

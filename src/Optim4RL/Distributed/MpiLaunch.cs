@@ -7,14 +7,14 @@ namespace Optim4RL.Distributed;
 /// (<c>mpiexec</c> of MPICH or Intel MPI, <c>srun --mpi=pmi2</c> or <c>--mpi=pmix</c>) or as a plain process.
 /// </summary>
 /// <param name="IsMpi">True when a process manager started this process as one rank of a job.</param>
-/// <param name="Rank">The rank the launcher gave (0 when not under MPI or when it did not say).</param>
+/// <param name="Rank">The rank the launcher gave (0 when not under MPI), or null when it did not say.</param>
 /// <param name="Size">The rank count the launcher gave, or null when it did not say.</param>
-public readonly record struct MpiLaunch(bool IsMpi, int Rank, int? Size)
+public readonly record struct MpiLaunch(bool IsMpi, int? Rank, int? Size)
 {
     /// <summary>
-    /// Reads the launch from environment variables: PMI_RANK and PMI_SIZE (PMI-1/PMI-2, which MPICH's
-    /// mpiexec and srun --mpi=pmi2 set) or PMIX_RANK (PMIx). Without them this is a plain process and MPI
-    /// is never initialised.
+    /// Reads the launch from environment variables: PMI_RANK and PMI_SIZE (set by MPICH's mpiexec, Intel MPI
+    /// and Cray MPICH), PMIX_RANK (PMIx, e.g. srun --mpi=pmix), or the PMI connection itself (PMI_FD or
+    /// PMI_PORT, e.g. srun --mpi=pmi2). Without any of them this is a plain process and MPI is never initialised.
     /// </summary>
     /// <exception cref="DistributedException">Open MPI's mpirun started the process (its ABI cannot be used), or a variable is malformed.</exception>
     public static MpiLaunch Detect(Func<string, string?> variable)
@@ -33,6 +33,7 @@ public readonly record struct MpiLaunch(bool IsMpi, int Rank, int? Size)
             return new MpiLaunch(true, rank, size);
         }
         if (!string.IsNullOrEmpty(pmixRank)) return new MpiLaunch(true, Parse("PMIX_RANK", pmixRank), null);
+        if (!string.IsNullOrEmpty(variable("PMI_FD")) || !string.IsNullOrEmpty(variable("PMI_PORT"))) return new MpiLaunch(true, null, null);
         return new MpiLaunch(false, 0, 1);
     }
 

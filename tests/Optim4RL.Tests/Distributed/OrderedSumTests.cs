@@ -85,6 +85,7 @@ public class OrderedSumTests
         Assert.Equal(new MpiLaunch(false, 0, 1), Detect());
         Assert.Equal(new MpiLaunch(true, 2, 4), Detect(("PMI_RANK", "2"), ("PMI_SIZE", "4")));
         Assert.Equal(new MpiLaunch(true, 1, null), Detect(("PMIX_RANK", "1")));
+        Assert.Equal(new MpiLaunch(true, null, null), Detect(("PMI_FD", "5")));
         Assert.Contains("Open MPI", Assert.Throws<DistributedException>(() => Detect(("OMPI_COMM_WORLD_SIZE", "2"), ("PMIX_RANK", "0"))).Message);
         Assert.Contains("PMI_RANK=two", Assert.Throws<DistributedException>(() => Detect(("PMI_RANK", "two"))).Message);
     }

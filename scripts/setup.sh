@@ -6,6 +6,9 @@
 #   - MuJoCo 2.2.2 (physics of the continuous-control tasks): libmujoco2.2.2 (the engine) and
 #     libmujoco-dev (its headers), plus a C compiler (gcc) and libc headers (libc6-dev), with which
 #     `dotnet build` compiles the small C shim src/Optim4RL/Envs/MuJoCo/Native/o4r_mujoco.c.
+#   - MPICH (mpich: mpiexec and libmpich.so.12; libmpich-dev: its headers and mpicc) for running sweeps over
+#     MPI ranks (`mpiexec -np N ./optim4rl sweep --run …`, README "Running on a cluster"); without
+#     mpiexec nothing loads it.
 # NuGet packages are restored by `dotnet build`/`dotnet test` themselves.
 set -euo pipefail
 
@@ -18,6 +21,8 @@ dpkg -s libmujoco2.2.2 >/dev/null 2>&1 || need+=(libmujoco2.2.2)
 [ -f /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 [ -f /usr/include/setjmp.h ] || need+=(libc6-dev)
+dpkg -s mpich >/dev/null 2>&1 || need+=(mpich)
+dpkg -s libmpich-dev >/dev/null 2>&1 || need+=(libmpich-dev)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]} (Debian packages)…" >&2

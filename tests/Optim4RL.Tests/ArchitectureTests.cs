@@ -5,7 +5,7 @@ namespace Optim4RL.Tests;
 /// <summary>The library's folders are layers; a lower layer never references a higher one (README, "Architecture").</summary>
 public class ArchitectureTests
 {
-    private static readonly string[] Layers = ["Io", "Tensors", "Autodiff", "Nn", "Envs", "Optimizers", "Agents", "Supervised", "Meta", "Experiments", "Analysis"];
+    private static readonly string[] Layers = ["Io", "Distributed", "Tensors", "Autodiff", "Nn", "Envs", "Optimizers", "Agents", "Supervised", "Meta", "Experiments", "Analysis"];
 
     private static string SourceRoot()
     {

@@ -18,6 +18,7 @@ internal sealed class RecordingLearnedOptimizer : IOptimizer
     private readonly float _alpha, _clip;
     private readonly int _p, _maxSteps;
     private readonly float[] _grads, _state0;
+    private bool _recording = true;
 
     /// <param name="kernel">The kernel (stateless between calls, so agents running in parallel may share one).</param>
     /// <param name="phi">The trainer's φ (read at every step; changed by the trainer between meta-iterations).</param>
@@ -51,21 +52,25 @@ internal sealed class RecordingLearnedOptimizer : IOptimizer
         return new OptimizerState(paramCount, ["state"], [new float[_kernel.StateSize * paramCount]]);
     }
 
-    /// <summary>Starts a meta-iteration: remembers the state h_0 and forgets the recorded steps.</summary>
-    public void Begin(OptimizerState state)
+    /// <summary>
+    /// Starts a meta-iteration: remembers the state h_0 and forgets the recorded steps. Without
+    /// <paramref name="record"/> (estimators that need no back-propagation) steps are taken but not kept, and any number may follow.
+    /// </summary>
+    public void Begin(OptimizerState state, bool record = true)
     {
-        state.Buffers[0].CopyTo(_state0, 0);
+        _recording = record;
+        if (record) state.Buffers[0].CopyTo(_state0, 0);
         Steps = 0;
     }
 
-    /// <exception cref="InvalidOperationException">More than K steps in one meta-iteration.</exception>
+    /// <exception cref="InvalidOperationException">More than K recorded steps in one meta-iteration.</exception>
     public void Update(ReadOnlySpan<float> grads, OptimizerState state, Span<float> updates)
     {
-        if (Steps >= _maxSteps) throw new InvalidOperationException($"More than the {_maxSteps} learned-optimizer steps planned for one meta-iteration.");
-        var g = _grads.AsSpan(Steps * _p, _p);
-        MetaUpdate.ClipInto(grads, g, _clip);
+        if (_recording && Steps >= _maxSteps) throw new InvalidOperationException($"More than the {_maxSteps} learned-optimizer steps planned for one meta-iteration.");
+        var g = _grads.AsSpan((_recording ? Steps : 0) * _p, _p);
+        ClipElementwise.Into(grads, g, _clip);
         _kernel.Step(_phi, state.Buffers[0], g, updates, _alpha);
-        Steps++;
+        if (_recording) Steps++;
         state.Count++;
     }
 

@@ -37,9 +37,27 @@ public sealed class ClipElementwise : IOptimizer
     public void Update(ReadOnlySpan<float> grads, OptimizerState state, Span<float> updates)
     {
         Kernels.CheckUpdate(Name, grads, state, updates, bufferCount: 0);
-        float c = (float)MaxDelta;
-        TP.Min(grads, c, updates);
-        TP.Max(updates, -c, updates);
+        Into(grads, updates, (float)MaxDelta);
         state.Count++;
+    }
+
+    /// <summary>
+    /// The one elementwise clip of the library (this transform, learned optimizers' and meta-training's
+    /// <c>grad_clip</c>): writes clip(<paramref name="src"/>, −c, c) into <paramref name="dst"/> when
+    /// c = <paramref name="clip"/> &gt; 0, else copies it (nothing to do when the two are the same span).
+    /// NaN stays NaN and −0 stays −0, as <see cref="Math.Clamp(float, float, float)"/> would give.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="dst"/> is shorter than <paramref name="src"/>.</exception>
+    public static void Into(ReadOnlySpan<float> src, Span<float> dst, float clip)
+    {
+        if (clip > 0)
+        {
+            TP.Min(src, clip, dst);
+            TP.Max(dst, -clip, dst);
+        }
+        else if (!src.Overlaps(dst))
+        {
+            src.CopyTo(dst);
+        }
     }
 }

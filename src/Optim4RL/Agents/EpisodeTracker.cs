@@ -53,6 +53,21 @@ public sealed class EpisodeTracker
         return r;
     }
 
+    /// <summary>Drains every tracker in order and returns the totals (sum of returns, episodes).</summary>
+    public static (double Sum, int Count) DrainAll(IEnumerable<EpisodeTracker> trackers)
+    {
+        ArgumentNullException.ThrowIfNull(trackers);
+        double sum = 0;
+        int count = 0;
+        foreach (var tracker in trackers)
+        {
+            var (s, c) = tracker.Drain();
+            sum += s;
+            count += c;
+        }
+        return (sum, count);
+    }
+
     /// <summary>Writes the running returns of unfinished episodes and the undrained totals (for exact resumption).</summary>
     public void Save(BinaryWriter w)
     {

@@ -1,6 +1,5 @@
 using Optim4RL.Io;
 using System.Globalization;
-using System.Text;
 using Optim4RL.Agents;
 using Optim4RL.Envs;
 using Optim4RL.Meta;

@@ -199,18 +199,7 @@ internal sealed class A2CInnerProblem : IInnerProblem
     }
 
     /// <inheritdoc/>
-    public (double Sum, int Count) DrainReturns()
-    {
-        double sum = 0;
-        int count = 0;
-        foreach (var tr in Trackers)
-        {
-            var (s, c) = tr.Drain();
-            sum += s;
-            count += c;
-        }
-        return (sum, count);
-    }
+    public (double Sum, int Count) DrainReturns() => EpisodeTracker.DrainAll(Trackers);
 
     /// <summary>All reward the trackers hold: finished episodes since the last drain and unfinished ones.</summary>
     private double Recorded()

@@ -11,32 +11,20 @@ namespace Optim4RL.Meta;
 /// agents with the ordinary <see cref="Agents.Ppo"/> loop and every minibatch step is one
 /// learned-optimizer step.
 /// </summary>
-internal sealed class RecordingLearnedOptimizer : IOptimizer
+/// <param name="kernel">The kernel (stateless between calls, so agents running in parallel may share one).</param>
+/// <param name="phi">The trainer's φ (read at every step; changed by the trainer between meta-iterations).</param>
+/// <param name="learningRate">α.</param>
+/// <param name="gradClip">Elementwise clip of g before the kernel (≤ 0: none).</param>
+/// <param name="paramCount">P.</param>
+/// <param name="maxSteps">K, steps recorded per meta-iteration.</param>
+internal sealed class RecordingLearnedOptimizer(ILearnedOptimizer kernel, float[] phi, float learningRate, float gradClip, int paramCount, int maxSteps) : IOptimizer
 {
-    private readonly ILearnedOptimizer _kernel;
-    private readonly float[] _phi;
-    private readonly float _alpha, _clip;
-    private readonly int _p, _maxSteps;
-    private readonly float[] _grads, _state0;
+    private readonly ILearnedOptimizer _kernel = kernel;
+    private readonly float[] _phi = phi;
+    private readonly float _alpha = learningRate, _clip = gradClip;
+    private readonly int _p = paramCount, _maxSteps = maxSteps;
+    private readonly float[] _grads = new float[checked(maxSteps * paramCount)], _state0 = new float[kernel.StateSize * paramCount];
     private bool _recording = true;
-
-    /// <param name="kernel">The kernel (stateless between calls, so agents running in parallel may share one).</param>
-    /// <param name="phi">The trainer's φ (read at every step; changed by the trainer between meta-iterations).</param>
-    /// <param name="learningRate">α.</param>
-    /// <param name="gradClip">Elementwise clip of g before the kernel (≤ 0: none).</param>
-    /// <param name="paramCount">P.</param>
-    /// <param name="maxSteps">K, steps recorded per meta-iteration.</param>
-    public RecordingLearnedOptimizer(ILearnedOptimizer kernel, float[] phi, float learningRate, float gradClip, int paramCount, int maxSteps)
-    {
-        _kernel = kernel;
-        _phi = phi;
-        _alpha = learningRate;
-        _clip = gradClip;
-        _p = paramCount;
-        _maxSteps = maxSteps;
-        _grads = new float[checked(maxSteps * paramCount)];
-        _state0 = new float[kernel.StateSize * paramCount];
-    }
 
     public string Name => _kernel.Name;
 

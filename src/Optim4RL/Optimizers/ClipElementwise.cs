@@ -7,38 +7,21 @@ namespace Optim4RL.Optimizers;
 /// <c>clip(max_delta)</c>). NaN coordinates stay NaN.
 /// </summary>
 /// <remarks>Stateless: the state has no buffers; only <see cref="OptimizerState.Count"/> advances.</remarks>
-public sealed class ClipElementwise : IOptimizer
+public sealed class ClipElementwise : StatelessTransform
 {
     /// <summary>Creates the clip to [−<paramref name="maxDelta"/>, <paramref name="maxDelta"/>].</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxDelta"/> is not finite and &gt; 0.</exception>
     public ClipElementwise(double maxDelta)
-    {
-        if (!(maxDelta > 0 && double.IsFinite(maxDelta))) throw new ArgumentOutOfRangeException(nameof(maxDelta), maxDelta, "The clip bound must be finite and > 0.");
+        : base($"clip({Kernels.Format(Checked(maxDelta, maxDelta > 0 && double.IsFinite(maxDelta), nameof(maxDelta), "The clip bound must be finite and > 0."))})") =>
         MaxDelta = maxDelta;
-        Name = $"clip({Kernels.Format(MaxDelta)})";
-    }
 
     /// <summary>The bound c.</summary>
     public double MaxDelta { get; }
 
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <summary>Creates the (buffer-less) state for <paramref name="paramCount"/> coordinates.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paramCount"/> is negative.</exception>
-    public OptimizerState Init(int paramCount)
+    /// <summary>u = clip(g, −c, c).</summary>
+    private protected override void Apply(ReadOnlySpan<float> grads, Span<float> updates)
     {
-        Kernels.CheckParamCount(paramCount);
-        return new OptimizerState(paramCount, [], []);
-    }
-
-    /// <summary>Writes clip(g, −c, c) (shape [P]) into <paramref name="updates"/>, which may alias <paramref name="grads"/>.</summary>
-    /// <exception cref="ArgumentException">A span's length differs from the state's parameter count, or the state is not a clip state.</exception>
-    public void Update(ReadOnlySpan<float> grads, OptimizerState state, Span<float> updates)
-    {
-        Kernels.CheckUpdate(Name, grads, state, updates, bufferCount: 0);
         Into(grads, updates, (float)MaxDelta);
-        state.Count++;
     }
 
     /// <summary>

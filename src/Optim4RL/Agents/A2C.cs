@@ -174,15 +174,7 @@ public sealed class A2C
         TP.Add(_theta, _updates, _theta);
         var metrics = new UpdateMetrics(terms.Policy, terms.Value, terms.EntropyLoss, terms.Entropy, gradNorm, TP.Norm<float>(_updates));
         Observer?.OnUpdate(_iteration, _iteration * StepsPerIteration, _grad, _updates);
-        double sum = 0;
-        int count = 0;
-        foreach (var tracker in _trackers)
-        {
-            var (sm, c) = tracker.Drain();
-            sum += sm;
-            count += c;
-        }
-
+        var (sum, count) = EpisodeTracker.DrainAll(_trackers);
         return new IterationLog(_iteration, _iteration * StepsPerIteration, loss, sum, count) { Metrics = metrics };
     }
 

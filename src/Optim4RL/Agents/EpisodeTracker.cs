@@ -18,6 +18,17 @@ public sealed class EpisodeTracker
     /// <summary>Number of episodes finished since the last <see cref="Drain"/>.</summary>
     public int FinishedCount { get; private set; }
 
+    /// <summary>Sum over environments of the rewards of their unfinished episodes so far; with <see cref="FinishedReturnSum"/>, all reward recorded since the last drain.</summary>
+    public double UnfinishedReturnSum
+    {
+        get
+        {
+            double sum = 0;
+            foreach (double x in _running) sum += x;
+            return sum;
+        }
+    }
+
     /// <summary>Adds one step's reward of environment <paramref name="env"/>; closes the episode when <paramref name="done"/>.</summary>
     public void Record(int env, float reward, bool done)
     {
@@ -40,6 +51,21 @@ public sealed class EpisodeTracker
         FinishedReturnSum = 0;
         FinishedCount = 0;
         return r;
+    }
+
+    /// <summary>Drains every tracker in order and returns the totals (sum of returns, episodes).</summary>
+    public static (double Sum, int Count) DrainAll(IEnumerable<EpisodeTracker> trackers)
+    {
+        ArgumentNullException.ThrowIfNull(trackers);
+        double sum = 0;
+        int count = 0;
+        foreach (var tracker in trackers)
+        {
+            var (s, c) = tracker.Drain();
+            sum += s;
+            count += c;
+        }
+        return (sum, count);
     }
 
     /// <summary>Writes the running returns of unfinished episodes and the undrained totals (for exact resumption).</summary>

@@ -133,6 +133,27 @@ public static class ConfigKeys
         Key("display_interval", ConfigType.Integer, ConfigRange.AtLeast(1), "50", "meta-iterations between log lines"),
     ];
 
+    private static IEnumerable<ConfigKey> MetaEstimatorKeys() =>
+    [
+        Key("meta_estimator.name", ConfigType.String, ConfigRange.OneOf("estimator", MetaEstimators.Names), "BPTT",
+            "how the meta-gradient is estimated: BPTT (back-propagation through the K inner updates, minimising the RL loss) or ES (evolution strategies, maximising the reward collected; docs/estimators.md)"),
+        Key("meta_estimator.population", ConfigType.Integer, ConfigRange.AtLeast(2), "32", "ES: N, perturbed φ per meta-iteration and task (antithetic pairs, so even)"),
+        Key("meta_estimator.sigma", ConfigType.Number, ConfigRange.Above(0), "0.01", "ES: σ, standard deviation of the Gaussian perturbations of φ"),
+        Key("meta_estimator.fitness_shaping", ConfigType.String, ConfigRange.OneOf("fitness shaping", ["centered_ranks", "none"]), "centered_ranks",
+            "ES: centered_ranks (rank/(N − 1) − ½, ties share their average rank) or none (the raw fitness)"),
+        Key("meta_estimator.inner_steps", ConfigType.Integer, ConfigRange.AtLeast(0), "0",
+            "ES: 0 = truncated runs of `agent.inner_updates` from the population's state, on the pipeline schedule; L > 0 = full runs of L inner updates from freshly reset agents"),
+    ];
+
+    private static IEnumerable<ConfigRule> MetaEstimatorRules() =>
+    [
+        new("`meta_estimator.population` is even (ES evaluates antithetic pairs).", c =>
+        {
+            if (c.Run.Has("meta_estimator.population") && c.Int("meta_estimator.population") % 2 != 0)
+                throw c.Error("meta_estimator.population", $"({c.Int("meta_estimator.population")}) must be even: ES evaluates antithetic pairs φ ± σε.");
+        }),
+    ];
+
     private static readonly IgnoredKey StarTrainSteps = new("agent_optim.kwargs.train_steps",
         "the reference's STAR files: it set MLPNomLOpt's num_steps, which nothing reads");
 
@@ -192,9 +213,11 @@ public static class ConfigKeys
         keys.Add(Key("agent_optim.kwargs.state_dtype", ConfigType.String, ConfigRange.OneOf("state type", ["float32", "bfloat16"]), "float32",
             "storage of the learned optimizer's recurrent state during meta-training: float32, or bfloat16 (2 bytes per value, float32 arithmetic; Optim4RL, LinearOptim and L2LGD2 only)"));
         keys.AddRange(MetaOptimizerKeys());
+        keys.AddRange(MetaEstimatorKeys());
         keys.AddRange(Seeds());
         List<ConfigRule> rules =
         [
+            .. MetaEstimatorRules(),
             new("`env.train_steps` ≥ one meta-iteration of the first task: `env.num_envs` × `agent.rollout_steps` × (`agent.inner_updates` + 1).", c =>
             {
                 Int128 perIteration = (Int128)c.IntPerTask("env.num_envs")[0] * c.Int("agent.rollout_steps") * ((Int128)c.Int("agent.inner_updates") + 1);
@@ -262,9 +285,11 @@ public static class ConfigKeys
         keys.AddRange(PpoAgentKeys(" over all agents (each agent gets batch_size ÷ num_agents)"));
         keys.AddRange(LearnedOptimizerKeys(perTask: false));
         keys.AddRange(MetaOptimizerKeys());
+        keys.AddRange(MetaEstimatorKeys());
         keys.AddRange(Seeds());
         List<ConfigRule> rules =
         [
+            .. MetaEstimatorRules(),
             new("`env.name` names exactly one task.", c =>
             {
                 int n = c.Run.GetStringList("env.name").Count;

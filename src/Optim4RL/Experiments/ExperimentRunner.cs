@@ -1,6 +1,5 @@
 using Optim4RL.Io;
 using System.Globalization;
-using System.Text;
 using Optim4RL.Agents;
 using Optim4RL.Envs;
 using Optim4RL.Meta;
@@ -83,13 +82,7 @@ public static class ExperimentRunner
                 throw new RunDirectoryException($"run {dir.Path} already holds results ({string.Join(", ", previous.Take(4))}{(previous.Count > 4 ? ", …" : "")}); continue it with --resume (meta-training) or start it again with --overwrite.");
 
             // Everything that can reject the config runs before the first file is written.
-            Func<RunLog, RunOutcome> job = agent switch
-            {
-                "A2C" or CollectRunner.A2CCollectName => PrepareA2C(run, dir, options, resume, progress, cancel),
-                CollectRunner.SupervisedCollectName => PrepareSimple(dir, resume, log => CollectRunner.RunSupervised(run, dir, log, progress, cancel)),
-                "PPO" => PrepareSimple(dir, resume, log => RunPpo(run, dir, log, options, progress, cancel)),
-                _ => MetaRun.Prepare(run, dir, options, agent, resume, progress, cancel),
-            };
+            var job = Kinds[agent](new KindContext(run, dir, options, agent, resume, progress, cancel));
             if (previous.Count > 0 && options.Overwrite) dir.Clear(); // only now: a rejected config loses nothing
             if (resume) RecordResume(run, dir, options);
             else WriteConfig(run, dir, options);
@@ -140,6 +133,28 @@ public static class ExperimentRunner
         resumed.Add(now);
         AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString(JsonText.Indented) + "\n");
     }
+
+    /// <summary>What a run kind's binding gets: the resolved config, its directory, the options and the run's plumbing.</summary>
+    private sealed record KindContext(RunConfig Run, RunDirectory Dir, RunOptions Options, string Agent, bool Resume, IProgress<RunProgress>? Progress, CancellationToken Cancel);
+
+    /// <summary>
+    /// The run kinds: agent name → how to bind its config (already checked against <see cref="ConfigKeys"/>) and
+    /// prepare the job. Anything that rejects the config throws here, before a file is written.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, Func<KindContext, Func<RunLog, RunOutcome>>> Kinds = new Dictionary<string, Func<KindContext, Func<RunLog, RunOutcome>>>
+    {
+        ["A2C"] = c => PrepareA2C(c.Run, c.Dir, c.Options, c.Resume, c.Progress, c.Cancel),
+        [CollectRunner.A2CCollectName] = c => PrepareA2C(c.Run, c.Dir, c.Options, c.Resume, c.Progress, c.Cancel),
+        [CollectRunner.SupervisedCollectName] = c => PrepareSimple(c.Dir, c.Resume, log => CollectRunner.RunSupervised(c.Run, c.Dir, log, c.Progress, c.Cancel)),
+        ["PPO"] = c => PrepareSimple(c.Dir, c.Resume, log => RunPpo(c.Run, c.Dir, log, c.Options, c.Progress, c.Cancel)),
+        ["MetaA2C"] = Meta(BuildMetaA2C, pipeline: true),
+        ["MetapA2C"] = Meta(BuildMetaA2C, pipeline: false),
+        ["MetaPPO"] = Meta(BuildMetaPpo, pipeline: true),
+        ["MetapPPO"] = Meta(BuildMetaPpo, pipeline: false),
+    };
+
+    private static Func<KindContext, Func<RunLog, RunOutcome>> Meta(Func<RunConfig, bool, (IMetaTrainer, string)> build, bool pipeline) =>
+        c => MetaRun.Prepare(c.Run, c.Dir, c.Options, c.Agent, pipeline, run => build(run, pipeline), c.Resume, c.Progress, c.Cancel);
 
     private static Func<RunLog, RunOutcome> PrepareSimple(RunDirectory dir, bool resume, Func<RunLog, RunOutcome> job)
     {
@@ -468,7 +483,7 @@ public static class ExperimentRunner
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
             StateDtypeSetting.For(run, lopt));
-        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt)), string.Join(", ", envs));
+        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt), MetaEstimators.FromConfig(run)), string.Join(", ", envs));
     }
 
     internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)
@@ -495,7 +510,8 @@ public static class ExperimentRunner
         {
             throw new ConfigException($"invalid MetaPPO settings: {e.Message}", e);
         }
-        var trainer = new MetaPpo(cfg, lopt.Name, MetaOptimizer(run), (count, rng) => ContinuousEnvRegistry.Create(env, count, rng), InitialPhi(run, lopt));
+        var trainer = new MetaPpo(cfg, lopt.Name, MetaOptimizer(run), (count, rng) => ContinuousEnvRegistry.Create(env, count, rng), InitialPhi(run, lopt),
+            MetaEstimators.FromConfig(run));
         return (trainer, $"{env}, {numAgents} agent(s) × {cfg.EnvsPerAgent} envs");
     }
 

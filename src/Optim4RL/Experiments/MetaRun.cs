@@ -44,11 +44,19 @@ internal static class MetaRun
     /// <exception cref="ConfigException">A setting is invalid, or differs from the checkpoint's.</exception>
     /// <exception cref="InvalidDataException">The checkpoint is damaged or belongs to another configuration.</exception>
     /// <exception cref="RunDirectoryException">Resuming was asked for but the directory has no checkpoint.</exception>
-    public static Func<RunLog, RunOutcome> Prepare(RunConfig run, RunDirectory dir, RunOptions options, string agent, bool resume,
-        IProgress<RunProgress>? progress, CancellationToken cancel)
+    /// <param name="run">The resolved config.</param>
+    /// <param name="dir">The run directory.</param>
+    /// <param name="options">Numeric and resume options.</param>
+    /// <param name="agent">The run kind's name (<c>agent.name</c>), recorded in checkpoints.</param>
+    /// <param name="pipeline">Whether the kind uses pipeline training (for the log).</param>
+    /// <param name="build">Builds the trainer from the config: the run kind's binding.</param>
+    /// <param name="resume">Continue from the directory's checkpoint (or, with <see cref="RunOptions.RestartPopulation"/>, its meta-state).</param>
+    /// <param name="progress">Progress reports, or null.</param>
+    /// <param name="cancel">Stops the run at the next meta-iteration, after a checkpoint.</param>
+    public static Func<RunLog, RunOutcome> Prepare(RunConfig run, RunDirectory dir, RunOptions options, string agent, bool pipeline,
+        Func<RunConfig, (IMetaTrainer Trainer, string Tasks)> build, bool resume, IProgress<RunProgress>? progress, CancellationToken cancel)
     {
-        bool pipeline = agent is "MetaA2C" or "MetaPPO";
-        var (meta, tasksText) = agent is "MetaA2C" or "MetapA2C" ? ExperimentRunner.BuildMetaA2C(run, pipeline) : ExperimentRunner.BuildMetaPpo(run, pipeline);
+        var (meta, tasksText) = build(run);
         meta.MaxDegreeOfParallelism = options.Threads;
         var notes = new List<string>();
         var rows = new StringBuilder(CsvHeader);
@@ -57,7 +65,7 @@ internal static class MetaRun
         if (restart)
         {
             // Continue from the small file: φ, the meta-optimizer state and the CSV rows it covers.
-            if (agent is "MetaPPO" or "MetapPPO")
+            if (!meta.CanRestartPopulation)
                 throw new ConfigException("--restart-population is implemented for MetaA2C and MetapA2C; continue a MetaPPO run with --resume.");
             string state = dir.PathOf(MetaStateFileName);
             if (!File.Exists(state))

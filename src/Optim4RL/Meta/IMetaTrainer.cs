@@ -3,7 +3,7 @@ using Optim4RL.Optimizers.Learned;
 namespace Optim4RL.Meta;
 
 /// <summary>
-/// What the experiment runner needs from a meta-trainer (<see cref="MetaA2C"/>, <see cref="MetaPpo"/>):
+/// What the experiment runner needs from a meta-trainer (<see cref="MetaTrainer"/>, as <see cref="MetaA2C"/> or <see cref="MetaPpo"/>):
 /// step it, read φ, and checkpoint it, so one loop drives both.
 /// </summary>
 public interface IMetaTrainer
@@ -39,6 +39,9 @@ public interface IMetaTrainer
     /// <summary>Restores φ and the meta-optimizer state written by <see cref="SaveMetaState"/>; returns the iteration it was written at.</summary>
     /// <exception cref="InvalidDataException">It belongs to another learned optimizer or its arrays do not fit.</exception>
     long LoadMetaState(BinaryReader reader);
+
+    /// <summary>Whether <see cref="ContinueWithFreshPopulation"/> is supported (not for MetaPPO).</summary>
+    bool CanRestartPopulation { get; }
 
     /// <summary>Meta-iterations <see cref="ContinueWithFreshPopulation"/> runs with φ frozen before meta-training goes on (the longest reset interval).</summary>
     int WarmUpIterations { get; }

@@ -5,23 +5,9 @@ using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Optim4RL.Meta;
 
-/// <summary>The pieces of a meta-iteration shared by <see cref="MetaA2C"/> and <see cref="MetaPpo"/> (docs/algorithms.md, "Meta-training", steps 4–6).</summary>
+/// <summary>The φ-side pieces of a meta-iteration used by <see cref="MetaTrainer"/> (docs/algorithms.md, "Meta-training", steps 5–6) and the small meta-state file.</summary>
 internal static class MetaUpdate
 {
-    /// <summary>Copies g into <paramref name="dst"/>, clipped elementwise to [−c, c] when c &gt; 0 (the agent optimizer's grad_clip).</summary>
-    public static void ClipInto(ReadOnlySpan<float> src, Span<float> dst, float clip)
-    {
-        if (clip > 0)
-        {
-            TP.Min(src, clip, dst);
-            TP.Max(dst, -clip, dst);
-        }
-        else
-        {
-            src.CopyTo(dst);
-        }
-    }
-
     /// <summary>Rescales <paramref name="grad"/> to exactly global norm <paramref name="maxNorm"/> when that is &gt; 0 (the reference's max_norm).</summary>
     public static void RescaleToNorm(Span<float> grad, double maxNorm)
     {

@@ -11,31 +11,20 @@ namespace Optim4RL.Meta;
 /// agents with the ordinary <see cref="Agents.Ppo"/> loop and every minibatch step is one
 /// learned-optimizer step.
 /// </summary>
-internal sealed class RecordingLearnedOptimizer : IOptimizer
+/// <param name="kernel">The kernel (stateless between calls, so agents running in parallel may share one).</param>
+/// <param name="phi">The trainer's φ (read at every step; changed by the trainer between meta-iterations).</param>
+/// <param name="learningRate">α.</param>
+/// <param name="gradClip">Elementwise clip of g before the kernel (≤ 0: none).</param>
+/// <param name="paramCount">P.</param>
+/// <param name="maxSteps">K, steps recorded per meta-iteration.</param>
+internal sealed class RecordingLearnedOptimizer(ILearnedOptimizer kernel, float[] phi, float learningRate, float gradClip, int paramCount, int maxSteps) : IOptimizer
 {
-    private readonly ILearnedOptimizer _kernel;
-    private readonly float[] _phi;
-    private readonly float _alpha, _clip;
-    private readonly int _p, _maxSteps;
-    private readonly float[] _grads, _state0;
-
-    /// <param name="kernel">The kernel (stateless between calls, so agents running in parallel may share one).</param>
-    /// <param name="phi">The trainer's φ (read at every step; changed by the trainer between meta-iterations).</param>
-    /// <param name="learningRate">α.</param>
-    /// <param name="gradClip">Elementwise clip of g before the kernel (≤ 0: none).</param>
-    /// <param name="paramCount">P.</param>
-    /// <param name="maxSteps">K, steps recorded per meta-iteration.</param>
-    public RecordingLearnedOptimizer(ILearnedOptimizer kernel, float[] phi, float learningRate, float gradClip, int paramCount, int maxSteps)
-    {
-        _kernel = kernel;
-        _phi = phi;
-        _alpha = learningRate;
-        _clip = gradClip;
-        _p = paramCount;
-        _maxSteps = maxSteps;
-        _grads = new float[checked(maxSteps * paramCount)];
-        _state0 = new float[kernel.StateSize * paramCount];
-    }
+    private readonly ILearnedOptimizer _kernel = kernel;
+    private readonly float[] _phi = phi;
+    private readonly float _alpha = learningRate, _clip = gradClip;
+    private readonly int _p = paramCount, _maxSteps = maxSteps;
+    private readonly float[] _grads = new float[checked(maxSteps * paramCount)], _state0 = new float[kernel.StateSize * paramCount];
+    private bool _recording = true;
 
     public string Name => _kernel.Name;
 
@@ -51,21 +40,25 @@ internal sealed class RecordingLearnedOptimizer : IOptimizer
         return new OptimizerState(paramCount, ["state"], [new float[_kernel.StateSize * paramCount]]);
     }
 
-    /// <summary>Starts a meta-iteration: remembers the state h_0 and forgets the recorded steps.</summary>
-    public void Begin(OptimizerState state)
+    /// <summary>
+    /// Starts a meta-iteration: remembers the state h_0 and forgets the recorded steps. Without
+    /// <paramref name="record"/> (estimators that need no back-propagation) steps are taken but not kept, and any number may follow.
+    /// </summary>
+    public void Begin(OptimizerState state, bool record = true)
     {
-        state.Buffers[0].CopyTo(_state0, 0);
+        _recording = record;
+        if (record) state.Buffers[0].CopyTo(_state0, 0);
         Steps = 0;
     }
 
-    /// <exception cref="InvalidOperationException">More than K steps in one meta-iteration.</exception>
+    /// <exception cref="InvalidOperationException">More than K recorded steps in one meta-iteration.</exception>
     public void Update(ReadOnlySpan<float> grads, OptimizerState state, Span<float> updates)
     {
-        if (Steps >= _maxSteps) throw new InvalidOperationException($"More than the {_maxSteps} learned-optimizer steps planned for one meta-iteration.");
-        var g = _grads.AsSpan(Steps * _p, _p);
-        MetaUpdate.ClipInto(grads, g, _clip);
+        if (_recording && Steps >= _maxSteps) throw new InvalidOperationException($"More than the {_maxSteps} learned-optimizer steps planned for one meta-iteration.");
+        var g = _grads.AsSpan((_recording ? Steps : 0) * _p, _p);
+        ClipElementwise.Into(grads, g, _clip);
         _kernel.Step(_phi, state.Buffers[0], g, updates, _alpha);
-        Steps++;
+        if (_recording) Steps++;
         state.Count++;
     }
 

@@ -42,6 +42,9 @@ public partial class ShippedConfigTests
         { "lopt_star_catch", 20 },
         { "lopt_star_sdl", 40 },
         { "lopt_star_bdl", 40 },
+        { "meta_es_catch", 2 },      // ES (meta_estimator): truncated and full inner runs
+        { "meta_es_sdl", 1 },
+        { "meta_es_ant", 1 },
         { "quick_a2c_catch", 2 },
         { "quick_a2c_grid", 2 },
         { "quick_meta_rl_catch", 1 },
@@ -51,6 +54,9 @@ public partial class ShippedConfigTests
         { "quick_meta_rl_bdl", 1 },
         { "quick_meta_rlp_bdl", 1 },
         { "quick_meta_rl_grid", 1 },
+        { "quick_meta_es_catch", 2 },     // ES: truncated and full inner runs
+        { "quick_meta_es_sdl", 1 },
+        { "quick_meta_es_ant", 1 },
         { "quick_lopt_rl_catch", 1 },
         { "quick_lopt_rlp_catch", 1 },
         { "quick_lopt_rl_sdl", 1 },
@@ -384,6 +390,15 @@ public partial class ShippedConfigTests
             Assert.Equal(0, run.GetInt("batch_size") * run.GetInt("agent.num_minibatches") % run.GetInt("env.num_envs"));
             if (run.Has("agent.inner_updates")) Assert.InRange(steps, 10, 100);
             else Assert.InRange(steps, 20, 200);
+            return;
+        }
+
+        if (run.Has("meta_estimator.name"))
+        {
+            // ES: (population + 1) runs of inner_steps (0: inner_updates) updates of num_envs × rollout_steps steps per meta-iteration.
+            int updates = run.GetInt("meta_estimator.inner_steps", 0) is > 0 and var l ? l : run.GetInt("agent.inner_updates");
+            long perEs = (run.GetInt("meta_estimator.population") + 1L) * updates * run.GetInt("env.num_envs") * run.GetInt("agent.rollout_steps");
+            Assert.InRange(run.GetLong("env.train_steps") / perEs, 10, 200);
             return;
         }
 

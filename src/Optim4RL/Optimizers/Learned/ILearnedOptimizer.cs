@@ -124,15 +124,7 @@ public interface ILearnedOptimizer
     {
         if (clippedGrads.Length != grads.Length || theta.Length != grads.Length)
             throw new ArgumentException($"clippedGrads and theta must have N = {grads.Length} elements, got {clippedGrads.Length} and {theta.Length}.", nameof(theta));
-        if (gradClip > 0)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Min(grads, gradClip, clippedGrads);
-            System.Numerics.Tensors.TensorPrimitives.Max(clippedGrads, -gradClip, clippedGrads);
-        }
-        else if (!clippedGrads.Overlaps(grads))
-        {
-            grads.CopyTo(clippedGrads);
-        }
+        ClipElementwise.Into(grads, clippedGrads, gradClip);
         float[] updates = System.Buffers.ArrayPool<float>.Shared.Rent(grads.Length);
         try
         {

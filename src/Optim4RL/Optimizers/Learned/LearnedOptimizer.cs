@@ -114,7 +114,7 @@ public sealed class LearnedOptimizer : IOptimizer
         if (c > 0f)
         {
             float[] clipped = state.Buffers[1];
-            for (int i = 0; i < clipped.Length; i++) clipped[i] = Math.Clamp(grads[i], -c, c);
+            ClipElementwise.Into(grads, clipped, c);
             g = clipped;
         }
         Kernel.Step(_phi, state.Buffers[0], g, updates, LearningRate);

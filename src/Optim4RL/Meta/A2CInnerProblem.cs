@@ -2,13 +2,28 @@ using Optim4RL.Agents;
 using Optim4RL.Envs;
 using Optim4RL.Io;
 using Optim4RL.Nn;
+using Optim4RL.Optimizers;
 using Optim4RL.Optimizers.Learned;
 using Optim4RL.Tensors;
+using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Optim4RL.Meta;
 
+/// <summary>How <see cref="A2CInnerProblem.Unroll"/> runs the inner updates (all bit-identical).</summary>
+internal enum InnerUpdateMode
+{
+    /// <summary>Copy h_0 to the second state buffer, then per update: clip, step in place, θ += Δ (three passes).</summary>
+    SnapshotCopy,
+
+    /// <summary>No copy: the first step reads h_0 and writes the second buffer; then clip, step, θ += Δ as three passes.</summary>
+    DoubleBuffer,
+
+    /// <summary>No copy, and clip → step → θ += Δ in one pass over memory.</summary>
+    Fused,
+}
+
 /// <summary>
-/// Everything one meta-training task owns (docs/algorithms.md, "Meta-training"): B agents whose parameters θ live in one contiguous
+/// The inner problem of MetaA2C (docs/algorithms.md, "Meta-training"), one discrete task: B agents whose parameters θ live in one contiguous
 /// vector [B·P] (agent j at j·P), the learned optimizer's recurrent state [StateSize, B·P] in two
 /// buffers of the run's storage type, the K stored inner gradients [K, B·P], one
 /// single-environment vector env, one A2C rollout/loss and RNG streams per agent. Buffers are
@@ -21,11 +36,21 @@ namespace Optim4RL.Meta;
 /// the K steps from <see cref="State"/>, still h_0; then the buffers swap roles. So h_0 is kept
 /// without copying the state.
 /// </remarks>
-internal sealed class MetaTaskState
+internal sealed class A2CInnerProblem : IInnerProblem
 {
-    public MetaTaskState(MetaTaskConfig cfg, MetaA2CConfig run, ILearnedOptimizer lopt, Rng rng)
+    private readonly ILearnedOptimizer _lopt;
+    private readonly float _gradClip;
+    private readonly float[] _phi;
+    private readonly double[] _agentLoss;
+    private ParallelOptions _parallel = new();
+    private RecurrentState? _h0;
+
+    public A2CInnerProblem(MetaTaskConfig cfg, MetaA2CConfig run, ILearnedOptimizer lopt, Rng rng)
     {
         Config = cfg;
+        _lopt = lopt;
+        _gradClip = (float)run.GradClip;
+        _phi = new float[lopt.Layout.Count];
         B = cfg.NumAgents;
         var probe = EnvRegistry.CreateDiscrete(cfg.Env, 1, rng, cfg.RewardScaling);
         Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount, run.ConvLayout);
@@ -37,6 +62,9 @@ internal sealed class MetaTaskState
         N = B * P;
         K = run.InnerUpdates;
         Schedule = new PipelineSchedule(B, cfg.ResetInterval, run.Pipeline);
+        StepsPerInnerUpdate = (long)B * run.Agent.RolloutSteps;
+        StepsPerIteration = StepsPerInnerUpdate * (run.InnerUpdates + 1); // MetaA2CConfig.StepsPerIteration
+        _agentLoss = new double[B];
 
         Theta = new float[N];
         Grad = new float[N];
@@ -62,6 +90,17 @@ internal sealed class MetaTaskState
     }
 
     public MetaTaskConfig Config { get; }
+    public string TaskName => Config.Env;
+    public int Agents => B;
+    public int InnerUpdates => K;
+    public long StepsPerIteration { get; }
+    public long EnvStepsPerIteration => StepsPerIteration;
+    public long StepsPerInnerUpdate { get; }
+    public bool CanRestartPopulation => true;
+    public int? MaxDegreeOfParallelism { set => _parallel = new ParallelOptions { MaxDegreeOfParallelism = value ?? -1 }; }
+
+    /// <summary>How <see cref="Unroll"/> runs the inner updates; every mode gives bit-identical results (Fused, the default, is the fastest).</summary>
+    public InnerUpdateMode UpdateMode { get; set; } = InnerUpdateMode.Fused;
     public NetworkSpec Spec { get; }
     public PipelineSchedule Schedule { get; }
     public int B { get; }
@@ -105,6 +144,71 @@ internal sealed class MetaTaskState
         Trackers[j].Restart(0);
     }
 
+    /// <inheritdoc/>
+    public double Unroll(ReadOnlySpan<float> phi, int updates, bool record, long iteration)
+    {
+        if (record && updates != K) throw new ArgumentException($"A recorded unroll has K = {K} updates, not {updates}.", nameof(updates));
+        phi.CopyTo(_phi);
+        double before = Recorded();
+        float alpha = Config.LearningRate;
+        // The first update reads h_0 and writes the other state buffer, the rest work on that buffer
+        // in place, so h_0 stays for the meta-gradient.
+        var h0 = State;
+        var h = NextState;
+        if (UpdateMode == InnerUpdateMode.SnapshotCopy) h0.Span.CopyTo(h.Span);
+        for (int k = 0; k < updates; k++)
+        {
+            Parallel.For(0, B, _parallel, j => Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+            var gk = Grads.AsSpan((record ? k : 0) * N, N);
+            var from = k == 0 && UpdateMode != InnerUpdateMode.SnapshotCopy ? h0 : h;
+            if (UpdateMode == InnerUpdateMode.Fused)
+            {
+                // clip → step → θ += Δ in one pass; one parameter vector per agent
+                _lopt.UpdateGrouped(_phi, from.Span, h.Span, Grad, _gradClip, gk, Theta, alpha, P);
+            }
+            else
+            {
+                ClipElementwise.Into(Grad, gk, _gradClip);
+                _lopt.StepGrouped(_phi, from.Span, h.Span, gk, Updates, alpha, P);
+                TP.Add(Theta, Updates, Theta);
+            }
+        }
+        Advance();
+        _h0 = record ? h0 : null;
+        return Recorded() - before;
+    }
+
+    /// <inheritdoc/>
+    public double MetaLoss(long iteration, ref A2CLossTerms terms, double termsWeight)
+    {
+        Parallel.For(0, B, _parallel, j => _agentLoss[j] = Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+        double taskLoss = 0;
+        for (int j = 0; j < B; j++) taskLoss += _agentLoss[j];
+        if (!double.IsFinite(taskLoss))
+            throw new TrainingDivergedException($"The agents of task {Config.Env} diverged at meta-iteration {iteration}: their A2C loss is NaN/Inf, so the learned optimizer's steps were too large; lower agent_optim.kwargs.learning_rate (α = {Config.LearningRate}) or set agent_optim.kwargs.grad_clip. φ is kept at its value after iteration {iteration - 1}.");
+        for (int j = 0; j < B; j++) terms = terms.AddScaled(Losses[j].LastTerms, termsWeight);
+        return taskLoss;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>One kernel call over all B·P coordinates: the agents' contributions are summed in the kernel's chunk order.</remarks>
+    public void AccumulateMetaGradient(Span<float> sum)
+    {
+        var h0 = _h0 ?? throw new InvalidOperationException("The meta-gradient needs a recorded unroll first.");
+        _lopt.MetaGradientGrouped(_phi, h0.Span, Grads, K, Grad, Config.LearningRate, sum, P);
+    }
+
+    /// <inheritdoc/>
+    public (double Sum, int Count) DrainReturns() => EpisodeTracker.DrainAll(Trackers);
+
+    /// <summary>All reward the trackers hold: finished episodes since the last drain and unfinished ones.</summary>
+    private double Recorded()
+    {
+        double sum = 0;
+        foreach (var tr in Trackers) sum += tr.FinishedReturnSum + tr.UnfinishedReturnSum;
+        return sum;
+    }
+
     public void Save(BinaryWriter w)
     {
         w.Write(Config.Env);
@@ -125,7 +229,7 @@ internal sealed class MetaTaskState
     /// <param name="r">The checkpoint, at this task's payload.</param>
     /// <param name="convertState">Accept a state stored in the other type, converting it; otherwise such a checkpoint is rejected.</param>
     /// <exception cref="InvalidDataException">Another task, size or state type.</exception>
-    public void Load(BinaryReader r, bool convertState = false)
+    public void Load(BinaryReader r, bool convertState)
     {
         string env = r.ReadString();
         int b = r.ReadInt32(), p = r.ReadInt32();

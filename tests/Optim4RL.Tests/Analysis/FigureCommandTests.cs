@@ -52,7 +52,7 @@ public sealed class FigureCommandTests : IDisposable
         AssertFigure(output);
         string svg = File.ReadAllText(output + ".svg");
         Assert.Contains("small_dense_long", svg, StringComparison.Ordinal);
-        Assert.Contains("Adam lr=0.001 (n=3)", svg, StringComparison.Ordinal);
+        Assert.Contains("Adam α=1e-3 (n=3)", svg, StringComparison.Ordinal);
         Assert.Contains("synthetic", svg, StringComparison.Ordinal); // the title, with its quote escaped for gnuplot
     }
 
@@ -105,7 +105,7 @@ public sealed class FigureCommandTests : IDisposable
         Assert.StartsWith("# Mixed", md, StringComparison.Ordinal);
         Assert.Contains("## catch", md, StringComparison.Ordinal);
         Assert.Contains("## small_dense_long", md, StringComparison.Ordinal);
-        Assert.Contains("| Adam lr=0.001 | 3 |", md, StringComparison.Ordinal);
+        Assert.Contains("| Adam α=1e-3 | 3 |", md, StringComparison.Ordinal);
         Assert.Equal(1, Program.Main(["report", _tmp["empty-dir-that-does-not-exist"]]));
     }
 

@@ -40,9 +40,9 @@ public static class Figures
 
         var legends = bands.Select(b => $"{b.Label} (n={(b.MinCoverage < b.Runs ? $"{b.MinCoverage}–{b.Runs}" : b.Runs.ToString(CultureInfo.InvariantCulture))})").ToList();
         int cols = Math.Min(envs.Count, 2), rows = (envs.Count + cols - 1) / cols;
-        // The plotted area keeps its size; the key's column is added beside it (≈ 7 px per character at 10 pt, plus the sample line).
-        int keyWidth = 60 + 7 * legends.Max(l => l.Length);
-        int panelW = 600 + keyWidth, panelH = 440;
+        // The plotted area keeps its size; the key's column is added beside it (≈ 6 px per character at 10 pt, plus the sample line).
+        int keyWidth = 50 + 6 * legends.Max(l => l.Length);
+        int panelW = 700 + keyWidth, panelH = 440;
         int width = cols * panelW;
         var titleLines = title is null ? [] : Gnuplot.Wrap(title, width / 10);
         int height = rows * panelH + 34 * titleLines.Count;
@@ -126,7 +126,7 @@ public static class Figures
         body.Append(CultureInfo.InvariantCulture, $"set xlabel {Gnuplot.Quote($"log10(|{symbol}| + 1e-8)")} noenhanced\n");
         body.Append(logY ? "set ylabel 'probability density (log scale)' noenhanced\nset logscale y\nset format y '10^{%L}'\n" : "set ylabel 'probability density' noenhanced\n");
         // The key goes under each panel, outside the plotted area.
-        body.Append("set key outside below center vertical maxrows 3 Left reverse noenhanced samplen 2 font ',10'\n");
+        body.Append("set key outside below center vertical maxrows 3 Left reverse noenhanced samplen 2 font ',10'\nset bmargin 8\n");
         double tiny = Math.Log10(GradientAnalysis.TinyThreshold);
         body.Append(CultureInfo.InvariantCulture, $"set arrow 1 from {Gnuplot.Num(tiny)}, graph 0 to {Gnuplot.Num(tiny)}, graph 1 nohead dt 2 lw 1.5 lc rgb '#888888'\n");
         body.Append(CultureInfo.InvariantCulture, $"set label 1 '|{symbol}| = 1e-6' at {Gnuplot.Num(tiny + 0.1)}, graph 0.04 left noenhanced font ',9' tc rgb '#666666'\n");

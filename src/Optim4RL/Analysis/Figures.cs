@@ -11,7 +11,8 @@ public static class Figures
 {
     /// <summary>
     /// Learning curves: one panel per task, one line per configuration (mean over seeds) with its
-    /// shaded band; a configuration keeps its colour in every panel. The legend sits outside the
+    /// shaded band; a configuration keeps its colour in every panel (also where only its α differs between
+    /// tasks). The legend sits outside the
     /// plotted area, to the right of each panel (the panel widens to fit the longest label); each
     /// entry gives the number of seeds (<c>n=2–3</c> where some runs stop earlier). A title too long
     /// for the figure's width is wrapped at word boundaries.
@@ -29,8 +30,13 @@ public static class Figures
     {
         ArgumentNullException.ThrowIfNull(bands);
         if (bands.Count == 0) throw new ArgumentException("No learning curves to plot.", nameof(bands));
-        var labels = bands.Select(b => b.Label).Distinct().ToList();
         var envs = bands.Select(b => b.Env).Distinct().ToList();
+        // A configuration keeps its colour across panels even where its α differs per task (the demo's
+        // Adam α=1e-3 on catch and α=1e-2 on a gridworld), unless that would merge two lines of one panel.
+        var colourKeys = bands.Select(b => System.Text.RegularExpressions.Regex.Replace(b.Label, @" α=\S+", "")).ToList();
+        if (envs.Any(env => Enumerable.Range(0, bands.Count).Where(i => bands[i].Env == env).Select(i => colourKeys[i]).GroupBy(k => k).Any(g => g.Count() > 1)))
+            colourKeys = bands.Select(b => b.Label).ToList();
+        var colours = colourKeys.Distinct().ToList();
         var data = new StringBuilder();
         for (int i = 0; i < bands.Count; i++)
         {
@@ -64,7 +70,7 @@ public static class Figures
             var parts = new List<string>();
             foreach (int i in mine)
             {
-                string c = Gnuplot.Palette[labels.IndexOf(bands[i].Label) % Gnuplot.Palette.Count];
+                string c = Gnuplot.Palette[colours.IndexOf(colourKeys[i]) % Gnuplot.Palette.Count];
                 string x = $"($1/{Gnuplot.Num(scale)})";
                 parts.Add($"$c{i} using {x}:3:4 with filledcurves fc rgb '{c}' fs transparent solid 0.18 noborder notitle");
                 parts.Add($"$c{i} using {x}:2 with lines lw 2 lc rgb '{c}' title {Gnuplot.Quote(legends[i])}");

@@ -101,7 +101,7 @@ n=$(( 10 * ($(jq '.agent_optim[0].kwargs[0].param_load_path | length' "$E/${T}_e
 rm -rf logs/${T}_eval; timed $O sweep --config "$E/${T}_eval.json" --run --from 1 --to $n
 $O report logs/${T}_eval --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init.json" \
   --compare-with "agent_optim.kwargs.param_load_path=*param_init.json" --title "$T, paper scale: 10 reported seeds" --output "$out/report.md" >/dev/null
-$O plot logs/${T}_eval --output "$out/curves" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
+$O plot logs/${T}_eval --output "$out/curves.png" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
 mkdir -p "$out/curves"; for f in logs/${T}_eval/*/result_$T.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves/run$k.csv"; done
 for d in "$(dirname "$phi")" ${nopipe:+"$(dirname "$nopipe")"}; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
 echo "done: $out"

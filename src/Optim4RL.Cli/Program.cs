@@ -42,11 +42,12 @@ public static class Program
         var root = new RootCommand(
             "Optim4RL.NET: learned optimizers for reinforcement learning (Lan et al., RLC 2024).\n" +
             "Verbs: demo (meta-train then evaluate, defaults built in), run (one configuration of a sweep file), " +
-            "sweep (count or run a sweep file), bench (throughput and memory), analyze gradients, plot (learning curves), report (final returns under the evaluation protocol), baseline random (R_random for the normalised score), mpi-check (test the MPI ranks of a job).")
+            "sweep (count or run a sweep file), evaluate (reload a run's saved policy and measure its return), bench (throughput and memory), analyze gradients, plot (learning curves), report (final returns under the evaluation protocol), baseline random (R_random for the normalised score), mpi-check (test the MPI ranks of a job).")
         {
             DemoCommand.Create(),
             RunCommand.Create(),
             SweepCommand.Create(),
+            EvaluateCommand.Create(),
             BenchCommand.Create(),
             AnalyzeCommand.Create(),
             PlotCommand.Create(),

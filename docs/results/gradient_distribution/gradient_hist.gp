@@ -98,7 +98,7 @@ $h2 << EOD
 -0.75 0 0 7.4000074E-05
 -0.5 0 0 7.4000074E-05
 EOD
-set terminal svg size 1680,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 1680,560 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'gradient_hist.svg'
 set multiplot layout 1,3 title 'Agent gradients drift and span many orders of magnitude; supervised gradients do not' noenhanced font ',15'
 set grid lc rgb '#dddddd'
@@ -109,28 +109,29 @@ set xlabel 'log10(|g| + 1e-8)' noenhanced
 set ylabel 'probability density (log scale)' noenhanced
 set logscale y
 set format y '10^{%L}'
-set key top right Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
+set key outside below center vertical maxrows 3 Left reverse noenhanced samplen 2 font ',10'
+set bmargin 8
 set arrow 1 from -6, graph 0 to -6, graph 1 nohead dt 2 lw 1.5 lc rgb '#888888'
 set label 1 '|g| = 1e-6' at -5.9, graph 0.04 left noenhanced font ',9' tc rgb '#666666'
 set title "big_dense_long · RMSProp\nP = 85178, 1 coordinate in 100 recorded, 781 updates" noenhanced font ',11'
-set yrange [1E-05:97.125316]
+set yrange [1E-05:9.7125316]
 plot $h0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'first 10 % (updates 1–78)', \
      $h0 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'middle 10 % (updates 353–430)', \
      $h0 using 1:4 with steps lw 2 lc rgb '#d62728' title 'last 10 % (updates 704–781)'
 set title "big_dense_long · Adam\nP = 85178, 1 coordinate in 100 recorded, 781 updates" noenhanced font ',11'
-set yrange [1E-05:113.190683]
+set yrange [1E-05:11.3190683]
 plot $h1 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'first 10 % (updates 1–78)', \
      $h1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'middle 10 % (updates 353–430)', \
      $h1 using 1:4 with steps lw 2 lc rgb '#d62728' title 'last 10 % (updates 704–781)'
 set title "supervised · gaussian_mixture · Adam\nP = 6922, 1 coordinate in 10 recorded, 780 updates" noenhanced font ',11'
-set yrange [1E-05:27.985348]
+set yrange [1E-05:2.7985348]
 plot $h2 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'first 10 % (updates 1–78)', \
      $h2 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'middle 10 % (updates 352–429)', \
      $h2 using 1:4 with steps lw 2 lc rgb '#d62728' title 'last 10 % (updates 703–780)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 1680,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 1680,560 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'gradient_hist.png'
 set multiplot layout 1,3 title 'Agent gradients drift and span many orders of magnitude; supervised gradients do not' noenhanced font ',15'
 set grid lc rgb '#dddddd'
@@ -141,21 +142,22 @@ set xlabel 'log10(|g| + 1e-8)' noenhanced
 set ylabel 'probability density (log scale)' noenhanced
 set logscale y
 set format y '10^{%L}'
-set key top right Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
+set key outside below center vertical maxrows 3 Left reverse noenhanced samplen 2 font ',10'
+set bmargin 8
 set arrow 1 from -6, graph 0 to -6, graph 1 nohead dt 2 lw 1.5 lc rgb '#888888'
 set label 1 '|g| = 1e-6' at -5.9, graph 0.04 left noenhanced font ',9' tc rgb '#666666'
 set title "big_dense_long · RMSProp\nP = 85178, 1 coordinate in 100 recorded, 781 updates" noenhanced font ',11'
-set yrange [1E-05:97.125316]
+set yrange [1E-05:9.7125316]
 plot $h0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'first 10 % (updates 1–78)', \
      $h0 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'middle 10 % (updates 353–430)', \
      $h0 using 1:4 with steps lw 2 lc rgb '#d62728' title 'last 10 % (updates 704–781)'
 set title "big_dense_long · Adam\nP = 85178, 1 coordinate in 100 recorded, 781 updates" noenhanced font ',11'
-set yrange [1E-05:113.190683]
+set yrange [1E-05:11.3190683]
 plot $h1 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'first 10 % (updates 1–78)', \
      $h1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'middle 10 % (updates 353–430)', \
      $h1 using 1:4 with steps lw 2 lc rgb '#d62728' title 'last 10 % (updates 704–781)'
 set title "supervised · gaussian_mixture · Adam\nP = 6922, 1 coordinate in 10 recorded, 780 updates" noenhanced font ',11'
-set yrange [1E-05:27.985348]
+set yrange [1E-05:2.7985348]
 plot $h2 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'first 10 % (updates 1–78)', \
      $h2 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'middle 10 % (updates 352–429)', \
      $h2 using 1:4 with steps lw 2 lc rgb '#d62728' title 'last 10 % (updates 703–780)'

@@ -611,50 +611,50 @@ $c5 << EOD
 989595.152 0.895337302 0.552678571 1.23799603
 999680 0.942857143 0.031547619 1.85416667
 EOD
-set terminal svg size 640,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 894,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves_bdl.svg'
-set multiplot layout 1,1 title 'A2C on bdl (3 seeds, 90% CI)' noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on bdl (3 seeds, 90% CI)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'big_dense_long' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'big_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL lr=0.003 φ=exp1_meta_bdl/1 (n=3)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL α=3e-3 (n=3)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'LinearOptim lr=0.003 φ=exp1_meta_bdl/2 (n=3)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'LinearOptim α=3e-3 (n=3)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'L2LGD2 lr=0.003 φ=exp1_meta_bdl/3 (n=3)', \
+     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'L2LGD2 α=3e-3 (n=3)', \
      $c3 using ($1/1000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
-     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'STAR lr=0.003 φ=exp1_meta_bdl/4 (n=3)', \
+     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'STAR α=3e-3 (n=3)', \
      $c4 using ($1/1000):3:4 with filledcurves fc rgb '#9467bd' fs transparent solid 0.18 noborder notitle, \
-     $c4 using ($1/1000):2 with lines lw 2 lc rgb '#9467bd' title 'Adam lr=0.003 (n=3)', \
+     $c4 using ($1/1000):2 with lines lw 2 lc rgb '#9467bd' title 'Adam α=3e-3 (n=3)', \
      $c5 using ($1/1000):3:4 with filledcurves fc rgb '#8c564b' fs transparent solid 0.18 noborder notitle, \
-     $c5 using ($1/1000):2 with lines lw 2 lc rgb '#8c564b' title 'RMSProp lr=0.003 (n=3)'
+     $c5 using ($1/1000):2 with lines lw 2 lc rgb '#8c564b' title 'RMSProp α=3e-3 (n=3)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 640,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 894,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves_bdl.png'
-set multiplot layout 1,1 title 'A2C on bdl (3 seeds, 90% CI)' noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on bdl (3 seeds, 90% CI)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'big_dense_long' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'big_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL lr=0.003 φ=exp1_meta_bdl/1 (n=3)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL α=3e-3 (n=3)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'LinearOptim lr=0.003 φ=exp1_meta_bdl/2 (n=3)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'LinearOptim α=3e-3 (n=3)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'L2LGD2 lr=0.003 φ=exp1_meta_bdl/3 (n=3)', \
+     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'L2LGD2 α=3e-3 (n=3)', \
      $c3 using ($1/1000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
-     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'STAR lr=0.003 φ=exp1_meta_bdl/4 (n=3)', \
+     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'STAR α=3e-3 (n=3)', \
      $c4 using ($1/1000):3:4 with filledcurves fc rgb '#9467bd' fs transparent solid 0.18 noborder notitle, \
-     $c4 using ($1/1000):2 with lines lw 2 lc rgb '#9467bd' title 'Adam lr=0.003 (n=3)', \
+     $c4 using ($1/1000):2 with lines lw 2 lc rgb '#9467bd' title 'Adam α=3e-3 (n=3)', \
      $c5 using ($1/1000):3:4 with filledcurves fc rgb '#8c564b' fs transparent solid 0.18 noborder notitle, \
-     $c5 using ($1/1000):2 with lines lw 2 lc rgb '#8c564b' title 'RMSProp lr=0.003 (n=3)'
+     $c5 using ($1/1000):2 with lines lw 2 lc rgb '#8c564b' title 'RMSProp α=3e-3 (n=3)'
 unset multiplot
 unset output

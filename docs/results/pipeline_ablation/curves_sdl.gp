@@ -203,34 +203,34 @@ $c1 << EOD
 2968759.6 18.5941826 18.0036002 19.2466462
 2999040 17.8019225 16.6366244 19.0021267
 EOD
-set terminal svg size 640,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 960,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves_sdl.svg'
-set multiplot layout 1,1 title 'Optim4RL with / without pipeline training, A2C on sdl' noenhanced font ',15'
+set multiplot layout 1,1 title "Optim4RL with / without pipeline training, A2C on sdl" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (millions)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'small_dense_long' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'small_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'exp=exp2_eval_nopipe_sdl (n=6)', \
+     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (no pipeline) α=3e-2 (n=6)', \
      $c1 using ($1/1000000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'exp=exp2_eval_pipe_sdl (n=6)'
+     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (pipeline) α=3e-2 (n=6)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 640,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 960,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves_sdl.png'
-set multiplot layout 1,1 title 'Optim4RL with / without pipeline training, A2C on sdl' noenhanced font ',15'
+set multiplot layout 1,1 title "Optim4RL with / without pipeline training, A2C on sdl" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (millions)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'small_dense_long' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'small_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'exp=exp2_eval_nopipe_sdl (n=6)', \
+     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (no pipeline) α=3e-2 (n=6)', \
      $c1 using ($1/1000000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'exp=exp2_eval_pipe_sdl (n=6)'
+     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (pipeline) α=3e-2 (n=6)'
 unset multiplot
 unset output

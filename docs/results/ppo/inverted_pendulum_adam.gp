@@ -101,30 +101,30 @@ $c0 << EOD
 481538.586 1000 1000 1000
 486400 1000 1000 1000
 EOD
-set terminal svg size 640,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 852,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'inverted_pendulum_adam.svg'
-set multiplot layout 1,1 title 'PPO + Adam, InvertedPendulum (3 seeds)' noenhanced font ',15'
+set multiplot layout 1,1 title "PPO + Adam, InvertedPendulum (3 seeds)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'inverted_pendulum' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'inverted_pendulum (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'all runs (n=3)'
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Adam α=3e-4 (n=3)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 640,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 852,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'inverted_pendulum_adam.png'
-set multiplot layout 1,1 title 'PPO + Adam, InvertedPendulum (3 seeds)' noenhanced font ',15'
+set multiplot layout 1,1 title "PPO + Adam, InvertedPendulum (3 seeds)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'inverted_pendulum' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'inverted_pendulum (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'all runs (n=3)'
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Adam α=3e-4 (n=3)'
 unset multiplot
 unset output

@@ -305,38 +305,38 @@ $c2 << EOD
 481538.586 8842.18189 8325.70352 9358.66026
 486400 8367.49787 7380.47608 9354.51966
 EOD
-set terminal svg size 640,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 876,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves_inverted_double_pendulum.svg'
-set multiplot layout 1,1 title 'PPO on inverted_double_pendulum, gridworld-trained Optim4RL (2 seeds)' noenhanced font ',15'
+set multiplot layout 1,1 title "PPO on inverted_double_pendulum, gridworld-trained Optim4RL (2 seeds)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'inverted_double_pendulum' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'inverted_double_pendulum (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'name=Optim4RL (n=2)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL α=3e-4 (n=2)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'name=Adam (n=2)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Adam α=3e-4 (n=2)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'name=RMSProp (n=2)'
+     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'RMSProp α=3e-4 (n=2)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 640,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 876,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves_inverted_double_pendulum.png'
-set multiplot layout 1,1 title 'PPO on inverted_double_pendulum, gridworld-trained Optim4RL (2 seeds)' noenhanced font ',15'
+set multiplot layout 1,1 title "PPO on inverted_double_pendulum, gridworld-trained Optim4RL (2 seeds)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'inverted_double_pendulum' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'inverted_double_pendulum (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'name=Optim4RL (n=2)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL α=3e-4 (n=2)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'name=Adam (n=2)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Adam α=3e-4 (n=2)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'name=RMSProp (n=2)'
+     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'RMSProp α=3e-4 (n=2)'
 unset multiplot
 unset output

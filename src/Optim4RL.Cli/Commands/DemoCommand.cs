@@ -11,7 +11,8 @@ internal static class DemoCommand
     {
         var quick = new Option<bool>("--quick") { Description = "A one-minute version (fewer agents, steps and seeds) for a first look." };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per (task, optimizer) in the evaluation (default 8; 2 with --quick)." };
-        var output = new Option<string?>("--output") { Description = "Output folder for param.json and the CSV files (default logs/demo)." }.OutputFolder();
+        var logs = PathChecks.LogsOption("the demo writes to <logs>/demo/ (<logs>/demo-quick/ with --quick): param.json, the CSV files and a run directory per evaluation run under eval/<k>/");
+        var output = new Option<string?>("--output") { Description = "The demo's own folder, instead of <logs>/demo (the older spelling; give --logs or --output, not both)." }.OutputFolder();
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores). Same seed and thread count give the same numbers." };
         var seed = new Option<ulong?>("--seed") { Description = "Base seed (default 42)." };
         var cmd = new Command("demo",
@@ -19,7 +20,7 @@ internal static class DemoCommand
             "(a) the learned φ, (b) Adam and (c) the untrained φ over several seeds on Catch and on the unseen gridworld " +
             "small_dense_short; print a table and write CSV files. About 5 minutes on 2 cores with the defaults (the limit is 15).")
         {
-            quick, seeds, output, threads, seed,
+            quick, seeds, logs, output, threads, seed,
         };
         cmd.SetAction((pr, ct) =>
         {
@@ -29,7 +30,16 @@ internal static class DemoCommand
                 if (s < 1) return Task.FromResult(Ui.Error("--seeds must be ≥ 1."));
                 o = o with { Seeds = s };
             }
-            if (pr.GetValue(output) is string d) o = o with { OutputDir = d };
+            bool logsGiven = pr.GetResult(logs) is { Implicit: false };
+            if (pr.GetValue(output) is string d)
+            {
+                if (logsGiven) return Task.FromResult(Ui.Error("give --logs (the root, the demo writes to <logs>/demo) or --output (the demo's own folder), not both."));
+                o = o with { OutputDir = d };
+            }
+            else
+            {
+                o = o with { OutputDir = Path.Combine(pr.GetValue(logs)!, Path.GetFileName(o.OutputDir)) };
+            }
             if (pr.GetValue(threads) is int t)
             {
                 if (t < 1) return Task.FromResult(Ui.Error("--threads must be ≥ 1."));

@@ -10,6 +10,16 @@ namespace Optim4RL.Cli.Commands;
 /// </summary>
 internal static class PathChecks
 {
+    /// <summary>
+    /// The <c>--logs</c> option of every verb that writes runs (run, sweep, demo): the root folder of
+    /// run directories, default <c>logs</c>; <paramref name="where"/> says what goes where under it.
+    /// </summary>
+    public static Option<string> LogsOption(string where) => new Option<string>("--logs")
+    {
+        Description = $"Root folder of run directories (created when missing): {where}.",
+        DefaultValueFactory = _ => Experiments.RunDirectory.DefaultLogsRoot,
+    }.OutputFolder();
+
     /// <summary>An input file that must exist (<paramref name="example"/> shows what to give).</summary>
     public static T InputFile<T>(this T option, string example) where T : Option<string>
     {

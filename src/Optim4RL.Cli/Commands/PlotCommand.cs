@@ -20,13 +20,21 @@ internal static class PlotCommand
         {
             Description = "Comma-separated config keys that define a line (e.g. agent_optim.name). Default: runs that differ only by seed/repeat index form a line.",
         };
+        var series = new Option<string>("--series")
+        {
+            Description = "What to draw: auto (each run's evaluation-protocol series: deterministic evaluations for PPO runs, training returns for A2C), " +
+                          "training (result_<env>.csv) or evaluation (PPO's eval_deterministic_<env>.csv).",
+            DefaultValueFactory = _ => "auto",
+        };
+        series.AcceptOnlyFromAmong("auto", "training", "evaluation");
         var points = new Option<int>("--points") { Description = "Points of the common step grid each curve is put on.", DefaultValueFactory = _ => LearningCurves.DefaultPoints };
         var stats = StatOptions.Create();
         var cmd = new Command("plot",
             "Learning curves (return against environment steps): one line per configuration, the mean over its seeds with a shaded " +
-            "percentile-bootstrap confidence band (90 % by default); one panel per task. Writes SVG and PNG with gnuplot.")
+            "percentile-bootstrap confidence band (90 % by default); one panel per task, the legend beside it; labels say what differs between lines in words " +
+            "(Adam α=3e-3, Optim4RL (untrained φ) α=1e-3). PPO runs draw their deterministic evaluations unless --series says otherwise. Writes SVG and PNG with gnuplot (docs/figures.md).")
         {
-            paths, output, title, groupBy, points, stats.Level, stats.Resamples, stats.Seed,
+            paths, output, title, groupBy, series, points, stats.Level, stats.Resamples, stats.Seed,
         };
         cmd.SetAction(pr =>
         {
@@ -34,12 +42,18 @@ internal static class PlotCommand
             {
                 string[] p = pr.GetValue(paths)!;
                 var runs = RunSet.LoadAll(p);
-                var groups = RunGrouping.Group(runs.Where(r => r.Curves.Count > 0).ToList(), ReportCommand.Keys(pr.GetValue(groupBy)));
-                if (groups.Count == 0) return Ui.Error($"no learning curves (result_<env>.csv) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");
+                var source = pr.GetValue(series) switch { "training" => CurveSource.Training, "evaluation" => CurveSource.Evaluation, _ => CurveSource.Auto };
+                var groups = RunGrouping.Group(runs.Where(r => r.CurvesOf(source).Count > 0).ToList(), ReportCommand.Keys(pr.GetValue(groupBy)));
+                if (groups.Count == 0)
+                {
+                    string wanted = source == CurveSource.Evaluation ? "eval_deterministic_<env>.csv" : "result_<env>.csv or eval_deterministic_<env>.csv";
+                    return Ui.Error($"no learning curves ({wanted}) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");
+                }
+
                 double level = pr.GetValue(stats.Level);
-                var bands = LearningCurves.Aggregate(groups, pr.GetValue(points), level, pr.GetValue(stats.Resamples), pr.GetValue(stats.Seed));
+                var bands = LearningCurves.Aggregate(groups, pr.GetValue(points), level, pr.GetValue(stats.Resamples), pr.GetValue(stats.Seed), source);
                 var table = new Table().AddColumn("task").AddColumn("line").AddColumn(new TableColumn("seeds").RightAligned()).AddColumn(new TableColumn("mean at the end").RightAligned());
-                foreach (var b in bands) table.AddRow(Markup.Escape(b.Env), Markup.Escape(b.Label), b.Runs.ToString(), FinalReturnReport.F(b.Mean[^1]));
+                foreach (var b in bands) table.AddRow(Markup.Escape(b.Env), Markup.Escape(b.Label), b.MinCoverage < b.Runs ? $"{b.MinCoverage}–{b.Runs}" : b.Runs.ToString(), FinalReturnReport.F(b.Mean[^1]));
                 AnsiConsole.Write(table);
                 string outBase = pr.GetValue(output) ?? Path.Combine(p[0], "learning_curves");
                 var files = Figures.LearningCurves(bands, outBase, pr.GetValue(title), level);

@@ -13,7 +13,7 @@ internal static class RunCommand
         var idx = new Option<int>("--config-idx") { Description = "1-based index of the configuration (k and k + total are repeats; negative counts from the end).", DefaultValueFactory = _ => 1 };
         var resume = new Option<bool>("--resume") { Description = "Continue a meta-training run from its last checkpoint in logs/<config>/<k>/." };
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
-        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot }.OutputFolder();
+        var logs = PathChecks.LogsOption("results go to <logs>/<config name>/<k>/");
         var every = new Option<int>("--checkpoint-every") { Description = "Meta-iterations between checkpoints.", DefaultValueFactory = _ => 50 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of a previous run in logs/<config>/<k>/ and start again (without it such a directory is refused unless --resume)." };
         var force = ForceOption();

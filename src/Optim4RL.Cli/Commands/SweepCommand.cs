@@ -18,7 +18,7 @@ internal static class SweepCommand
         var to = new Option<int?>("--to") { Description = "Last index to run (default: the total)." };
         var resume = new Option<bool>("--resume") { Description = "Resume meta-training runs from their checkpoints." };
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
-        var logs = new Option<string>("--logs") { Description = "Root folder of run directories.", DefaultValueFactory = _ => RunDirectory.DefaultLogsRoot }.OutputFolder();
+        var logs = PathChecks.LogsOption("index k goes to <logs>/<config name>/<k>/");
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete the results of previous runs of these indices and start them again." };
         var force = RunCommand.ForceOption();
         var restart = RunCommand.RestartOption();

@@ -223,22 +223,7 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
 
     private void SampleActions(ReadOnlySpan<T> logits, ref Rng rng)
     {
-        for (int i = 0; i < _n; i++)
-        {
-            var row = logits.Slice(i * _actions, _actions);
-            double max = double.NegativeInfinity;
-            for (int a = 0; a < _actions; a++) max = Math.Max(max, double.CreateChecked(row[a]));
-            double sum = 0;
-            for (int a = 0; a < _actions; a++) sum += Math.Exp(double.CreateChecked(row[a]) - max);
-            double u = rng.NextDouble() * sum, acc = 0;
-            int chosen = _actions - 1;
-            for (int a = 0; a < _actions; a++)
-            {
-                acc += Math.Exp(double.CreateChecked(row[a]) - max);
-                if (u < acc) { chosen = a; break; }
-            }
-            _stepActions[i] = chosen;
-        }
+        for (int i = 0; i < _n; i++) _stepActions[i] = Categorical.Sample(logits.Slice(i * _actions, _actions), ref rng);
     }
 
     /// <summary>Writes the environments' observations into one block of the graph's input: in place for float, through a converted copy for double.</summary>

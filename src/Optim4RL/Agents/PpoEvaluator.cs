@@ -21,8 +21,7 @@ public sealed class PpoEvaluator
     private readonly PpoAgent<float> _agent;
     private readonly IContinuousVectorEnv _env;
     private readonly PpoActor<float> _actor;
-    private readonly float[] _obs, _actions, _raw, _logp, _rewards;
-    private readonly bool[] _terminated, _truncated, _done;
+    private readonly float[] _obs, _actions, _raw, _logp;
     private readonly double[] _returns;
     private Rng _rng;
 
@@ -44,39 +43,21 @@ public sealed class PpoEvaluator
         _actions = new float[n * a];
         _raw = new float[n * a];
         _logp = new float[n];
-        _rewards = new float[n];
-        _terminated = new bool[n];
-        _truncated = new bool[n];
-        _done = new bool[n];
         _returns = new double[n];
     }
 
     /// <summary>Runs one evaluation; the environments are reset first.</summary>
     public EvaluationResult Evaluate(bool deterministic)
     {
-        int n = _env.NumEnvs;
         _env.Reset();
-        Array.Clear(_done);
-        Array.Clear(_returns);
-        int finished = 0;
-        for (int step = 0; step < _env.MaxEpisodeSteps && finished < n; step++)
+        int finished = FirstEpisodes.Run((rewards, terminated, truncated) =>
         {
             _env.Observe(_obs);
             _actor.Act(_obs, _agent.Normalizer, deterministic, ref _rng, _actions, _raw, _logp);
-            _env.Step(_actions, _rewards, _terminated, _truncated);
-            for (int e = 0; e < n; e++)
-            {
-                if (_done[e]) continue;
-                _returns[e] += _rewards[e];
-                if (_terminated[e] || _truncated[e])
-                {
-                    _done[e] = true;
-                    finished++;
-                }
-            }
-        }
+            _env.Step(_actions, rewards, terminated, truncated);
+        }, _env.MaxEpisodeSteps, _returns);
         double sum = 0;
-        for (int e = 0; e < n; e++) sum += _returns[e];
-        return new EvaluationResult(sum / n, finished, n);
+        foreach (double r in _returns) sum += r;
+        return new EvaluationResult(sum / _returns.Length, finished, _env.NumEnvs);
     }
 }

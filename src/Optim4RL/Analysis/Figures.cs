@@ -11,7 +11,11 @@ public static class Figures
 {
     /// <summary>
     /// Learning curves: one panel per task, one line per configuration (mean over seeds) with its
-    /// shaded band; a configuration keeps its colour in every panel.
+    /// shaded band; a configuration keeps its colour in every panel (also where only its α differs between
+    /// tasks). The legend sits outside the
+    /// plotted area, to the right of each panel (the panel widens to fit the longest label); each
+    /// entry gives the number of seeds (<c>n=2–3</c> where some runs stop earlier). A title too long
+    /// for the figure's width is wrapped at word boundaries.
     /// </summary>
     /// <param name="bands">From <see cref="LearningCurves.Aggregate"/>.</param>
     /// <param name="outputBase">Output path without extension.</param>
@@ -26,8 +30,13 @@ public static class Figures
     {
         ArgumentNullException.ThrowIfNull(bands);
         if (bands.Count == 0) throw new ArgumentException("No learning curves to plot.", nameof(bands));
-        var labels = bands.Select(b => b.Label).Distinct().ToList();
         var envs = bands.Select(b => b.Env).Distinct().ToList();
+        // A configuration keeps its colour across panels even where its α differs per task (the demo's
+        // Adam α=1e-3 on catch and α=1e-2 on a gridworld), unless that would merge two lines of one panel.
+        var colourKeys = bands.Select(b => System.Text.RegularExpressions.Regex.Replace(b.Label, @" α=\S+", "")).ToList();
+        if (envs.Any(env => Enumerable.Range(0, bands.Count).Where(i => bands[i].Env == env).Select(i => colourKeys[i]).GroupBy(k => k).Any(g => g.Count() > 1)))
+            colourKeys = bands.Select(b => b.Label).ToList();
+        var colours = colourKeys.Distinct().ToList();
         var data = new StringBuilder();
         for (int i = 0; i < bands.Count; i++)
         {
@@ -35,32 +44,36 @@ public static class Figures
             data.Append(Gnuplot.Datablock($"c{i}", Enumerable.Range(0, b.Steps.Length).Select(j => (IReadOnlyList<double>)[b.Steps[j], b.Mean[j], b.Low[j], b.High[j]])));
         }
 
+        var legends = bands.Select(b => $"{b.Label} (n={(b.MinCoverage < b.Runs ? $"{b.MinCoverage}–{b.Runs}" : b.Runs.ToString(CultureInfo.InvariantCulture))})").ToList();
         int cols = Math.Min(envs.Count, 2), rows = (envs.Count + cols - 1) / cols;
-        bool outsideKey = labels.Count > 6;
-        int panelW = outsideKey ? 900 : 640, panelH = 440;
-        int width = cols * panelW, height = rows * panelH + (title is null ? 0 : 40);
+        // The plotted area keeps its size; the key's column is added beside it (≈ 6 px per character at 10 pt, plus the sample line).
+        int keyWidth = 50 + 6 * legends.Max(l => l.Length);
+        int panelW = 700 + keyWidth, panelH = 440;
+        int width = cols * panelW;
+        var titleLines = title is null ? [] : Gnuplot.Wrap(title, width / 10);
+        int height = rows * panelH + 34 * titleLines.Count;
         var body = new StringBuilder();
         body.Append(CultureInfo.InvariantCulture, $"set multiplot layout {rows},{cols}");
-        if (title is not null) body.Append(" title ").Append(Gnuplot.Quote(title)).Append(" noenhanced font ',15'");
+        if (titleLines.Count > 0) body.Append(" title ").Append(Gnuplot.QuoteLines(titleLines)).Append(" noenhanced font ',15'");
         body.Append('\n');
         double maxStep = bands.Max(b => b.Steps[^1]);
         (double scale, string unit) = maxStep >= 2e6 ? (1e6, " (millions)") : maxStep >= 2e3 ? (1e3, " (thousands)") : (1.0, "");
         body.Append("set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n");
         body.Append("set xlabel 'environment steps").Append(unit).Append("' noenhanced\n");
         body.Append(CultureInfo.InvariantCulture, $"set ylabel 'return (mean over seeds, {level * 100:0.#} % bootstrap CI)' noenhanced\n");
-        body.Append(outsideKey ? "set key outside right top Left reverse noenhanced samplen 2 font ',10'\n" : "set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'\n");
+        body.Append("set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'\n");
         foreach (string env in envs)
         {
-            body.Append("set title ").Append(Gnuplot.Quote(env)).Append(" noenhanced\n");
+            var mine = Enumerable.Range(0, bands.Count).Where(i => bands[i].Env == env).ToList();
+            string series = mine.All(i => bands[i].Evaluation) ? " (deterministic evaluations)" : mine.Any(i => bands[i].Evaluation) ? "" : " (training episodes)";
+            body.Append("set title ").Append(Gnuplot.Quote(env + series)).Append(" noenhanced\n");
             var parts = new List<string>();
-            for (int i = 0; i < bands.Count; i++)
+            foreach (int i in mine)
             {
-                if (bands[i].Env != env) continue;
-                string c = Gnuplot.Palette[labels.IndexOf(bands[i].Label) % Gnuplot.Palette.Count];
+                string c = Gnuplot.Palette[colours.IndexOf(colourKeys[i]) % Gnuplot.Palette.Count];
                 string x = $"($1/{Gnuplot.Num(scale)})";
                 parts.Add($"$c{i} using {x}:3:4 with filledcurves fc rgb '{c}' fs transparent solid 0.18 noborder notitle");
-                string legend = $"{bands[i].Label} (n={bands[i].Runs})";
-                parts.Add($"$c{i} using {x}:2 with lines lw 2 lc rgb '{c}' title {Gnuplot.Quote(legend)}");
+                parts.Add($"$c{i} using {x}:2 with lines lw 2 lc rgb '{c}' title {Gnuplot.Quote(legends[i])}");
             }
 
             body.Append("plot ").Append(string.Join(", \\\n     ", parts)).Append('\n');
@@ -111,14 +124,15 @@ public static class Figures
         }
 
         int cols = Math.Min(ordered.Count, 3), gridRows = (ordered.Count + cols - 1) / cols;
-        int width = cols * 560, height = gridRows * 440 + 40;
+        int width = cols * 560, height = gridRows * 520 + 40;
         var body = new StringBuilder();
         body.Append(CultureInfo.InvariantCulture, $"set multiplot layout {gridRows},{cols} title {Gnuplot.Quote(title)} noenhanced font ',15'\n");
         body.Append("set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n");
         body.Append(CultureInfo.InvariantCulture, $"set xrange [{Gnuplot.Num(result.BinLow)}:{Gnuplot.Num(hi)}]\nset xtics 1\n");
         body.Append(CultureInfo.InvariantCulture, $"set xlabel {Gnuplot.Quote($"log10(|{symbol}| + 1e-8)")} noenhanced\n");
         body.Append(logY ? "set ylabel 'probability density (log scale)' noenhanced\nset logscale y\nset format y '10^{%L}'\n" : "set ylabel 'probability density' noenhanced\n");
-        body.Append("set key top right Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'\n");
+        // The key goes under each panel, outside the plotted area.
+        body.Append("set key outside below center vertical maxrows 3 Left reverse noenhanced samplen 2 font ',10'\nset bmargin 8\n");
         double tiny = Math.Log10(GradientAnalysis.TinyThreshold);
         body.Append(CultureInfo.InvariantCulture, $"set arrow 1 from {Gnuplot.Num(tiny)}, graph 0 to {Gnuplot.Num(tiny)}, graph 1 nohead dt 2 lw 1.5 lc rgb '#888888'\n");
         body.Append(CultureInfo.InvariantCulture, $"set label 1 '|{symbol}| = 1e-6' at {Gnuplot.Num(tiny + 0.1)}, graph 0.04 left noenhanced font ',9' tc rgb '#666666'\n");
@@ -131,10 +145,9 @@ public static class Figures
             body.Append("set title \"").Append(panelTitle.Replace("\"", "'", StringComparison.Ordinal)).Append("\" noenhanced font ',11'\n");
             double max = h.Densities.SelectMany(d => d).Max();
             double minPositive = h.Densities.SelectMany(d => d).Where(d => d > 0).DefaultIfEmpty(1).Min();
-            // Head-room above the highest bar for the key: 1.5 decades (log) or 45 % (linear).
             body.Append(logY
-                ? $"set yrange [{Gnuplot.Num(Math.Pow(10, Math.Floor(Math.Log10(minPositive))))}:{Gnuplot.Num(max * 30)}]\n"
-                : $"set yrange [0:{Gnuplot.Num(max * 1.45)}]\n");
+                ? $"set yrange [{Gnuplot.Num(Math.Pow(10, Math.Floor(Math.Log10(minPositive))))}:{Gnuplot.Num(max * 3)}]\n"
+                : $"set yrange [0:{Gnuplot.Num(max * 1.1)}]\n");
             var parts = new List<string>();
             for (int s = 0; s < h.Stages.Count; s++)
             {

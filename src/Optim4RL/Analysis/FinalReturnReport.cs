@@ -298,7 +298,7 @@ public static class FinalReturnReport
     }
 
     private static string Label(ConfigResult r, ReportSettings s) =>
-        s.Untrained is { } u && u.Matches(r.Group) ? r.Group.Label + " *(untrained φ)*" : r.Group.Label;
+        s.Untrained is { } u && u.Matches(r.Group) && !r.Group.Label.Contains(PhiSource.Untrained, StringComparison.Ordinal) ? r.Group.Label + " *(untrained φ)*" : r.Group.Label;
 
     private static string ValueOf(ConfigResult r, string key)
     {

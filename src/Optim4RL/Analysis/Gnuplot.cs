@@ -156,6 +156,43 @@ public static class Gnuplot
     }
 
     /// <summary>
+    /// A gnuplot double-quoted string of several lines (joined by <c>\n</c>, which gnuplot breaks
+    /// the line at; backslashes and double quotes inside are escaped).
+    /// </summary>
+    public static string QuoteLines(IEnumerable<string> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        return "\"" + string.Join("\\n", lines.Select(l => l.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal))) + "\"";
+    }
+
+    /// <summary>
+    /// Splits <paramref name="text"/> into lines of at most <paramref name="maxChars"/> characters at
+    /// spaces (a longer word stays whole on its own line), so a title fits the figure's width.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxChars"/> is below 1.</exception>
+    public static List<string> Wrap(string text, int maxChars)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxChars, 1);
+        var lines = new List<string>();
+        var line = new StringBuilder();
+        foreach (string word in text.Replace('\n', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > maxChars)
+            {
+                lines.Add(line.ToString());
+                line.Clear();
+            }
+
+            if (line.Length > 0) line.Append(' ');
+            line.Append(word);
+        }
+
+        if (line.Length > 0) lines.Add(line.ToString());
+        return lines;
+    }
+
+    /// <summary>
     /// A datablock <c>$name &lt;&lt; EOD … EOD</c> of whitespace-separated columns (invariant culture,
     /// round-trip precision; non-finite numbers written as <c>NaN</c>, which gnuplot skips).
     /// </summary>

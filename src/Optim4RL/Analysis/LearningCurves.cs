@@ -10,7 +10,13 @@ namespace Optim4RL.Analysis;
 /// <param name="Mean">Mean return over runs at each grid point.</param>
 /// <param name="Low">Lower bound of the bootstrap band.</param>
 /// <param name="High">Upper bound of the bootstrap band.</param>
-public sealed record CurveBand(string Env, string Label, int Runs, double[] Steps, double[] Mean, double[] Low, double[] High);
+/// <param name="Evaluation">True when the curves are deterministic evaluations (PPO), false for training returns.</param>
+/// <param name="Coverage">Runs averaged at each grid point (null: all <paramref name="Runs"/> everywhere); fewer where some runs stopped logging earlier or started later.</param>
+public sealed record CurveBand(string Env, string Label, int Runs, double[] Steps, double[] Mean, double[] Low, double[] High, bool Evaluation = false, int[]? Coverage = null)
+{
+    /// <summary>The fewest runs averaged at any grid point.</summary>
+    public int MinCoverage => Coverage is { Length: > 0 } c ? c.Min() : Runs;
+}
 
 /// <summary>
 /// Learning curves over seeds (docs/evaluation-protocol.md: per iteration, the mean return of the episodes that
@@ -18,7 +24,9 @@ public sealed record CurveBand(string Env, string Label, int Runs, double[] Step
 /// steps — the average of its rows in each grid cell (the interval of steps nearer to that grid
 /// point than to its neighbours), or, where a cell holds no row, the linear interpolation of its
 /// rows at the grid point — then averaged over runs with a percentile-bootstrap band
-/// (<see cref="Bootstrap.MeanCurve"/>). A group's grid spans the steps every one of its runs covers.
+/// (<see cref="Bootstrap.MeanCurve"/>). A group's grid spans the steps any of its runs covers, so a
+/// run that logged further (or at other steps) keeps its tail: each grid point averages the runs whose
+/// logged steps reach it (within half a grid cell), and <see cref="CurveBand.Coverage"/> says how many.
 /// </summary>
 public static class LearningCurves
 {
@@ -82,30 +90,65 @@ public static class LearningCurves
     /// The bands of every group on every task, tasks in name order, groups in their order; a group
     /// appears on a task when at least one of its runs has a curve with a finite return there.
     /// </summary>
+    /// <param name="groups">The configurations.</param>
+    /// <param name="points">Grid points per curve.</param>
+    /// <param name="level">The band's confidence level.</param>
+    /// <param name="resamples">Bootstrap resamples.</param>
+    /// <param name="seed">Seed of the bootstrap draws.</param>
+    /// <param name="source">Which series to draw (<see cref="RunData.CurvesOf"/>); training returns by default.</param>
     /// <exception cref="ArgumentException">An argument is out of range (see <see cref="Bootstrap.MeanCurve"/>).</exception>
     public static IReadOnlyList<CurveBand> Aggregate(IReadOnlyList<RunGroup> groups, int points = DefaultPoints, double level = Bootstrap.DefaultLevel,
-        int resamples = Bootstrap.DefaultResamples, ulong seed = 0)
+        int resamples = Bootstrap.DefaultResamples, ulong seed = 0, CurveSource source = CurveSource.Training)
     {
         ArgumentNullException.ThrowIfNull(groups);
-        var envs = groups.SelectMany(g => g.Runs).SelectMany(r => r.Curves.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var envs = groups.SelectMany(g => g.Runs).SelectMany(r => r.CurvesOf(source).Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var bands = new List<CurveBand>();
         foreach (string env in envs)
         {
             foreach (RunGroup group in groups)
             {
-                var curves = group.Runs.Select(r => r.Curves.TryGetValue(env, out var c) ? c : null)
+                var curves = group.Runs.Select(r => r.CurvesOf(source).TryGetValue(env, out var c) ? c : null)
                     .Where(c => c is not null && Span(c) is not null).Select(c => c!).ToList();
                 if (curves.Count == 0) continue;
-                double from = curves.Max(c => Span(c)!.Value.First);
-                double to = curves.Min(c => Span(c)!.Value.Last);
+                var spans = curves.Select(c => Span(c)!.Value).ToList();
+                double from = spans.Min(sp => sp.First), to = spans.Max(sp => sp.Last);
                 double[] grid = Grid(from, Math.Max(from, to), points);
+                double half = grid.Length > 1 ? (grid[1] - grid[0]) / 2 : 0;
                 var resampled = curves.Select(c => Resample(c, grid)).ToList();
-                var (mean, lo, hi) = Bootstrap.MeanCurve(resampled, level, resamples, seed);
-                bands.Add(new CurveBand(env, group.Label, curves.Count, grid, mean, lo, hi));
+                bool[][] covers = spans.Select(sp => grid.Select(x => x >= sp.First - half && x <= sp.Last + half).ToArray()).ToArray();
+                var (mean, lo, hi, count) = CoveredMeans(resampled, covers, level, resamples, seed);
+                bool evaluation = source == CurveSource.Evaluation || (source == CurveSource.Auto && group.Runs.Any(r => r.UsesEvaluations && r.Evaluations!.ContainsKey(env)));
+                bands.Add(new CurveBand(env, group.Label, curves.Count, grid, mean, lo, hi, evaluation, count));
             }
         }
 
         return bands;
+    }
+
+    /// <summary>
+    /// Mean and band at each grid point over the runs that cover it: the grid is cut into stretches
+    /// over which the same runs cover every point, and each stretch is bootstrapped over those runs.
+    /// </summary>
+    private static (double[] Mean, double[] Low, double[] High, int[] Count) CoveredMeans(IReadOnlyList<double[]> curves, bool[][] covers, double level, int resamples, ulong seed)
+    {
+        int g = curves[0].Length;
+        var (mean, lo, hi, count) = (new double[g], new double[g], new double[g], new int[g]);
+        int start = 0;
+        while (start < g)
+        {
+            var who = Enumerable.Range(0, curves.Count).Where(r => covers[r][start]).ToList();
+            int end = start + 1;
+            while (end < g && Enumerable.Range(0, curves.Count).All(r => covers[r][end] == covers[r][start])) end++;
+            if (who.Count == 0) who = Enumerable.Range(0, curves.Count).ToList(); // cannot happen: the grid spans the runs
+            var (m, l, h) = Bootstrap.MeanCurve(who.Select(r => curves[r][start..end]).ToList(), level, resamples, seed);
+            m.CopyTo(mean, start);
+            l.CopyTo(lo, start);
+            h.CopyTo(hi, start);
+            Array.Fill(count, who.Count, start, end - start);
+            start = end;
+        }
+
+        return (mean, lo, hi, count);
     }
 
     private static int NearestCell(IReadOnlyList<double> grid, double x)

@@ -28,8 +28,32 @@ public sealed record RunData(string Directory, JsonObject Config, IReadOnlyDicti
     public IReadOnlyList<ResultRow>? Series(ReturnSeries series, string env) =>
         (series == ReturnSeries.LearningCurve ? Curves : Evaluations ?? None).TryGetValue(env, out var rows) ? rows : null;
 
+    /// <summary>The curves a learning-curve figure draws for <paramref name="source"/>; for <see cref="CurveSource.Auto"/> the deterministic evaluations of PPO runs that have them, the training curves otherwise.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> CurvesOf(CurveSource source) => source switch
+    {
+        CurveSource.Training => Curves,
+        CurveSource.Evaluation => Evaluations ?? None,
+        _ => UsesEvaluations ? Evaluations! : Curves,
+    };
+
+    /// <summary>True when <see cref="CurveSource.Auto"/> draws this run's evaluations (a PPO run with eval_deterministic files).</summary>
+    public bool UsesEvaluations => EvaluationProtocol.IsPpo(Agent) && Evaluations is { Count: > 0 };
+
     /// <summary>The seed recorded in <c>config.json</c> (0 when absent).</summary>
     public ulong Seed => Config["seed"] is JsonValue v && v.TryGetValue(out ulong s) ? s : 0;
+}
+
+/// <summary>Which logged series a learning-curve figure draws (<c>plot --series</c>).</summary>
+public enum CurveSource
+{
+    /// <summary>The series each run's evaluation protocol reads: deterministic evaluations for PPO runs, training returns otherwise.</summary>
+    Auto,
+
+    /// <summary>The training episodes' returns, <c>result_&lt;env&gt;.csv</c>.</summary>
+    Training,
+
+    /// <summary>The deterministic evaluations of PPO runs, <c>eval_deterministic_&lt;env&gt;.csv</c>.</summary>
+    Evaluation,
 }
 
 /// <summary>

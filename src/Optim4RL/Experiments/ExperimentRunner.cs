@@ -31,7 +31,8 @@ public sealed record RunOutcome(string Directory, bool Completed, IReadOnlyList<
 /// Runs one configuration of a sweep file (docs/experiment-configs.md) and writes its run directory
 /// <c>logs/&lt;config name&gt;/&lt;k&gt;/</c>: the resolved <c>config.json</c> (with the seed used),
 /// <c>log.txt</c>, and <c>result_&lt;env&gt;.csv</c> (Step, Return; docs/evaluation-protocol.md) for A2C and PPO (PPO adds
-/// <c>eval_stochastic_&lt;env&gt;.csv</c> and <c>eval_deterministic_&lt;env&gt;.csv</c>), or
+/// <c>eval_stochastic_&lt;env&gt;.csv</c> and <c>eval_deterministic_&lt;env&gt;.csv</c>) with the trained agent in
+/// <c>policy_&lt;env&gt;.bin</c> (<see cref="RunPolicies"/>), or
 /// <c>param.json</c> (φ), <c>meta_train.csv</c> and <c>checkpoint.bin</c> for MetaA2C/MetapA2C and
 /// MetaPPO/MetapPPO; gradient collection (<c>A2Ccollect</c>, <c>SLCollect</c>) is in <see cref="CollectRunner"/>.
 /// All but <c>SLCollect</c> also write <c>metrics.csv</c> and a TensorBoard event file (<see cref="RunMetrics"/>)
@@ -338,6 +339,7 @@ public static class ExperimentRunner
             csv.Save();
             metrics.Save();
             grads?.Complete();
+            PolicyFile.SaveA2C(dir.PathOf(PolicyFile.FileName(env.Name)), a2c, (float)scaling[i], RunPolicies.Header(run, options));
             double final = EvaluationProtocol.A2CRule.Of(csv.Rows);
             string line = $"{env.Name}: final return {Fmt(final, "F3")} ({EvaluationProtocol.A2CRule.Describe(env.Name)}, {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);
@@ -437,6 +439,7 @@ public static class ExperimentRunner
             }
             csv.Save();
             metrics.Save();
+            PolicyFile.SavePpo(dir.PathOf(PolicyFile.FileName(env.Name)), ppo, RunPolicies.Header(run, options));
             double final = EvaluationProtocol.PpoRule.Of(evalDet.Rows);
             string line = $"{env.Name}: final return {Fmt(final, "F2")} ({EvaluationProtocol.PpoRule.Describe(env.Name)}), last stochastic evaluation {lastEval:F2}, {logs.Count} training steps in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
             log.Info(line);

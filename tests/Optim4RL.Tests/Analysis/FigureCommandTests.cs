@@ -52,8 +52,43 @@ public sealed class FigureCommandTests : IDisposable
         AssertFigure(output);
         string svg = File.ReadAllText(output + ".svg");
         Assert.Contains("small_dense_long", svg, StringComparison.Ordinal);
-        Assert.Contains("Adam lr=0.001 (n=3)", svg, StringComparison.Ordinal);
+        Assert.Contains("Adam α=1e-3 (n=3)", svg, StringComparison.Ordinal);
         Assert.Contains("synthetic", svg, StringComparison.Ordinal); // the title, with its quote escaped for gnuplot
+    }
+
+    /// <summary>The colour gnuplot draws each legend entry in, from the figure's script (the SVG pass).</summary>
+    private static Dictionary<string, string> LineColours(string script)
+    {
+        var colours = new Dictionary<string, string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(script, @"with lines lw 2 lc rgb '(#[0-9a-f]{6})' title '([^']*)'"))
+            colours.TryAdd(m.Groups[2].Value, m.Groups[1].Value);
+        return colours;
+    }
+
+    [GnuplotFact]
+    public void A_configuration_keeps_its_colour_across_panels_and_the_legend_sits_beside_the_plot()
+    {
+        double[] x = [0, 1], y = [0, 1];
+        CurveBand Band(string env, string label) => new(env, label, 1, x, y, y, y);
+        string output = _tmp["colours"];
+        Figures.LearningCurves([Band("catch", "Adam α=1e-3"), Band("catch", "Optim4RL α=1e-3"), Band("small_dense_short", "Adam α=1e-2"), Band("small_dense_short", "Optim4RL α=1e-2")],
+            output, "Two tasks");
+        string script = File.ReadAllText(output + ".gp");
+        var c = LineColours(script);
+        Assert.Equal(c["Adam α=1e-3 (n=1)"], c["Adam α=1e-2 (n=1)"]); // the same optimizer, its α tuned per task
+        Assert.Equal(c["Optim4RL α=1e-3 (n=1)"], c["Optim4RL α=1e-2 (n=1)"]);
+        Assert.NotEqual(c["Adam α=1e-3 (n=1)"], c["Optim4RL α=1e-3 (n=1)"]);
+        Assert.Contains("set key outside right", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\n", script, StringComparison.Ordinal); // a short title stays on one line
+
+        // Two α of one optimizer in one panel are two lines: they keep apart colours. A title wider than
+        // one panel (about 86 characters here) is wrapped at a space.
+        Figures.LearningCurves([Band("catch", "Adam α=1e-3"), Band("catch", "Adam α=3e-3")], output,
+            "A title long enough that it cannot fit on one line of a figure this wide, so it is wrapped at a space instead of running off the image");
+        script = File.ReadAllText(output + ".gp");
+        c = LineColours(script);
+        Assert.NotEqual(c["Adam α=1e-3 (n=1)"], c["Adam α=3e-3 (n=1)"]);
+        Assert.Contains("this wide, so it is\\nwrapped at a space", script, StringComparison.Ordinal);
     }
 
     [GnuplotFact]
@@ -105,7 +140,7 @@ public sealed class FigureCommandTests : IDisposable
         Assert.StartsWith("# Mixed", md, StringComparison.Ordinal);
         Assert.Contains("## catch", md, StringComparison.Ordinal);
         Assert.Contains("## small_dense_long", md, StringComparison.Ordinal);
-        Assert.Contains("| Adam lr=0.001 | 3 |", md, StringComparison.Ordinal);
+        Assert.Contains("| Adam α=1e-3 | 3 |", md, StringComparison.Ordinal);
         Assert.Equal(1, Program.Main(["report", _tmp["empty-dir-that-does-not-exist"]]));
     }
 

@@ -35,7 +35,7 @@ public sealed class ReportTests : IDisposable
     {
         var groups = RunGrouping.Group(RunSet.LoadAll([Sweep()]));
         var results = FinalReturnReport.Compute(groups);
-        Assert.Equal(["Adam lr=0.001", "Adam lr=0.003", "RMSProp lr=0.003", "RMSProp lr=0.001"], results.Select(r => r.Group.Label));
+        Assert.Equal(["Adam α=1e-3", "Adam α=3e-3", "RMSProp α=3e-3", "RMSProp α=1e-3"], results.Select(r => r.Group.Label));
         var best = results[0];
         Assert.Equal(4, best.Summary.Count);
         Assert.Equal(0.615, best.Summary.Mean, 12); // 0.6 + mean(0, .01, .02, .03)
@@ -48,14 +48,14 @@ public sealed class ReportTests : IDisposable
         Assert.StartsWith("# Final returns: sweep\n", md, StringComparison.Ordinal);
         Assert.Contains("mean of the last 20 logged returns", md, StringComparison.Ordinal);
         Assert.Contains("## catch", md, StringComparison.Ordinal);
-        Assert.Contains($"| Adam lr=0.001 | 4 | 0.615 | {FinalReturnReport.F(best.Summary.HalfWidth)} | [{FinalReturnReport.F(best.Summary.Low)}, {FinalReturnReport.F(best.Summary.High)}] |", md, StringComparison.Ordinal);
-        Assert.Contains("| RMSProp lr=0.001 | 4 | 0.215 |", md, StringComparison.Ordinal);
+        Assert.Contains($"| Adam α=1e-3 | 4 | 0.615 | {FinalReturnReport.F(best.Summary.HalfWidth)} | [{FinalReturnReport.F(best.Summary.Low)}, {FinalReturnReport.F(best.Summary.High)}] |", md, StringComparison.Ordinal);
+        Assert.Contains("| RMSProp α=1e-3 | 4 | 0.215 |", md, StringComparison.Ordinal);
         // Best per optimizer: Adam at 1e-3, RMSProp at 3e-3.
-        Assert.Contains("| Adam | Adam lr=0.001 | 4 | 0.615 |", md, StringComparison.Ordinal);
-        Assert.Contains("| RMSProp | RMSProp lr=0.003 | 4 | 0.415 |", md, StringComparison.Ordinal);
-        Assert.True(md.IndexOf("| Adam lr=0.003", StringComparison.Ordinal) < md.IndexOf("| RMSProp lr=0.003", StringComparison.Ordinal));
+        Assert.Contains("| Adam | Adam α=1e-3 | 4 | 0.615 |", md, StringComparison.Ordinal);
+        Assert.Contains("| RMSProp | RMSProp α=3e-3 | 4 | 0.415 |", md, StringComparison.Ordinal);
+        Assert.True(md.IndexOf("| Adam α=3e-3", StringComparison.Ordinal) < md.IndexOf("| RMSProp α=3e-3", StringComparison.Ordinal));
         // Two Adam groups match: the better one is the reference; R_random is not measured here.
-        Assert.Contains("Reference (score 1): Adam lr=0.001, final return 0.615 (the best of 2 configurations matching --normalise-by agent_optim.name=Adam)", md, StringComparison.Ordinal);
+        Assert.Contains("Reference (score 1): Adam α=1e-3, final return 0.615 (the best of 2 configurations matching --normalise-by agent_optim.name=Adam)", md, StringComparison.Ordinal);
         Assert.Contains("R_random: not measured", md, StringComparison.Ordinal);
     }
 
@@ -77,7 +77,7 @@ public sealed class ReportTests : IDisposable
     {
         var results = FinalReturnReport.Compute(RunGrouping.Group(RunSet.LoadAll([Sweep()])));
         var best = FinalReturnReport.Best(results, "agent_optim.kwargs.learning_rate");
-        Assert.Equal([("0.001", "Adam lr=0.001"), ("0.003", "Adam lr=0.003")], best.Select(b => (b.Value, b.Best.Group.Label)));
+        Assert.Equal([("0.001", "Adam α=1e-3"), ("0.003", "Adam α=3e-3")], best.Select(b => (b.Value, b.Best.Group.Label)));
     }
 
     [Fact]
@@ -103,12 +103,12 @@ public sealed class ReportTests : IDisposable
         };
         var groups = RunGrouping.Group(RunSet.LoadAll([_tmp["norm"]]));
         var task = Assert.Single(FinalReturnReport.Build(groups, settings));
-        Assert.Equal("Adam lr=0.001", task.Reference!.Group.Label);
+        Assert.Equal("Adam α=1e-3", task.Reference!.Group.Label);
         Assert.Same(task.Reference, task.Compared);
         Assert.Equal("the only Adam configuration", task.ReferenceNote);
 
         var adam = task.Rows.Single(r => r.Group.Label.StartsWith("Adam", StringComparison.Ordinal));
-        var learned = task.Rows.Single(r => r.Group.Label.StartsWith("Optim4RL lr", StringComparison.Ordinal));
+        var learned = task.Rows.Single(r => r.Group.Label.StartsWith("Optim4RL α", StringComparison.Ordinal));
         var untrained = task.Rows.Single(r => r.Group.Label.StartsWith("Optim4RL-untrained", StringComparison.Ordinal));
         Assert.Equal(1.0, task.Normalised(adam)!.Value.Mean, 12);
         // (0.515 + 0.6) / (0.915 + 0.6)
@@ -122,22 +122,22 @@ public sealed class ReportTests : IDisposable
 
         string md = FinalReturnReport.Markdown([task], "t", settings);
         Assert.Contains("R_random: -0.6 ± 0.008 (standard error; 10000 episodes, uniform over the 3 actions), from `r.json`", md, StringComparison.Ordinal);
-        Assert.Contains("| CI overlaps Adam lr=0.001? |", md, StringComparison.Ordinal);
-        Assert.Contains($"| Optim4RL lr=0.001 | 4 | 0.515 | {FinalReturnReport.F(learned.Summary.HalfWidth)} | [{FinalReturnReport.F(learned.Summary.Low)}, {FinalReturnReport.F(learned.Summary.High)}] | 0.736 |", md, StringComparison.Ordinal);
-        Assert.Matches(@"\| Optim4RL lr=0\.001 \|[^\n]*\| no \|\n", md);
-        Assert.Matches(@"\| Optim4RL-untrained lr=0\.001 \*\(untrained φ\)\* \|[^\n]*\| yes \|\n", md);
-        Assert.Matches(@"\| Adam lr=0\.001 \| 4 \| 0\.915 \|[^\n]*\| 1\.000 \|[^\n]*\| — \|\n", md);
+        Assert.Contains("| CI overlaps Adam α=1e-3? |", md, StringComparison.Ordinal);
+        Assert.Contains($"| Optim4RL α=1e-3 | 4 | 0.515 | {FinalReturnReport.F(learned.Summary.HalfWidth)} | [{FinalReturnReport.F(learned.Summary.Low)}, {FinalReturnReport.F(learned.Summary.High)}] | 0.736 |", md, StringComparison.Ordinal);
+        Assert.Matches(@"\| Optim4RL α=1e-3 \|[^\n]*\| no \|\n", md);
+        Assert.Matches(@"\| Optim4RL-untrained α=1e-3 \*\(untrained φ\)\* \|[^\n]*\| yes \|\n", md);
+        Assert.Matches(@"\| Adam α=1e-3 \| 4 \| 0\.915 \|[^\n]*\| 1\.000 \|[^\n]*\| — \|\n", md);
 
         // An explicit comparison target, and normalisation switched off.
         var off = settings with { Normalise = false, CompareWith = GroupSelector.Parse("agent_optim.name=Optim4RL") };
         var t2 = Assert.Single(FinalReturnReport.Build(groups, off));
         Assert.Null(t2.Reference);
         Assert.Null(t2.Normalised(learned));
-        Assert.Equal("Optim4RL lr=0.001", t2.Compared!.Group.Label);
+        Assert.Equal("Optim4RL α=1e-3", t2.Compared!.Group.Label);
         Assert.False(t2.OverlapsCompared(adam));
         string md2 = FinalReturnReport.Markdown([t2], "t", off);
         Assert.Contains("Reference (score 1): none (normalisation off (--normalise-by none))", md2, StringComparison.Ordinal);
-        Assert.Matches(@"\| Adam lr=0\.001 \| 4 \| 0\.915 \|[^\n]*\| n/a \| n/a \| no \|\n", md2);
+        Assert.Matches(@"\| Adam α=1e-3 \| 4 \| 0\.915 \|[^\n]*\| n/a \| n/a \| no \|\n", md2);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class ReportTests : IDisposable
         var sel = GroupSelector.Parse(" agent_optim.name=Adam , agent_optim.kwargs.learning_rate=1e-3 ");
         Assert.Equal([("agent_optim.name", "Adam"), ("agent_optim.kwargs.learning_rate", "1e-3")], sel.Terms);
         var groups = RunGrouping.Group(RunSet.LoadAll([Sweep()]));
-        Assert.Equal(["Adam lr=0.001"], groups.Where(sel.Matches).Select(g => g.Label));
+        Assert.Equal(["Adam α=1e-3"], groups.Where(sel.Matches).Select(g => g.Label));
         Assert.Throws<ArgumentException>(() => GroupSelector.Parse("Adam"));
         Assert.Throws<ArgumentException>(() => GroupSelector.Parse(" , "));
     }

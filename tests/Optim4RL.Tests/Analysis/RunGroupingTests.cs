@@ -40,12 +40,12 @@ public sealed class RunGroupingTests : IDisposable
     {
         var runs = RunSet.LoadAll([Sweep()]);
         var groups = RunGrouping.Group(runs);
-        Assert.Equal(["RMSProp lr=0.001", "Adam lr=0.001"], groups.Select(g => g.Label));
+        Assert.Equal(["RMSProp α=1e-3", "Adam α=1e-3"], groups.Select(g => g.Label));
         Assert.All(groups, g => Assert.Equal(3, g.Runs.Count));
         Assert.Equal([42UL, 44, 46], groups[0].Runs.Select(r => r.Seed));
 
         var pooled = RunGrouping.Group(runs, ["agent.name"]);
-        Assert.Equal("A2C", Assert.Single(pooled).Label);
+        Assert.Equal("A2C α=1e-3", Assert.Single(pooled).Label); // the agent asked for, and what all its runs share
     }
 
     [Fact]
@@ -54,11 +54,62 @@ public sealed class RunGroupingTests : IDisposable
         SyntheticRuns.Write(_tmp.Path, "x", 1, "Adam", 1e-3, 1, SyntheticRuns.One("catch", SyntheticRuns.Curve(3, 1, s => s)));
         SyntheticRuns.Write(_tmp.Path, "x", 2, "Adam", 3e-3, 2, SyntheticRuns.One("catch", SyntheticRuns.Curve(3, 1, s => s)), agent: "A2Ccollect");
         var groups = RunGrouping.Group(RunSet.LoadAll([_tmp["x"]]));
-        Assert.Equal(["A2C Adam lr=0.001", "A2Ccollect Adam lr=0.003"], groups.Select(g => g.Label));
-        var values = new Dictionary<string, string> { ["agent_optim.kwargs.param_load_path"] = "logs/meta_rl_catch/3/param.json", ["agent_optim.name"] = "Optim4RL" };
-        var other = new Dictionary<string, string>(values) { ["agent_optim.kwargs.param_load_path"] = "logs/meta_rl_catch/4/param.json" };
-        Assert.Equal("Optim4RL φ=meta_rl_catch/3", RunGrouping.Label(values, [values, other]));
+        Assert.Equal(["A2C Adam α=1e-3", "A2Ccollect Adam α=3e-3"], groups.Select(g => g.Label));
     }
+
+    /// <summary>A meta-training run directory with a φ file (meta_iterations as given) and its config (agent name).</summary>
+    private string MetaRun(string exp, int k, string agent, int metaIterations, string file = "param.json")
+    {
+        string dir = _tmp[Path.Combine("logs", exp, k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), "{\"agent\": {\"name\": \"" + agent + "\"}}");
+        var lopt = Optim4RL.Optimizers.Learned.LearnedOptimizers.Create("Optim4RL");
+        var phi = new float[lopt.Layout.Count];
+        Optim4RL.Optimizers.Learned.MetaParamsFile.Save(Path.Combine(dir, file), lopt.Name, lopt.HiddenSize, lopt.Layout, phi,
+            new Dictionary<string, string> { ["meta_iterations"] = metaIterations.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        return $"logs/{exp}/{k}/{file}";
+    }
+
+    [Fact]
+    public void Labels_say_in_words_what_differs_between_phi_files()
+    {
+        // Evaluation runs name their φ relative to the folder above logs/, as the shipped configs do.
+        var curve = SyntheticRuns.One("catch", SyntheticRuns.Curve(3, 1, s => s));
+        string logs = _tmp["logs"];
+        string pipe = MetaRun("meta", 1, "MetaA2C", 50), nopipe = MetaRun("metap", 1, "MetapA2C", 50);
+        string untrained = MetaRun("meta", 1, "MetaA2C", 0, "param_init.json");
+        SyntheticRuns.Write(logs, "eval", 1, "Optim4RL", 3e-3, 1, curve, phi: pipe);
+        SyntheticRuns.Write(logs, "eval", 2, "Optim4RL", 3e-3, 2, curve, phi: nopipe);
+        SyntheticRuns.Write(logs, "eval", 3, "Optim4RL", 3e-3, 3, curve, phi: untrained);
+        SyntheticRuns.Write(logs, "eval", 4, "Adam", 3e-3, 4, curve);
+        var groups = RunGrouping.Group(RunSet.LoadAll([Path.Combine(logs, "eval")]));
+        Assert.Equal(["Optim4RL (learned φ, pipeline) α=3e-3", "Optim4RL (learned φ, no pipeline) α=3e-3", "Optim4RL (untrained φ, pipeline) α=3e-3", "Adam α=3e-3"],
+            groups.Select(g => g.Label));
+
+        // Grouping by a key pools runs; the label still describes what every run of the group shares.
+        SyntheticRuns.Write(logs, "eval_pipe", 1, "Optim4RL", 3e-3, 1, curve, phi: pipe);
+        SyntheticRuns.Write(logs, "eval_pipe", 2, "Optim4RL", 3e-3, 2, curve, phi: MetaRun("meta", 2, "MetaA2C", 50));
+        SyntheticRuns.Write(logs, "eval_nopipe", 1, "Optim4RL", 3e-3, 1, curve, phi: nopipe);
+        var byExp = RunGrouping.Group(RunSet.LoadAll([Path.Combine(logs, "eval_pipe"), Path.Combine(logs, "eval_nopipe")]), ["exp"]);
+        Assert.Equal(["Optim4RL (no pipeline) α=3e-3", "Optim4RL (pipeline) α=3e-3"], byExp.Select(g => g.Label)); // directory order
+        Assert.Equal(2, byExp[1].Runs.Count);
+
+        // Two learned φ files described alike: the path tells them apart.
+        var both = RunGrouping.Group(RunSet.LoadAll([Path.Combine(logs, "eval_pipe")]));
+        Assert.Equal(["Optim4RL α=3e-3 φ=meta/1", "Optim4RL α=3e-3 φ=meta/2"], both.Select(g => g.Label));
+    }
+
+    [Theory]
+    [InlineData("0.001", "1e-3")]
+    [InlineData("0.0003", "3e-4")]
+    [InlineData("0.03", "3e-2")]
+    [InlineData("0.0025", "2.5e-3")]
+    [InlineData("0.5", "0.5")]
+    [InlineData("1", "1")]
+    [InlineData("-1", "-1")]
+    [InlineData("9.9999e-4", "1e-3")]
+    [InlineData("reference", "reference")]
+    public void Numbers_are_written_short(string value, string expected) => Assert.Equal(expected, RunGrouping.Compact(value));
 
     [Fact]
     public void Resampling_averages_rows_per_cell_and_interpolates_empty_cells()
@@ -84,7 +135,7 @@ public sealed class RunGroupingTests : IDisposable
         var bands = LearningCurves.Aggregate(groups, points: 50);
         Assert.Equal(2, bands.Count);
         var rms = bands[0];
-        Assert.Equal(("catch", "RMSProp lr=0.001", 3), (rms.Env, rms.Label, rms.Runs));
+        Assert.Equal(("catch", "RMSProp α=1e-3", 3), (rms.Env, rms.Label, rms.Runs));
         Assert.Equal(320.0, rms.Steps[0]);
         Assert.Equal(16000.0, rms.Steps[^1]);
         for (int j = 0; j < 50; j++)
@@ -97,12 +148,34 @@ public sealed class RunGroupingTests : IDisposable
     }
 
     [Fact]
-    public void Runs_of_different_lengths_share_the_steps_all_of_them_cover()
+    public void A_run_that_logged_further_keeps_its_tail()
     {
         SyntheticRuns.Write(_tmp.Path, "y", 1, "Adam", 1e-3, 1, SyntheticRuns.One("catch", SyntheticRuns.Curve(100, 10, s => 1)));
         SyntheticRuns.Write(_tmp.Path, "y", 2, "Adam", 1e-3, 2, SyntheticRuns.One("catch", SyntheticRuns.Curve(50, 10, s => 3)));
         var band = Assert.Single(LearningCurves.Aggregate(RunGrouping.Group(RunSet.LoadAll([_tmp["y"]])), points: 11));
-        Assert.Equal(500.0, band.Steps[^1]);
-        Assert.All(band.Mean, m => Assert.Equal(2.0, m, 12));
+        // The grid 10, 109, …, 1000 reaches the longer run's end; a point counts a run whose rows reach it within half a cell (49.5 steps).
+        Assert.Equal(1000.0, band.Steps[^1]);
+        Assert.Equal(2, band.Runs);
+        Assert.Equal(1, band.MinCoverage);
+        for (int j = 0; j < band.Steps.Length; j++)
+        {
+            bool both = band.Steps[j] <= 500 + 49.5;
+            Assert.Equal(both ? 2 : 1, band.Coverage![j]);
+            Assert.Equal(both ? 2.0 : 1.0, band.Mean[j], 12);
+            if (!both) Assert.Equal((1.0, 1.0), (band.Low[j], band.High[j])); // one run: no spread
+        }
+    }
+
+    [Fact]
+    public void Runs_logging_at_different_steps_are_averaged_on_one_grid()
+    {
+        // Run 1 logs every 10 steps, run 2 every 25 (other env counts): both are put on the same grid before averaging.
+        SyntheticRuns.Write(_tmp.Path, "z", 1, "Adam", 1e-3, 1, SyntheticRuns.One("catch", SyntheticRuns.Curve(100, 10, s => s / 1000.0)));
+        SyntheticRuns.Write(_tmp.Path, "z", 2, "Adam", 1e-3, 2, SyntheticRuns.One("catch", SyntheticRuns.Curve(40, 25, s => s / 1000.0 + 1)));
+        var band = Assert.Single(LearningCurves.Aggregate(RunGrouping.Group(RunSet.LoadAll([_tmp["z"]])), points: 21));
+        Assert.Equal((10.0, 1000.0), (band.Steps[0], band.Steps[^1]));
+        Assert.Equal(2, band.MinCoverage);
+        // Both are linear in the step, so the cell averages and interpolations agree: mean = s/1000 + 0.5 up to the cell-averaging of the ends.
+        for (int j = 1; j < band.Steps.Length - 1; j++) Assert.Equal(band.Steps[j] / 1000.0 + 0.5, band.Mean[j], 0.01);
     }
 }

@@ -8,8 +8,9 @@ namespace Optim4RL.Tests.Analysis;
 /// <summary>Writes run directories as the runner does (config.json + result_&lt;env&gt;.csv) with chosen curves.</summary>
 internal static class SyntheticRuns
 {
-    /// <summary>logs/&lt;exp&gt;/&lt;k&gt;/ with a config of the given optimizer, lr and seed, and curves per env.</summary>
-    public static string Write(string logs, string exp, int k, string optimizer, double lr, ulong seed, IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> curves, string agent = "A2C")
+    /// <summary>logs/&lt;exp&gt;/&lt;k&gt;/ with a config of the given optimizer, lr and seed (and φ file), and curves per env.</summary>
+    public static string Write(string logs, string exp, int k, string optimizer, double lr, ulong seed, IReadOnlyDictionary<string, IReadOnlyList<ResultRow>> curves, string agent = "A2C",
+        string? phi = null)
     {
         var dir = RunDirectory.Create(exp, k, logs);
         var config = new JsonObject
@@ -25,6 +26,7 @@ internal static class SyntheticRuns
             ["num_combinations"] = 4,
             ["exp"] = exp,
         };
+        if (phi is not null) config["agent_optim"]!["kwargs"]!["param_load_path"] = phi;
         AtomicFile.WriteAllText(dir.ConfigPath, config.ToJsonString());
         foreach (var (env, rows) in curves) AtomicFile.WriteAllText(dir.ResultPath(env), ResultCsv.Format(rows));
         return dir.Path;

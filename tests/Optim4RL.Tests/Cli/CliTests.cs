@@ -18,12 +18,30 @@ public class CliTests
     [InlineData("run")]
     [InlineData("sweep")]
     [InlineData("bench")]
+    [InlineData("evaluate")]
     public void Every_verb_documents_its_options(string verb)
     {
         var (code, output, _) = Run(verb, "--help");
         Assert.Equal(0, code);
         Assert.Contains("Options:", output);
         Assert.Contains("--", output);
+    }
+
+    [Fact]
+    public void Every_verb_that_writes_runs_takes_logs_with_the_same_meaning()
+    {
+        foreach (string verb in new[] { "run", "sweep", "demo" })
+        {
+            var (code, output, _) = Run(verb, "--help");
+            Assert.Equal(0, code);
+            Assert.Contains("--logs", output);
+            Assert.Contains("Root folder of run directories (created when missing)", output.ReplaceLineEndings(" ").Replace("  ", " "));
+        }
+
+        Assert.Contains("--output", Run("demo", "--help").Out); // the older spelling is kept
+        var (c, _, err) = Run("demo", "--logs", Path.GetTempPath(), "--output", Path.GetTempPath());
+        Assert.Equal(1, c);
+        Assert.Contains("not both", err);
     }
 
     [Fact]

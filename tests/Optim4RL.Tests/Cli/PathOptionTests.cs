@@ -52,6 +52,7 @@ public sealed class PathOptionTests
             data.Add("run", $"--config|{config}", "--logs", kind);
             data.Add("sweep", $"--config|{config}|--run", "--logs", kind);
             data.Add("demo", "--quick", "--output", kind);
+            data.Add("demo", "--quick", "--logs", kind);
             data.Add("analyze", $"gradients|{Folder}", "--output-dir", kind);
         }
 

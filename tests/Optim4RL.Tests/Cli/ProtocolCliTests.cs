@@ -43,8 +43,8 @@ public sealed class ProtocolCliTests : IDisposable
         Assert.True(code == 0, err);
         string text = File.ReadAllText(md);
         string score = Optim4RL.Analysis.FinalReturnReport.F(EvaluationProtocol.NormalisedScore(0.15, r.Mean, 0.9));
-        Assert.Contains($"| Optim4RL lr=0.003 | 3 | 0.150 | 0.000 | [0.150, 0.150] | {score} | [{score}, {score}] | no |", text, StringComparison.Ordinal);
-        Assert.Contains("| Adam lr=0.001 | 3 | 0.900 | 0.000 | [0.900, 0.900] | 1.000 |", text, StringComparison.Ordinal);
+        Assert.Contains($"| Optim4RL α=3e-3 | 3 | 0.150 | 0.000 | [0.150, 0.150] | {score} | [{score}, {score}] | no |", text, StringComparison.Ordinal);
+        Assert.Contains("| Adam α=1e-3 | 3 | 0.900 | 0.000 | [0.900, 0.900] | 1.000 |", text, StringComparison.Ordinal);
         Assert.Contains("R_random: ", text, StringComparison.Ordinal);
         Assert.Contains("2000 episodes", text, StringComparison.Ordinal);
 
@@ -52,7 +52,7 @@ public sealed class ProtocolCliTests : IDisposable
         (code, output, _) = Run("report", Sweep(), "--random-returns", file);
         Assert.Equal(0, code);
         Assert.Contains("2 Adam configurations", output, StringComparison.Ordinal);
-        Assert.Contains("| Optim4RL lr=0.003 | 3 | 0.150 | 0.000 | [0.150, 0.150] | n/a | n/a |", output, StringComparison.Ordinal);
+        Assert.Contains("| Optim4RL α=3e-3 | 3 | 0.150 | 0.000 | [0.150, 0.150] | n/a | n/a |", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,10 +28,21 @@ public sealed class DemoOutputTests : IDisposable
 
         var (code, output, err) = CliHarness.Run("report", Path.Combine(_out, "eval"), "--normalise-by", "none");
         Assert.True(code == 0, err);
-        Assert.Contains("Adam lr=1e-3", output.Replace("0.001", "1e-3", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.Contains("param_init.json", output, StringComparison.Ordinal);
+        // Rows are labelled in words: the optimizer, its α, and which φ.
+        Assert.Contains("| Adam α=1e-3 |", output, StringComparison.Ordinal);
+        Assert.Contains("| Optim4RL (learned φ) α=1e-3 |", output, StringComparison.Ordinal);
+        Assert.Contains("| Optim4RL (untrained φ) α=1e-3 |", output, StringComparison.Ordinal);
         // The report's final returns are the demo table's (the same protocol, the same runs).
         var adam = result.Rows.Single(r => r.Optimizer == Demo.AdamName);
         Assert.Contains(adam.FinalMean.ToString("F3", System.Globalization.CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
+
+        // plot reads the demo's folder as given (its runs are under eval/), with the same labels in the legend.
+        if (!Optim4RL.Analysis.Gnuplot.IsAvailable()) return; // scripts/setup.sh installs it; FigureCommandTests cover its absence
+        var (plotCode, plotOut, plotErr) = CliHarness.Run("plot", _out);
+        Assert.True(plotCode == 0, plotErr);
+        Assert.Contains("Optim4RL (untrained φ) α=1e-3", plotOut, StringComparison.Ordinal);
+        string svg = File.ReadAllText(Path.Combine(_out, "learning_curves.svg"));
+        Assert.Contains("Optim4RL (learned φ) α=1e-3 (n=2)", svg, StringComparison.Ordinal);
+        Assert.Contains("catch (training episodes)", svg, StringComparison.Ordinal);
     }
 }

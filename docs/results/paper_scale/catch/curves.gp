@@ -407,42 +407,42 @@ $c3 << EOD
 494170.505 0.990885417 0.987109375 0.994401042
 499200 0.9921875 0.9859375 0.996875
 EOD
-set terminal svg size 640,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 966,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves.svg'
-set multiplot layout 1,1 title 'A2C on Catch (10 seeds, 90% CI)' noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on Catch (10 seeds, 90% CI)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'catch' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'catch (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL lr=1e-3 φ=catch_meta/17 (n=10)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=1e-3 (n=10)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL lr=1e-3 φ=catch_meta/17/param_init.json (n=10)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (untrained φ) α=1e-3 (n=10)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam lr=0.03 (n=10)', \
+     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam α=3e-2 (n=10)', \
      $c3 using ($1/1000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
-     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp lr=0.03 (n=10)'
+     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp α=3e-2 (n=10)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 640,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 966,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves.png'
-set multiplot layout 1,1 title 'A2C on Catch (10 seeds, 90% CI)' noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on Catch (10 seeds, 90% CI)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'catch' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'catch (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL lr=1e-3 φ=catch_meta/17 (n=10)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=1e-3 (n=10)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL lr=1e-3 φ=catch_meta/17/param_init.json (n=10)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (untrained φ) α=1e-3 (n=10)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam lr=0.03 (n=10)', \
+     $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam α=3e-2 (n=10)', \
      $c3 using ($1/1000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
-     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp lr=0.03 (n=10)'
+     $c3 using ($1/1000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp α=3e-2 (n=10)'
 unset multiplot
 unset output

@@ -407,42 +407,42 @@ $c3 << EOD
 29690104.2 33.5194938 32.1196572 34.9297767
 29992960 33.4151031 32.4131603 34.5015009
 EOD
-set terminal svg size 640,480 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 966,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves.svg'
-set multiplot layout 1,1 title 'A2C on small_dense_long (10 seeds, 90% CI)' noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on small_dense_long (10 seeds, 90% CI)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (millions)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'small_dense_long' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'small_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL lr=0.03 φ=small_dense_long_full/4 grad_clip=1 (n=10)', \
+     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=3e-2 (n=10)', \
      $c1 using ($1/1000000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL lr=0.03 φ=small_dense_long_full/4/param_init.json grad_clip=1 (n=10)', \
+     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (untrained φ) α=3e-2 (n=10)', \
      $c2 using ($1/1000000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam lr=0.01 grad_clip=-1 (n=10)', \
+     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam α=1e-2 (n=10)', \
      $c3 using ($1/1000000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
-     $c3 using ($1/1000000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp lr=0.03 grad_clip=-1 (n=10)'
+     $c3 using ($1/1000000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp α=3e-2 (n=10)'
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 640,480 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 966,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves.png'
-set multiplot layout 1,1 title 'A2C on small_dense_long (10 seeds, 90% CI)' noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on small_dense_long (10 seeds, 90% CI)" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (millions)' noenhanced
 set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
-set key top left Left reverse noenhanced opaque box lc rgb '#cccccc' samplen 2 font ',10'
-set title 'small_dense_long' noenhanced
+set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
+set title 'small_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL lr=0.03 φ=small_dense_long_full/4 grad_clip=1 (n=10)', \
+     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=3e-2 (n=10)', \
      $c1 using ($1/1000000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL lr=0.03 φ=small_dense_long_full/4/param_init.json grad_clip=1 (n=10)', \
+     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (untrained φ) α=3e-2 (n=10)', \
      $c2 using ($1/1000000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam lr=0.01 grad_clip=-1 (n=10)', \
+     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Adam α=1e-2 (n=10)', \
      $c3 using ($1/1000000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
-     $c3 using ($1/1000000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp lr=0.03 grad_clip=-1 (n=10)'
+     $c3 using ($1/1000000):2 with lines lw 2 lc rgb '#d62728' title 'RMSProp α=3e-2 (n=10)'
 unset multiplot
 unset output

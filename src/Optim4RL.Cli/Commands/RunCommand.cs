@@ -47,6 +47,7 @@ internal static class RunCommand
     {
         if (options.Threads is < 1) return Ui.Error("--threads must be ≥ 1.");
         if (options.CheckpointEvery < 1) return Ui.Error("--checkpoint-every must be ≥ 1.");
+        if (!Distributed.Cluster.Current.IsRoot) return Follow(configPath, configIdx, options, ct);
         try
         {
             var sweep = SweepConfig.Load(configPath);
@@ -61,6 +62,21 @@ internal static class RunCommand
                                       or Agents.TrainingDivergedException or UnauthorizedAccessException or NotSupportedException or Envs.MuJoCo.MuJoCoException)
         {
             return Ui.Error(e);
+        }
+    }
+
+    /// <summary>A rank other than 0: its share of the run, silently; rank 0 prints the summary and any error of the configuration.</summary>
+    private static int Follow(string configPath, int configIdx, RunOptions options, CancellationToken ct)
+    {
+        try
+        {
+            var sweep = SweepConfig.Load(configPath);
+            ExperimentRunner.Run(sweep, sweep.NormalizeIndex(configIdx), options, null, ct);
+            return 0;
+        }
+        catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or IOException or NotSupportedException)
+        {
+            return 1;
         }
     }
 }

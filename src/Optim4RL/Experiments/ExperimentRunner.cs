@@ -68,6 +68,42 @@ public static class ExperimentRunner
             throw new ConfigException("--resume and --overwrite exclude each other: --resume continues the run in its directory, --overwrite deletes its results and starts again.");
 
         var dir = RunDirectory.For(sweep.Name, sweep.NormalizeIndex(configIdx), options.LogsRoot);
+        var world = Distributed.Cluster.Current;
+        if (world.Size > 1)
+        {
+            RankedMetaRun.CheckSupported(agent, options, world);
+            if (!world.IsRoot) return FollowRank(run, agent, options, world, dir);
+        }
+        try
+        {
+            return RunHere(sweep, configIdx, run, agent, dir, options, progress, cancel);
+        }
+        finally
+        {
+            RankedMetaRun.Release(world);
+        }
+    }
+
+    /// <summary>A rank other than 0 of a meta-training job: builds its share of the trainer and steps it when rank 0 says so.</summary>
+    private static RunOutcome FollowRank(RunConfig run, string agent, RunOptions options, Distributed.Communicator world, RunDirectory dir)
+    {
+        IMetaTrainer? meta = null;
+        Exception? failed = null;
+        try
+        {
+            meta = BuildMetaA2C(run, agent == "MetaA2C").Trainer;
+            meta.MaxDegreeOfParallelism = options.Threads;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failed = e; // rank 0 builds the same trainer: it fails alike and says stop, or this rank stops the job
+        }
+        return RankedMetaRun.Follow(meta, failed, world, dir);
+    }
+
+    private static RunOutcome RunHere(SweepConfig sweep, int configIdx, RunConfig run, string agent, RunDirectory dir, RunOptions options,
+        IProgress<RunProgress>? progress, CancellationToken cancel)
+    {
         bool existed = Directory.Exists(dir.Path);
         bool keepDirectory = true;
         var runLock = RunLock.Acquire(dir.Path);
@@ -154,7 +190,11 @@ public static class ExperimentRunner
     };
 
     private static Func<KindContext, Func<RunLog, RunOutcome>> Meta(Func<RunConfig, bool, (IMetaTrainer, string)> build, bool pipeline) =>
-        c => MetaRun.Prepare(c.Run, c.Dir, c.Options, c.Agent, pipeline, run => build(run, pipeline), c.Resume, c.Progress, c.Cancel);
+        c => MetaRun.Prepare(c.Run, c.Dir, c.Options, c.Agent, pipeline, run =>
+        {
+            var (trainer, tasks) = build(run, pipeline);
+            return (RankedMetaRun.Lead(trainer, Distributed.Cluster.Current), tasks);
+        }, c.Resume, c.Progress, c.Cancel);
 
     private static Func<RunLog, RunOutcome> PrepareSimple(RunDirectory dir, bool resume, Func<RunLog, RunOutcome> job)
     {
@@ -483,7 +523,7 @@ public static class ExperimentRunner
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
             StateDtypeSetting.For(run, lopt));
-        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt), MetaEstimators.FromConfig(run)), string.Join(", ", envs));
+        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt), MetaEstimators.FromConfig(run), Distributed.Cluster.Current), string.Join(", ", envs));
     }
 
     internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)

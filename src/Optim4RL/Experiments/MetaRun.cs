@@ -136,11 +136,15 @@ internal static class MetaRun
             var header = Header(run, agent, meta.Iteration, options);
             header["meta_train_csv"] = rows.ToString();
             header["metrics_csv"] = metrics.CsvText;
-            CheckpointFile.Write(ckpt, header, w =>
+            // Under MPI ranks the agents are spread over processes: no checkpoint.bin yet (meta_state.bin is complete).
+            if (Distributed.Cluster.Current.Size == 1)
             {
-                w.Flush();
-                meta.SaveCheckpoint(w.BaseStream);
-            });
+                CheckpointFile.Write(ckpt, header, w =>
+                {
+                    w.Flush();
+                    meta.SaveCheckpoint(w.BaseStream);
+                });
+            }
             MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
             // The small file is self-contained (it carries the rows too), so --restart-population needs nothing else.
             var small = Header(run, agent, meta.Iteration, options);

@@ -161,7 +161,7 @@ public class MetaTrainer : IMetaTrainer
         {
             var task = _tasks[ti];
             // 1. Pipeline reset.
-            for (int j = 0; j < task.Agents; j++)
+            for (int j = task.FirstAgent; j < task.FirstAgent + task.OwnedAgents; j++)
                 if (task.Schedule.ShouldReset(j, t)) task.ResetAgent(j);
 
             // 2–4. The estimator advances the population and writes the task's meta-gradient.

@@ -1,0 +1,87 @@
+using System.Text.Json.Nodes;
+using Optim4RL.Tests.Cli;
+using Optim4RL.Tests.Experiments;
+
+namespace Optim4RL.Tests.Distributed;
+
+/// <summary>
+/// MetaA2C meta-training over real MPI ranks on localhost: the agents are split over the ranks and the
+/// meta-gradient is summed in global chunk order, so param.json and meta_train.csv come out byte for byte
+/// those of one plain process, for any rank count (more ranks than this machine's cores included).
+/// </summary>
+public class MpiMetaTrainingTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(240);
+
+    // A shipped quick config, shrunk as MetaTrainerGoldenTests shrinks it: a few meta-iterations.
+    private static string WriteConfig(string dir, string config, string settings)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(ShippedConfigTests.ConfigsDir(), config + ".json")))!.AsObject();
+        foreach (string setting in settings.Split(';'))
+        {
+            var (key, value) = (setting[..setting.IndexOf('=')], long.Parse(setting[(setting.IndexOf('=') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+            var section = json[key[..key.IndexOf('.')]]![0]!.AsObject();
+            section[key[(key.IndexOf('.') + 1)..]] = new JsonArray(value);
+        }
+        string path = Path.Combine(dir, config + ".json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [SkippableTheory]
+    [InlineData("quick_meta_rl_catch", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2", new[] { 1, 2, 3, 4 })]
+    [InlineData("quick_meta_rl_grid", "env.train_steps=1200;env.num_envs=4", new[] { 2, 3 })]
+    public void Phi_and_the_csv_over_any_rank_count_are_those_of_one_process(string config, string settings, int[] rankCounts)
+    {
+        Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());
+        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string path = WriteConfig(dir, config, settings);
+            string one = Path.Combine(dir, "one");
+            var single = CliHarness.Run("run", "--config", path, "--threads", "1", "--logs", one);
+            Assert.True(single.Code == 0, single.Out + single.Err);
+            string expected = Path.Combine(one, config, "1");
+            byte[] phi = File.ReadAllBytes(Path.Combine(expected, "param.json"));
+            byte[] csv = File.ReadAllBytes(Path.Combine(expected, "meta_train.csv"));
+            Assert.True(File.ReadAllLines(Path.Combine(expected, "meta_train.csv")).Length >= 3, "the run must have a few meta-iterations");
+
+            foreach (int ranks in rankCounts)
+            {
+                string logs = Path.Combine(dir, $"ranks{ranks}");
+                var (code, output) = MpiJob.Run(ranks, ["run", "--config", path, "--threads", "1", "--logs", logs], dir, Limit);
+                Assert.True(code == 0, $"{ranks} ranks: {output}");
+                string got = Path.Combine(logs, config, "1");
+                Assert.True(phi.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "param.json"))), $"{ranks} ranks: param.json differs from one process's");
+                Assert.True(csv.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "meta_train.csv"))), $"{ranks} ranks: meta_train.csv differs from one process's");
+                // Only rank 0 printed, and only rank 0 wrote into the run directory.
+                Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "Results in "));
+            }
+            Assert.DoesNotContain("rank", File.ReadAllText(Path.Combine(expected, "param.json")), StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [SkippableFact]
+    public void A_kind_that_does_not_use_ranks_yet_is_refused_in_one_line()
+    {
+        Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());
+        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string path = WriteConfig(dir, "quick_meta_es_catch", "env.num_envs=4");
+            var (code, output) = MpiJob.Run(2, ["run", "--config", path, "--threads", "1", "--logs", Path.Combine(dir, "logs")], dir, Limit);
+            Assert.NotEqual(0, code);
+            Assert.Contains("does not run over MPI ranks yet", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

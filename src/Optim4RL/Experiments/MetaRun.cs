@@ -124,6 +124,9 @@ internal static class MetaRun
         StringBuilder rows, RunMetrics metrics, List<string> notes, RunLog log, IProgress<RunProgress>? progress, CancellationToken cancel)
     {
         foreach (string note in notes) log.Info(note);
+        var world = Distributed.Cluster.Current;
+        if (world.Size > 1)
+            log.Info($"agents spread over {world.Size} MPI ranks; this rank writes the directory (no {CheckpointFileName} under ranks yet: {MetaStateFileName} is written at each checkpoint)");
         var lopt = meta.LearnedOptimizer;
         var envs = run.GetStringList("env.name");
         string ckpt = dir.PathOf(CheckpointFileName);

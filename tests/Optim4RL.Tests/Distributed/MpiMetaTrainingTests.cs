@@ -55,7 +55,8 @@ public class MpiMetaTrainingTests
                 string got = Path.Combine(logs, config, "1");
                 Assert.True(phi.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "param.json"))), $"{ranks} ranks: param.json differs from one process's");
                 Assert.True(csv.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "meta_train.csv"))), $"{ranks} ranks: meta_train.csv differs from one process's");
-                // Only rank 0 printed, and only rank 0 wrote into the run directory.
+                // The ranks were used, and only rank 0 printed.
+                if (ranks > 1) Assert.Contains($"agents spread over {ranks} MPI ranks", File.ReadAllText(Path.Combine(got, "log.txt")), StringComparison.Ordinal);
                 Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "Results in "));
             }
             Assert.DoesNotContain("rank", File.ReadAllText(Path.Combine(expected, "param.json")), StringComparison.OrdinalIgnoreCase);

@@ -93,6 +93,10 @@ public static class ExperimentRunner
         {
             meta = BuildMetaA2C(run, agent == "MetaA2C").Trainer;
             meta.MaxDegreeOfParallelism = options.Threads;
+            // Rank 0 resumes from checkpoint.bin, or from checkpoint.prev.bin when the newest is missing: so does this rank.
+            string ckpt = dir.PathOf(CheckpointFileName);
+            if (options.Resume && !File.Exists(ckpt)) ckpt = CheckpointFile.PreviousPath(ckpt);
+            if (options.Resume && File.Exists(ckpt)) CheckpointFile.Read(ckpt, (_, r) => RankedMetaRun.LoadCheckpoint(meta, r.BaseStream, dir));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -193,7 +197,7 @@ public static class ExperimentRunner
         c => MetaRun.Prepare(c.Run, c.Dir, c.Options, c.Agent, pipeline, run =>
         {
             var (trainer, tasks) = build(run, pipeline);
-            return (RankedMetaRun.Lead(trainer, Distributed.Cluster.Current), tasks);
+            return (RankedMetaRun.Lead(trainer, Distributed.Cluster.Current, c.Dir), tasks);
         }, c.Resume, c.Progress, c.Cancel);
 
     private static Func<RunLog, RunOutcome> PrepareSimple(RunDirectory dir, bool resume, Func<RunLog, RunOutcome> job)

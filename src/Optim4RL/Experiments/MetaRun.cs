@@ -104,7 +104,7 @@ internal static class MetaRun
             CheckpointFile.Read(ckpt, (header, r) =>
             {
                 CheckCompatible(ckpt, header, run, agent, options, notes);
-                meta.LoadCheckpoint(r.BaseStream);
+                RankedMetaRun.LoadCheckpoint(meta, r.BaseStream, dir);
                 rows.Clear().Append(header["meta_train_csv"]?.GetValue<string>() ?? CsvHeader);
                 metricsRows = header["metrics_csv"]?.GetValue<string>();
             });
@@ -126,7 +126,7 @@ internal static class MetaRun
         foreach (string note in notes) log.Info(note);
         var world = Distributed.Cluster.Current;
         if (world.Size > 1)
-            log.Info($"agents spread over {world.Size} MPI ranks; this rank writes the directory (no {CheckpointFileName} under ranks yet: {MetaStateFileName} is written at each checkpoint)");
+            log.Info($"agents spread over {world.Size} MPI ranks; each rank writes its agents of a checkpoint into {RankedMetaRun.SlicesFolderName}/");
         var lopt = meta.LearnedOptimizer;
         var envs = run.GetStringList("env.name");
         string ckpt = dir.PathOf(CheckpointFileName);
@@ -139,15 +139,11 @@ internal static class MetaRun
             var header = Header(run, agent, meta.Iteration, options);
             header["meta_train_csv"] = rows.ToString();
             header["metrics_csv"] = metrics.CsvText;
-            // Under MPI ranks the agents are spread over processes: no checkpoint.bin yet (meta_state.bin is complete).
-            if (Distributed.Cluster.Current.Size == 1)
+            CheckpointFile.Write(ckpt, header, w =>
             {
-                CheckpointFile.Write(ckpt, header, w =>
-                {
-                    w.Flush();
-                    meta.SaveCheckpoint(w.BaseStream);
-                });
-            }
+                w.Flush();
+                meta.SaveCheckpoint(w.BaseStream);
+            });
             MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
             // The small file is self-contained (it carries the rows too), so --restart-population needs nothing else.
             var small = Header(run, agent, meta.Iteration, options);

@@ -279,13 +279,43 @@ internal sealed class A2CInnerProblem : IInnerProblem
         BinaryArrays.WriteFloats(w, Theta);
         w.Write((byte)State.Dtype);
         State.Write(w);
-        for (int j = 0; j < OwnedAgents; j++)
-        {
-            Envs[j].SaveState(w);
-            w.Write(ActionRngs[j].Key); w.Write(ActionRngs[j].Counter);
-            w.Write(InitRngs[j].Key); w.Write(InitRngs[j].Counter);
-            Trackers[j].Save(w);
-        }
+        for (int j = 0; j < OwnedAgents; j++) SaveEpisode(w, j);
+    }
+
+    /// <summary>Writes agent <paramref name="agent"/>'s (global index, owned here) own state: θ, its optimizer-state coordinates, env, streams, tracker.</summary>
+    public void SaveAgent(BinaryWriter w, int agent)
+    {
+        int j = agent - FirstAgent;
+        BinaryArrays.WriteFloats(w, Theta.AsSpan(j * P, P));
+        State.WriteCoordinates(w, j * P, P);
+        SaveEpisode(w, j);
+    }
+
+    // An agent's environment, streams and tracker (local index).
+    private void SaveEpisode(BinaryWriter w, int j)
+    {
+        Envs[j].SaveState(w);
+        w.Write(ActionRngs[j].Key); w.Write(ActionRngs[j].Counter);
+        w.Write(InitRngs[j].Key); w.Write(InitRngs[j].Counter);
+        Trackers[j].Save(w);
+    }
+
+    private void LoadEpisode(BinaryReader r, int j)
+    {
+        Envs[j].LoadState(r);
+        ActionRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
+        InitRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
+        Trackers[j].Load(r);
+    }
+
+    /// <summary>Restores what <see cref="SaveAgent"/> wrote into owned agent <paramref name="agent"/> (global index).</summary>
+    /// <exception cref="InvalidDataException">The stored sizes differ.</exception>
+    public void LoadAgent(BinaryReader r, int agent)
+    {
+        int j = agent - FirstAgent;
+        BinaryArrays.ReadFloats(r, Theta.AsSpan(j * P, P));
+        State.ReadCoordinates(r, j * P, P);
+        LoadEpisode(r, j);
     }
 
     /// <param name="r">The checkpoint, at this task's payload.</param>
@@ -302,12 +332,6 @@ internal sealed class A2CInnerProblem : IInnerProblem
         if (!Enum.IsDefined(dtype) || (dtype != State.Dtype && !convertState))
             throw new InvalidDataException($"Checkpoint task '{env}' stores the learned optimizer's state as {(Enum.IsDefined(dtype) ? dtype.Name() : $"type {(int)dtype}")}, this run uses {State.Dtype.Name()} (agent_optim.kwargs.state_dtype).");
         State.Read(r, dtype);
-        for (int j = 0; j < OwnedAgents; j++)
-        {
-            Envs[j].LoadState(r);
-            ActionRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
-            InitRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
-            Trackers[j].Load(r);
-        }
+        for (int j = 0; j < OwnedAgents; j++) LoadEpisode(r, j);
     }
 }

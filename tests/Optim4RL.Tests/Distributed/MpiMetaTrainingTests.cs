@@ -68,6 +68,52 @@ public class MpiMetaTrainingTests
     }
 
     [SkippableFact]
+    public void A_run_checkpointed_on_2_ranks_continues_on_3_ranks_or_one_process_to_the_uninterrupted_result()
+    {
+        Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());
+        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            const string config = "quick_meta_rl_catch", shrink = "env.num_envs=8;agent.reset_interval=2";
+            string longer = WriteConfig(dir, config, "env.train_steps=4800;" + shrink);
+            string one = Path.Combine(dir, "one");
+            var single = CliHarness.Run("run", "--config", longer, "--threads", "1", "--logs", one);
+            Assert.True(single.Code == 0, single.Out + single.Err);
+            byte[] phi = File.ReadAllBytes(Path.Combine(one, config, "1", "param.json"));
+            byte[] csv = File.ReadAllBytes(Path.Combine(one, config, "1", "meta_train.csv"));
+
+            // The first half on 2 ranks (env.train_steps may change on --resume), a checkpoint every meta-iteration.
+            string shorter = WriteConfig(dir, config, "env.train_steps=2400;" + shrink);
+            string[] logs = [Path.Combine(dir, "to3"), Path.Combine(dir, "to1")];
+            foreach (string l in logs)
+            {
+                var (code, output) = MpiJob.Run(2, ["run", "--config", shorter, "--threads", "1", "--checkpoint-every", "1", "--logs", l], dir, Limit);
+                Assert.True(code == 0, output);
+                string slices = Path.Combine(l, config, "1", "checkpoint.rank-slices");
+                Assert.InRange(Directory.GetDirectories(slices).Length, 1, 2); // older checkpoints' agents are pruned
+            }
+
+            WriteConfig(dir, config, "env.train_steps=4800;" + shrink);
+            var (code3, output3) = MpiJob.Run(3, ["run", "--config", longer, "--threads", "1", "--resume", "--logs", logs[0]], dir, Limit);
+            Assert.True(code3 == 0, output3);
+            var resumed1 = CliHarness.Run("run", "--config", longer, "--threads", "1", "--resume", "--logs", logs[1]);
+            Assert.True(resumed1.Code == 0, resumed1.Out + resumed1.Err);
+            foreach (string l in logs)
+            {
+                string got = Path.Combine(l, config, "1");
+                Assert.Contains("resumed from", File.ReadAllText(Path.Combine(got, "log.txt")), StringComparison.Ordinal);
+                Assert.True(phi.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "param.json"))), $"{l}: param.json differs from the uninterrupted run's");
+                Assert.True(csv.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "meta_train.csv"))), $"{l}: meta_train.csv differs from the uninterrupted run's");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public void A_kind_that_does_not_use_ranks_yet_is_refused_in_one_line()
     {
         Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());

@@ -25,7 +25,7 @@ internal static class RunCommand
             config, idx, resume, threads, logs, every, overwrite, force, restart,
         };
         cmd.SetAction((pr, ct) => Task.FromResult(Execute(pr.GetValue(config)!, pr.GetValue(idx),
-            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force), pr.GetValue(restart)), ct)));
+            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force), pr.GetValue(restart), Distributed.Cluster.Current), ct)));
         return cmd;
     }
 
@@ -47,11 +47,12 @@ internal static class RunCommand
     {
         if (options.Threads is < 1) return Ui.Error("--threads must be ≥ 1.");
         if (options.CheckpointEvery < 1) return Ui.Error("--checkpoint-every must be ≥ 1.");
-        if (!Distributed.Cluster.Current.IsRoot) return Follow(configPath, configIdx, options, ct);
+        if (options.Ranks is { IsRoot: false }) return Follow(configPath, configIdx, options, ct);
         try
         {
             var sweep = SweepConfig.Load(configPath);
             int k = sweep.NormalizeIndex(configIdx);
+            ExperimentRunner.CheckRanks(sweep, k, options);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(sweep.Name)}[/] config {configIdx} (combination {sweep.CombinationIndex(configIdx) + 1} of {sweep.Total})");
             var outcome = Ui.WithProgress("it", p => ExperimentRunner.Run(sweep, k, options, p, ct));
             foreach (var line in outcome.Summary) AnsiConsole.WriteLine(line);

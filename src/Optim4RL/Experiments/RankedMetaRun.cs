@@ -39,15 +39,15 @@ internal static class RankedMetaRun
     }
 
     /// <summary>On rank 0 of several, <paramref name="meta"/> announcing each meta-iteration to the other ranks; otherwise <paramref name="meta"/>.</summary>
-    public static IMetaTrainer Lead(IMetaTrainer meta, Communicator world, RunDirectory dir) =>
-        world.Size > 1 && world.IsRoot ? new Leader((MetaTrainer)meta, world, dir) : meta;
+    public static IMetaTrainer Lead(IMetaTrainer meta, Communicator? world, RunDirectory dir) =>
+        world is { Size: > 1, IsRoot: true } ? new Leader((MetaTrainer)meta, world, dir) : meta;
 
     /// <summary>
     /// Restores <paramref name="meta"/> from a checkpoint payload: written under ranks (meta state here, this
     /// process's agents from the slice files, whatever the rank count then and now) or by one process.
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint is damaged, or one process's checkpoint is resumed under ranks.</exception>
-    public static void LoadCheckpoint(IMetaTrainer meta, Stream stream, RunDirectory dir)
+    public static void LoadCheckpoint(IMetaTrainer meta, Stream stream, RunDirectory dir, Communicator? world)
     {
         var trainer = meta is Leader leader ? leader.Inner : meta;
         long start = stream.Position;
@@ -59,7 +59,7 @@ internal static class RankedMetaRun
                 return;
             }
         }
-        if (Cluster.Current.Size > 1)
+        if (world is { Size: > 1 })
             throw new InvalidDataException("this checkpoint was written by one process and holds all agents in one file; resume it without mpiexec (checkpoints written under ranks continue under any rank count).");
         stream.Position = start;
         trainer.LoadCheckpoint(stream);
@@ -194,6 +194,6 @@ internal static class RankedMetaRun
 
         public void ContinueWithFreshPopulation(long iteration) => throw new NotSupportedException("--restart-population does not run over MPI ranks yet.");
 
-        public void LoadCheckpoint(Stream stream) => RankedMetaRun.LoadCheckpoint(this, stream, dir);
+        public void LoadCheckpoint(Stream stream) => RankedMetaRun.LoadCheckpoint(this, stream, dir, world);
     }
 }

@@ -28,15 +28,27 @@ public class MpiMetaTrainingTests
         return path;
     }
 
+    private static void InTempDir(Action<string> test)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            test(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [SkippableTheory]
     [InlineData("quick_meta_rl_catch", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2", new[] { 1, 2, 3, 4 })]
     [InlineData("quick_meta_rl_grid", "env.train_steps=1200;env.num_envs=4", new[] { 2, 3 })]
     public void Phi_and_the_csv_over_any_rank_count_are_those_of_one_process(string config, string settings, int[] rankCounts)
     {
         Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());
-        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        try
+        InTempDir(dir =>
         {
             string path = WriteConfig(dir, config, settings);
             string one = Path.Combine(dir, "one");
@@ -60,20 +72,14 @@ public class MpiMetaTrainingTests
                 Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, "Results in "));
             }
             Assert.DoesNotContain("rank", File.ReadAllText(Path.Combine(expected, "param.json")), StringComparison.OrdinalIgnoreCase);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [SkippableFact]
     public void A_run_checkpointed_on_2_ranks_continues_on_3_ranks_or_one_process_to_the_uninterrupted_result()
     {
         Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());
-        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        try
+        InTempDir(dir =>
         {
             const string config = "quick_meta_rl_catch", shrink = "env.num_envs=8;agent.reset_interval=2";
             string longer = WriteConfig(dir, config, "env.train_steps=4800;" + shrink);
@@ -106,29 +112,19 @@ public class MpiMetaTrainingTests
                 Assert.True(phi.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "param.json"))), $"{l}: param.json differs from the uninterrupted run's");
                 Assert.True(csv.SequenceEqual(File.ReadAllBytes(Path.Combine(got, "meta_train.csv"))), $"{l}: meta_train.csv differs from the uninterrupted run's");
             }
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [SkippableFact]
     public void A_kind_that_does_not_use_ranks_yet_is_refused_in_one_line()
     {
         Skip.If(MpiJob.SkipReason() is not null, MpiJob.SkipReason());
-        string dir = Path.Combine(Path.GetTempPath(), "o4r-mpimeta-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        try
+        InTempDir(dir =>
         {
             string path = WriteConfig(dir, "quick_meta_es_catch", "env.num_envs=4");
             var (code, output) = MpiJob.Run(2, ["run", "--config", path, "--threads", "1", "--logs", Path.Combine(dir, "logs")], dir, Limit);
             Assert.NotEqual(0, code);
             Assert.Contains("does not run over MPI ranks yet", output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 }

@@ -65,7 +65,7 @@ public static class Program
     }
 
     // The verbs that spread their work over ranks; every other verb runs as one process.
-    private static readonly string[] RankParallelVerbs = ["sweep", "mpi-check"];
+    private static readonly string[] RankParallelVerbs = ["sweep", "mpi-check", "run"];
 
     private static int Run(RootCommand root, string[] args, Communicator world)
     {
@@ -77,8 +77,7 @@ public static class Program
             if (!world.IsRoot) return 1;
             if (parse.Errors.Count == 0)
             {
-                return Ui.Error($"'optim4rl {topVerb}' runs as one process, but this job has {world.Size} MPI ranks: under mpiexec only 'sweep --run' and 'mpi-check' use the ranks so far " +
-                                "(rank-parallel meta-training is not wired yet). Run it without mpiexec.");
+                return Ui.Error($"'optim4rl {topVerb}' runs as one process, but this job has {world.Size} MPI ranks: under mpiexec only 'run' (MetaA2C, MetapA2C), 'sweep --run' and 'mpi-check' use the ranks so far. Run it without mpiexec.");
             }
         }
         if (world.Size > 1)

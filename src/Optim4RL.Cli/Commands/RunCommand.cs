@@ -25,7 +25,7 @@ internal static class RunCommand
             config, idx, resume, threads, logs, every, overwrite, force, restart,
         };
         cmd.SetAction((pr, ct) => Task.FromResult(Execute(pr.GetValue(config)!, pr.GetValue(idx),
-            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force), pr.GetValue(restart)), ct)));
+            new RunOptions(pr.GetValue(logs)!, pr.GetValue(resume), pr.GetValue(threads), pr.GetValue(every), pr.GetValue(overwrite), pr.GetValue(force), pr.GetValue(restart), Distributed.Cluster.Current), ct)));
         return cmd;
     }
 
@@ -47,10 +47,12 @@ internal static class RunCommand
     {
         if (options.Threads is < 1) return Ui.Error("--threads must be ≥ 1.");
         if (options.CheckpointEvery < 1) return Ui.Error("--checkpoint-every must be ≥ 1.");
+        if (options.Ranks is { IsRoot: false }) return Follow(configPath, configIdx, options, ct);
         try
         {
             var sweep = SweepConfig.Load(configPath);
             int k = sweep.NormalizeIndex(configIdx);
+            ExperimentRunner.CheckRanks(sweep, k, options);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(sweep.Name)}[/] config {configIdx} (combination {sweep.CombinationIndex(configIdx) + 1} of {sweep.Total})");
             var outcome = Ui.WithProgress("it", p => ExperimentRunner.Run(sweep, k, options, p, ct));
             foreach (var line in outcome.Summary) AnsiConsole.WriteLine(line);
@@ -61,6 +63,21 @@ internal static class RunCommand
                                       or Agents.TrainingDivergedException or UnauthorizedAccessException or NotSupportedException or Envs.MuJoCo.MuJoCoException)
         {
             return Ui.Error(e);
+        }
+    }
+
+    /// <summary>A rank other than 0: its share of the run, silently; rank 0 prints the summary and any error of the configuration.</summary>
+    private static int Follow(string configPath, int configIdx, RunOptions options, CancellationToken ct)
+    {
+        try
+        {
+            var sweep = SweepConfig.Load(configPath);
+            ExperimentRunner.Run(sweep, sweep.NormalizeIndex(configIdx), options, null, ct);
+            return 0;
+        }
+        catch (Exception e) when (e is ConfigException or ArgumentException or InvalidDataException or IOException or NotSupportedException)
+        {
+            return 1;
         }
     }
 }

@@ -18,8 +18,9 @@ namespace Optim4RL.Experiments;
 /// <param name="Overwrite">Replace the results of a previous run in the same directory (otherwise such a directory is refused unless resuming).</param>
 /// <param name="RestartPopulation">Continue a meta-training run from its small meta-state file (φ, meta-optimizer state, CSV rows) with a fresh population of agents, re-staggered by a warm-up with φ frozen.</param>
 /// <param name="Force">Run despite a failed safety check: the memory estimate (<see cref="MemoryEstimate"/>) above the memory available, or resuming a checkpoint written with other numeric options.</param>
+/// <param name="Ranks">The MPI job whose ranks share this one run (MetaA2C, MetapA2C), or null to run it in this process alone (a sweep's ranks each run their own indices so).</param>
 public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50,
-    bool Overwrite = false, bool Force = false, bool RestartPopulation = false);
+    bool Overwrite = false, bool Force = false, bool RestartPopulation = false, Distributed.Communicator? Ranks = null);
 
 /// <summary>What a run produced.</summary>
 /// <param name="Directory">The run directory.</param>
@@ -69,6 +70,55 @@ public static class ExperimentRunner
             throw new ConfigException("--resume and --overwrite exclude each other: --resume continues the run in its directory, --overwrite deletes its results and starts again.");
 
         var dir = RunDirectory.For(sweep.Name, sweep.NormalizeIndex(configIdx), options.LogsRoot);
+        var world = options.Ranks ?? Distributed.SingleProcessCommunicator.Instance;
+        if (world.Size > 1)
+        {
+            RankedMetaRun.CheckSupported(agent, options, world);
+            if (!world.IsRoot) return FollowRank(run, agent, options, world, dir);
+        }
+        try
+        {
+            return RunHere(sweep, configIdx, run, agent, dir, options, progress, cancel);
+        }
+        finally
+        {
+            RankedMetaRun.Release(world);
+        }
+    }
+
+    /// <summary>Refuses, before anything is printed or written, a configuration whose kind does not use <see cref="RunOptions.Ranks"/> when there are several.</summary>
+    /// <exception cref="ConfigException">Another kind than MetaA2C/MetapA2C, or --restart-population, under several ranks.</exception>
+    public static void CheckRanks(SweepConfig sweep, int configIdx, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Ranks is { Size: > 1 } world) RankedMetaRun.CheckSupported(sweep.ResolveRun(configIdx).GetString("agent.name", "?"), options, world);
+    }
+
+    /// <summary>A rank other than 0 of a meta-training job: builds its share of the trainer and steps it when rank 0 says so.</summary>
+    private static RunOutcome FollowRank(RunConfig run, string agent, RunOptions options, Distributed.Communicator world, RunDirectory dir)
+    {
+        IMetaTrainer? meta = null;
+        Exception? failed = null;
+        try
+        {
+            meta = BuildMetaA2C(run, agent == "MetaA2C", world).Trainer;
+            meta.MaxDegreeOfParallelism = options.Threads;
+            // Rank 0 resumes from checkpoint.bin, or from checkpoint.prev.bin when the newest is missing: so does this rank.
+            string ckpt = dir.PathOf(CheckpointFileName);
+            if (options.Resume && !File.Exists(ckpt)) ckpt = CheckpointFile.PreviousPath(ckpt);
+            if (options.Resume && File.Exists(ckpt)) CheckpointFile.Read(ckpt, (_, r) => RankedMetaRun.LoadCheckpoint(meta, r.BaseStream, dir, world));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            failed = e; // rank 0 builds the same trainer: it fails alike and says stop, or this rank stops the job
+        }
+        return RankedMetaRun.Follow(meta, failed, world, dir);
+    }
+
+    private static RunOutcome RunHere(SweepConfig sweep, int configIdx, RunConfig run, string agent, RunDirectory dir, RunOptions options,
+        IProgress<RunProgress>? progress, CancellationToken cancel)
+    {
         bool existed = Directory.Exists(dir.Path);
         bool keepDirectory = true;
         var runLock = RunLock.Acquire(dir.Path);
@@ -150,12 +200,16 @@ public static class ExperimentRunner
         ["PPO"] = c => PrepareSimple(c.Dir, c.Resume, log => RunPpo(c.Run, c.Dir, log, c.Options, c.Progress, c.Cancel)),
         ["MetaA2C"] = Meta(BuildMetaA2C, pipeline: true),
         ["MetapA2C"] = Meta(BuildMetaA2C, pipeline: false),
-        ["MetaPPO"] = Meta(BuildMetaPpo, pipeline: true),
-        ["MetapPPO"] = Meta(BuildMetaPpo, pipeline: false),
+        ["MetaPPO"] = Meta((run, pipeline, _) => BuildMetaPpo(run, pipeline), pipeline: true),
+        ["MetapPPO"] = Meta((run, pipeline, _) => BuildMetaPpo(run, pipeline), pipeline: false),
     };
 
-    private static Func<KindContext, Func<RunLog, RunOutcome>> Meta(Func<RunConfig, bool, (IMetaTrainer, string)> build, bool pipeline) =>
-        c => MetaRun.Prepare(c.Run, c.Dir, c.Options, c.Agent, pipeline, run => build(run, pipeline), c.Resume, c.Progress, c.Cancel);
+    private static Func<KindContext, Func<RunLog, RunOutcome>> Meta(Func<RunConfig, bool, Distributed.Communicator?, (IMetaTrainer, string)> build, bool pipeline) =>
+        c => MetaRun.Prepare(c.Run, c.Dir, c.Options, c.Agent, pipeline, run =>
+        {
+            var (trainer, tasks) = build(run, pipeline, c.Options.Ranks);
+            return (RankedMetaRun.Lead(trainer, c.Options.Ranks, c.Dir), tasks);
+        }, c.Resume, c.Progress, c.Cancel);
 
     private static Func<RunLog, RunOutcome> PrepareSimple(RunDirectory dir, bool resume, Func<RunLog, RunOutcome> job)
     {
@@ -472,7 +526,7 @@ public static class ExperimentRunner
         }
     }
 
-    internal static (IMetaTrainer Trainer, string Tasks) BuildMetaA2C(RunConfig run, bool pipeline)
+    internal static (IMetaTrainer Trainer, string Tasks) BuildMetaA2C(RunConfig run, bool pipeline, Distributed.Communicator? ranks = null)
     {
         var envs = run.GetStringList("env.name");
         int n = envs.Count;
@@ -486,7 +540,7 @@ public static class ExperimentRunner
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
             StateDtypeSetting.For(run, lopt));
-        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt), MetaEstimators.FromConfig(run)), string.Join(", ", envs));
+        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt), MetaEstimators.FromConfig(run), ranks), string.Join(", ", envs));
     }
 
     internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)

@@ -104,7 +104,7 @@ internal static class MetaRun
             CheckpointFile.Read(ckpt, (header, r) =>
             {
                 CheckCompatible(ckpt, header, run, agent, options, notes);
-                meta.LoadCheckpoint(r.BaseStream);
+                RankedMetaRun.LoadCheckpoint(meta, r.BaseStream, dir, options.Ranks);
                 rows.Clear().Append(header["meta_train_csv"]?.GetValue<string>() ?? CsvHeader);
                 metricsRows = header["metrics_csv"]?.GetValue<string>();
             });
@@ -124,6 +124,8 @@ internal static class MetaRun
         StringBuilder rows, RunMetrics metrics, List<string> notes, RunLog log, IProgress<RunProgress>? progress, CancellationToken cancel)
     {
         foreach (string note in notes) log.Info(note);
+        if (options.Ranks is { Size: > 1 } world)
+            log.Info($"agents spread over {world.Size} MPI ranks; each rank writes its agents of a checkpoint into {RankedMetaRun.SlicesFolderName}/");
         var lopt = meta.LearnedOptimizer;
         var envs = run.GetStringList("env.name");
         string ckpt = dir.PathOf(CheckpointFileName);

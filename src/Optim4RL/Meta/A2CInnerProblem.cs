@@ -1,4 +1,5 @@
 using Optim4RL.Agents;
+using Optim4RL.Distributed;
 using Optim4RL.Envs;
 using Optim4RL.Io;
 using Optim4RL.Nn;
@@ -27,7 +28,9 @@ internal enum InnerUpdateMode
 /// vector [B·P] (agent j at j·P), the learned optimizer's recurrent state [StateSize, B·P] in two
 /// buffers of the run's storage type, the K stored inner gradients [K, B·P], one
 /// single-environment vector env, one A2C rollout/loss and RNG streams per agent. Buffers are
-/// allocated once.
+/// allocated once. Under MPI ranks a process holds only its slice of the agents (<see cref="FirstAgent"/>,
+/// <see cref="OwnedAgents"/>), each seeded by its global index, and the sums over agents are combined over
+/// the ranks in global order (<see cref="Communicator.OrderedSum"/>), so every rank gets one process's bits.
 /// </summary>
 /// <remarks>
 /// The two state buffers take turns (<see cref="Advance"/>): a meta-iteration's first inner update
@@ -42,29 +45,40 @@ internal sealed class A2CInnerProblem : IInnerProblem
     private readonly float _gradClip;
     private readonly float[] _phi;
     private readonly double[] _agentLoss;
+    private readonly Communicator _ranks;
     private ParallelOptions _parallel = new();
     private RecurrentState? _h0;
 
-    public A2CInnerProblem(MetaTaskConfig cfg, MetaA2CConfig run, ILearnedOptimizer lopt, Rng rng)
+    /// <param name="cfg">The task.</param>
+    /// <param name="run">The run's settings.</param>
+    /// <param name="lopt">The learned optimizer.</param>
+    /// <param name="rng">The task's stream; agent j's streams are its child j + 1, whichever process runs it.</param>
+    /// <param name="ranks">The job whose ranks share the agents (null: one process).</param>
+    /// <param name="slice">The agents this process runs (null: all B).</param>
+    public A2CInnerProblem(MetaTaskConfig cfg, MetaA2CConfig run, ILearnedOptimizer lopt, Rng rng, Communicator? ranks = null, (int First, int Count)? slice = null)
     {
         Config = cfg;
         _lopt = lopt;
         _gradClip = (float)run.GradClip;
         _phi = new float[lopt.Layout.Count];
         B = cfg.NumAgents;
-        var probe = EnvRegistry.CreateDiscrete(cfg.Env, 1, rng, cfg.RewardScaling);
-        Spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount, run.ConvLayout);
+        _ranks = ranks ?? SingleProcessCommunicator.Instance;
+        (FirstAgent, OwnedAgents) = slice ?? (0, B);
+        if (FirstAgent < 0 || OwnedAgents < 0 || FirstAgent + OwnedAgents > B)
+            throw new ArgumentOutOfRangeException(nameof(slice), $"agents {FirstAgent}..{FirstAgent + OwnedAgents - 1} are not among the task's {B}.");
+        int local = OwnedAgents;
+        Spec = SpecOf(cfg, run, rng);
         P = Spec.Layout.Count;
         // The largest buffer below ([max(K, state size), B·P] floats) must fit one .NET array.
         long rows = Math.Max(run.InnerUpdates, lopt.StateSize);
-        if (rows * B * P > Array.MaxLength)
+        if (rows * local * P > Array.MaxLength)
             throw new ArgumentException($"task {cfg.Env}: {B} agents × {P} parameters × {rows} need {rows * B * P:N0} floats in one array, more than .NET allows ({Array.MaxLength:N0}); lower env.num_envs (the agent count) to at most {Array.MaxLength / (rows * P)}.");
-        N = B * P;
+        N = local * P;
         K = run.InnerUpdates;
         Schedule = new PipelineSchedule(B, cfg.ResetInterval, run.Pipeline);
         StepsPerInnerUpdate = (long)B * run.Agent.RolloutSteps;
         StepsPerIteration = StepsPerInnerUpdate * (run.InnerUpdates + 1); // MetaA2CConfig.StepsPerIteration
-        _agentLoss = new double[B];
+        _agentLoss = new double[local];
 
         Theta = new float[N];
         Grad = new float[N];
@@ -72,26 +86,35 @@ internal sealed class A2CInnerProblem : IInnerProblem
         StateSize = lopt.StateSize;
         _states = [new RecurrentState(run.StateDtype, StateSize, N), new RecurrentState(run.StateDtype, StateSize, N)];
 
-        Envs = new IDiscreteVectorEnv[B];
-        Losses = new A2CLoss<float>[B];
-        Trackers = new EpisodeTracker[B];
-        ActionRngs = new Rng[B];
-        InitRngs = new Rng[B];
-        for (int j = 0; j < B; j++)
+        Envs = new IDiscreteVectorEnv[local];
+        Losses = new A2CLoss<float>[local];
+        Trackers = new EpisodeTracker[local];
+        ActionRngs = new Rng[local];
+        InitRngs = new Rng[local];
+        for (int j = 0; j < local; j++)
         {
-            var agentRng = rng.Split((ulong)j + 1);
+            var agentRng = rng.Split((ulong)(FirstAgent + j) + 1);
             Envs[j] = EnvRegistry.CreateDiscrete(cfg.Env, 1, agentRng.Split(0), cfg.RewardScaling);
             InitRngs[j] = agentRng.Split(1);
             ActionRngs[j] = agentRng.Split(2);
             Losses[j] = new A2CLoss<float>(Spec, Envs[j], run.Agent, Theta, Grad, j * P);
             Trackers[j] = new EpisodeTracker(1);
-            ResetAgent(j);
+            ResetAgent(FirstAgent + j);
         }
+    }
+
+    /// <summary>The agents' network for <paramref name="cfg"/> (its parameter count P is a task's cost per agent when agents are spread over ranks).</summary>
+    public static NetworkSpec SpecOf(MetaTaskConfig cfg, MetaA2CConfig run, Rng rng)
+    {
+        var probe = EnvRegistry.CreateDiscrete(cfg.Env, 1, rng, cfg.RewardScaling);
+        return NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount, run.ConvLayout);
     }
 
     public MetaTaskConfig Config { get; }
     public string TaskName => Config.Env;
     public int Agents => B;
+    public int FirstAgent { get; }
+    public int OwnedAgents { get; }
     public int InnerUpdates => K;
     public long StepsPerIteration { get; }
     public long EnvStepsPerIteration => StepsPerIteration;
@@ -134,9 +157,10 @@ internal sealed class A2CInnerProblem : IInnerProblem
     public Rng[] ActionRngs { get; }
     public Rng[] InitRngs { get; }
 
-    /// <summary>Fresh θ (LeCun normal from the agent's init stream), zero optimizer state, fresh episode.</summary>
-    public void ResetAgent(int j)
+    /// <summary>Fresh θ (LeCun normal from the agent's init stream), zero optimizer state, fresh episode; <paramref name="agent"/> is global.</summary>
+    public void ResetAgent(int agent)
     {
+        int j = agent - FirstAgent;
         var init = InitRngs[j].Fork();
         Spec.InitParams(Theta.AsSpan(j * P, P), ref init);
         State.ClearCoordinates(j * P, P);
@@ -158,7 +182,7 @@ internal sealed class A2CInnerProblem : IInnerProblem
         if (UpdateMode == InnerUpdateMode.SnapshotCopy) h0.Span.CopyTo(h.Span);
         for (int k = 0; k < updates; k++)
         {
-            Parallel.For(0, B, _parallel, j => Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+            Parallel.For(0, OwnedAgents, _parallel, j => Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
             var gk = Grads.AsSpan((record ? k : 0) * N, N);
             var from = k == 0 && UpdateMode != InnerUpdateMode.SnapshotCopy ? h0 : h;
             if (UpdateMode == InnerUpdateMode.Fused)
@@ -181,25 +205,63 @@ internal sealed class A2CInnerProblem : IInnerProblem
     /// <inheritdoc/>
     public double MetaLoss(long iteration, ref A2CLossTerms terms, double termsWeight)
     {
-        Parallel.For(0, B, _parallel, j => _agentLoss[j] = Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+        Parallel.For(0, OwnedAgents, _parallel, j => _agentLoss[j] = Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+        // Every agent's loss and terms, in global agent order on every rank, folded in that order.
+        var rows = new double[OwnedAgents * 5];
+        for (int j = 0; j < OwnedAgents; j++)
+        {
+            var lt = Losses[j].LastTerms;
+            (rows[5 * j], rows[5 * j + 1], rows[5 * j + 2], rows[5 * j + 3], rows[5 * j + 4]) = (_agentLoss[j], lt.Policy, lt.Value, lt.EntropyLoss, lt.Entropy);
+        }
+        double[] all = AgentRows(rows);
         double taskLoss = 0;
-        for (int j = 0; j < B; j++) taskLoss += _agentLoss[j];
+        for (int j = 0; j < all.Length; j += 5) taskLoss += all[j];
         if (!double.IsFinite(taskLoss))
             throw new TrainingDivergedException($"The agents of task {Config.Env} diverged at meta-iteration {iteration}: their A2C loss is NaN/Inf, so the learned optimizer's steps were too large; lower agent_optim.kwargs.learning_rate (α = {Config.LearningRate}) or set agent_optim.kwargs.grad_clip. φ is kept at its value after iteration {iteration - 1}.");
-        for (int j = 0; j < B; j++) terms = terms.AddScaled(Losses[j].LastTerms, termsWeight);
+        for (int j = 0; j < all.Length; j += 5) terms = terms.AddScaled(new A2CLossTerms(all[j + 1], all[j + 2], all[j + 3], all[j + 4]), termsWeight);
         return taskLoss;
     }
 
+    /// <summary>Every rank's per-agent rows, concatenated in rank order: the global agent order.</summary>
+    private double[] AgentRows(double[] local) => _ranks.Size == 1 ? local : [.. _ranks.AllGather(local).SelectMany(r => r)];
+
     /// <inheritdoc/>
-    /// <remarks>One kernel call over all B·P coordinates: the agents' contributions are summed in the kernel's chunk order.</remarks>
+    /// <remarks>
+    /// One kernel call over all B·P coordinates: the agents' contributions are summed in the kernel's chunk order.
+    /// Under ranks each rank computes its agents' per-chunk partial sums and <see cref="Communicator.OrderedSum"/>
+    /// adds all chunks in global order, as the kernel does in one process, before the same rounding to float.
+    /// </remarks>
     public void AccumulateMetaGradient(Span<float> sum)
     {
         var h0 = _h0 ?? throw new InvalidOperationException("The meta-gradient needs a recorded unroll first.");
-        _lopt.MetaGradientGrouped(_phi, h0.Span, Grads, K, Grad, Config.LearningRate, sum, P);
+        if (_ranks.Size == 1)
+        {
+            _lopt.MetaGradientGrouped(_phi, h0.Span, Grads, K, Grad, Config.LearningRate, sum, P);
+            return;
+        }
+        int count = _phi.Length;
+        var partials = new double[(long)Optimizers.Learned.LearnedKernelDriver.ChunkCount(N, P) * count];
+        _lopt.MetaGradientPartials(_phi, h0.Span, Grads, K, Grad, Config.LearningRate, partials, P);
+        double[] total = _ranks.OrderedSum(partials, count);
+        for (int p = 0; p < count; p++) sum[p] += (float)total[p];
     }
 
     /// <inheritdoc/>
-    public (double Sum, int Count) DrainReturns() => EpisodeTracker.DrainAll(Trackers);
+    public (double Sum, int Count) DrainReturns()
+    {
+        // Per agent, then folded in global agent order: EpisodeTracker.DrainAll's order in one process.
+        var rows = new double[2 * OwnedAgents];
+        for (int j = 0; j < OwnedAgents; j++) (rows[2 * j], rows[2 * j + 1]) = Trackers[j].Drain();
+        double[] all = AgentRows(rows);
+        double total = 0;
+        int episodes = 0;
+        for (int j = 0; j < all.Length; j += 2)
+        {
+            total += all[j];
+            episodes += (int)all[j + 1];
+        }
+        return (total, episodes);
+    }
 
     /// <summary>All reward the trackers hold: finished episodes since the last drain and unfinished ones.</summary>
     private double Recorded()
@@ -217,13 +279,43 @@ internal sealed class A2CInnerProblem : IInnerProblem
         BinaryArrays.WriteFloats(w, Theta);
         w.Write((byte)State.Dtype);
         State.Write(w);
-        for (int j = 0; j < B; j++)
-        {
-            Envs[j].SaveState(w);
-            w.Write(ActionRngs[j].Key); w.Write(ActionRngs[j].Counter);
-            w.Write(InitRngs[j].Key); w.Write(InitRngs[j].Counter);
-            Trackers[j].Save(w);
-        }
+        for (int j = 0; j < OwnedAgents; j++) SaveEpisode(w, j);
+    }
+
+    /// <summary>Writes agent <paramref name="agent"/>'s (global index, owned here) own state: θ, its optimizer-state coordinates, env, streams, tracker.</summary>
+    public void SaveAgent(BinaryWriter w, int agent)
+    {
+        int j = agent - FirstAgent;
+        BinaryArrays.WriteFloats(w, Theta.AsSpan(j * P, P));
+        State.WriteCoordinates(w, j * P, P);
+        SaveEpisode(w, j);
+    }
+
+    // An agent's environment, streams and tracker (local index).
+    private void SaveEpisode(BinaryWriter w, int j)
+    {
+        Envs[j].SaveState(w);
+        w.Write(ActionRngs[j].Key); w.Write(ActionRngs[j].Counter);
+        w.Write(InitRngs[j].Key); w.Write(InitRngs[j].Counter);
+        Trackers[j].Save(w);
+    }
+
+    private void LoadEpisode(BinaryReader r, int j)
+    {
+        Envs[j].LoadState(r);
+        ActionRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
+        InitRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
+        Trackers[j].Load(r);
+    }
+
+    /// <summary>Restores what <see cref="SaveAgent"/> wrote into owned agent <paramref name="agent"/> (global index).</summary>
+    /// <exception cref="InvalidDataException">The stored sizes differ.</exception>
+    public void LoadAgent(BinaryReader r, int agent)
+    {
+        int j = agent - FirstAgent;
+        BinaryArrays.ReadFloats(r, Theta.AsSpan(j * P, P));
+        State.ReadCoordinates(r, j * P, P);
+        LoadEpisode(r, j);
     }
 
     /// <param name="r">The checkpoint, at this task's payload.</param>
@@ -240,12 +332,6 @@ internal sealed class A2CInnerProblem : IInnerProblem
         if (!Enum.IsDefined(dtype) || (dtype != State.Dtype && !convertState))
             throw new InvalidDataException($"Checkpoint task '{env}' stores the learned optimizer's state as {(Enum.IsDefined(dtype) ? dtype.Name() : $"type {(int)dtype}")}, this run uses {State.Dtype.Name()} (agent_optim.kwargs.state_dtype).");
         State.Read(r, dtype);
-        for (int j = 0; j < B; j++)
-        {
-            Envs[j].LoadState(r);
-            ActionRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
-            InitRngs[j] = new Rng(r.ReadUInt64(), r.ReadUInt64());
-            Trackers[j].Load(r);
-        }
+        for (int j = 0; j < OwnedAgents; j++) LoadEpisode(r, j);
     }
 }

@@ -87,7 +87,7 @@ public sealed class EvolutionStrategies : IMetaGradientEstimator
     {
         int n = Settings.Population, updates = Updates(problem);
         if (Settings.InnerSteps > 0)
-            for (int j = 0; j < problem.Agents; j++) problem.ResetAgent(j); // full runs start from fresh agents
+            for (int j = problem.FirstAgent; j < problem.FirstAgent + problem.OwnedAgents; j++) problem.ResetAgent(j); // full runs start from fresh agents
         byte[] snapshot = Snapshot(problem);
         DrawDirections(iteration, task, phi.Length);
         for (int m = 0; m < n; m++)

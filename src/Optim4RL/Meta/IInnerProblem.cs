@@ -23,6 +23,12 @@ public interface IInnerProblem
     /// <summary>B, agents in the population.</summary>
     int Agents { get; }
 
+    /// <summary>The first of the agents this process runs (global index; 0 in one process).</summary>
+    int FirstAgent => 0;
+
+    /// <summary>How many agents this process runs, from <see cref="FirstAgent"/> on (under MPI ranks, a slice of the B).</summary>
+    int OwnedAgents => Agents;
+
     /// <summary>K: inner updates of every agent per meta-iteration (a truncation of the agents' training).</summary>
     int InnerUpdates { get; }
 
@@ -44,7 +50,7 @@ public interface IInnerProblem
     /// <summary>Threads for the agents and the kernels (null = all cores); never changes a result.</summary>
     int? MaxDegreeOfParallelism { set; }
 
-    /// <summary>Agent <paramref name="agent"/> starts over: fresh θ (a new draw), zero optimizer state, fresh episodes.</summary>
+    /// <summary>Agent <paramref name="agent"/> (a global index among the owned ones) starts over: fresh θ (a new draw), zero optimizer state, fresh episodes.</summary>
     void ResetAgent(int agent);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Optim4RL.Distributed;
 using Optim4RL.Optimizers;
 using Optim4RL.Optimizers.Learned;
 using Optim4RL.Tensors;
@@ -27,10 +28,17 @@ public sealed class MetaA2C : MetaTrainer
     /// <param name="metaOptimizer">The optimizer of φ (Adam with grad_clip or grad_norm in the reference).</param>
     /// <param name="initialPhi">Starting φ (e.g. loaded from a file); null draws the architecture's initial values.</param>
     /// <param name="estimator">The meta-gradient estimator; null = <see cref="BackpropThroughTime"/>.</param>
+    /// <param name="ranks">
+    /// The job whose ranks share the agents (null: one process). Each rank runs the agents
+    /// <see cref="StaticPartition.TasksAndAgents"/> gives it (cost P per agent) and every rank ends each
+    /// meta-iteration with the same φ, bit for bit the one-process φ.
+    /// </param>
     /// <exception cref="ArgumentException">No task, an unknown task name, or <paramref name="initialPhi"/> of the wrong length.</exception>
-    /// <exception cref="NotSupportedException"><paramref name="lopt"/> cannot keep its state in the configured storage type (<see cref="MetaA2CConfig.StateDtype"/>).</exception>
-    public MetaA2C(MetaA2CConfig cfg, ILearnedOptimizer lopt, IOptimizer metaOptimizer, float[]? initialPhi = null, IMetaGradientEstimator? estimator = null)
-        : base(BuildTasks(cfg, lopt), lopt, metaOptimizer, estimator ?? new BackpropThroughTime(),
+    /// <exception cref="NotSupportedException"><paramref name="lopt"/> cannot keep its state in the configured storage type (<see cref="MetaA2CConfig.StateDtype"/>),
+    /// or, under several ranks, the estimator is not back-propagation or the architecture has no per-chunk partials.</exception>
+    public MetaA2C(MetaA2CConfig cfg, ILearnedOptimizer lopt, IOptimizer metaOptimizer, float[]? initialPhi = null, IMetaGradientEstimator? estimator = null,
+        Communicator? ranks = null)
+        : base(BuildTasks(cfg, lopt, ranks, estimator), lopt, metaOptimizer, estimator ?? new BackpropThroughTime(),
             new MetaTrainerSettings(cfg.TrainSteps, cfg.MaxNorm, cfg.Seed, Layout), initialPhi)
     {
         Config = cfg;
@@ -52,7 +60,7 @@ public sealed class MetaA2C : MetaTrainer
         }
     }
 
-    private static A2CInnerProblem[] BuildTasks(MetaA2CConfig cfg, ILearnedOptimizer lopt)
+    private static A2CInnerProblem[] BuildTasks(MetaA2CConfig cfg, ILearnedOptimizer lopt, Communicator? ranks, IMetaGradientEstimator? estimator)
     {
         if (cfg.Tasks.Count == 0) throw new ArgumentException("Meta-training needs at least one task (env.name).", nameof(cfg));
         if (cfg.InnerUpdates < 1) throw new ArgumentException("inner_updates must be ≥ 1.", nameof(cfg));
@@ -60,7 +68,23 @@ public sealed class MetaA2C : MetaTrainer
             throw new NotSupportedException($"{lopt.Name} does not support a {cfg.StateDtype.Name()} recurrent state (agent_optim.kwargs.state_dtype); use float32.");
         var root = new Rng(cfg.Seed);
         var tasks = new A2CInnerProblem[cfg.Tasks.Count];
-        for (int i = 0; i < tasks.Length; i++) tasks[i] = new A2CInnerProblem(cfg.Tasks[i], cfg, lopt, root.Split((ulong)i));
+        var slices = Slices(cfg, lopt, ranks, estimator, root);
+        for (int i = 0; i < tasks.Length; i++) tasks[i] = new A2CInnerProblem(cfg.Tasks[i], cfg, lopt, root.Split((ulong)i), ranks, slices?[i]);
         return tasks;
+    }
+
+    /// <summary>This rank's agents of every task (a task it has none of: an empty slice), or null in one process.</summary>
+    private static (int First, int Count)[]? Slices(MetaA2CConfig cfg, ILearnedOptimizer lopt, Communicator? ranks, IMetaGradientEstimator? estimator, Rng root)
+    {
+        if (ranks is null || ranks.Size == 1) return null;
+        if (estimator is not null and not BackpropThroughTime)
+            throw new NotSupportedException($"the {estimator.Name} estimator does not run over MPI ranks yet; run it without mpiexec, or use meta_estimator BPTT.");
+        if (!lopt.HasChunkPartials)
+            throw new NotSupportedException($"{lopt.Name} is not meta-trained over MPI ranks (its meta-gradient has no per-chunk partial sums); run it without mpiexec.");
+        var costs = cfg.Tasks.Select((t, i) => (t.NumAgents, (long)A2CInnerProblem.SpecOf(t, cfg, root.Split((ulong)i)).Layout.Count)).ToList();
+        var own = StaticPartition.TasksAndAgents(costs, ranks.Size)[ranks.Rank];
+        var slices = new (int First, int Count)[cfg.Tasks.Count];
+        foreach (var (task, first, agents) in own) slices[task] = (first, agents);
+        return slices;
     }
 }

@@ -161,7 +161,7 @@ public class MetaTrainer : IMetaTrainer
         {
             var task = _tasks[ti];
             // 1. Pipeline reset.
-            for (int j = 0; j < task.Agents; j++)
+            for (int j = task.FirstAgent; j < task.FirstAgent + task.OwnedAgents; j++)
                 if (task.Schedule.ShouldReset(j, t)) task.ResetAgent(j);
 
             // 2–4. The estimator advances the population and writes the task's meta-gradient.
@@ -208,6 +208,19 @@ public class MetaTrainer : IMetaTrainer
 
     /// <inheritdoc/>
     public long LoadMetaState(BinaryReader reader) => MetaUpdate.LoadMetaState(reader, _lopt.Name, _phi, _metaState);
+
+    /// <summary>
+    /// Restores φ, the meta-optimizer state and the iteration from what <see cref="SaveMetaState"/> wrote, and this
+    /// process's agents from the <see cref="AgentSlices"/> files of that iteration (in <paramref name="folderOf"/>(iteration)).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The meta state or the slices are damaged or belong to another configuration.</exception>
+    public void LoadSliced(BinaryReader reader, Func<long, string> folderOf)
+    {
+        ArgumentNullException.ThrowIfNull(folderOf);
+        long iteration = LoadMetaState(reader);
+        AgentSlices.Read(this, folderOf(iteration), iteration);
+        Iteration = iteration;
+    }
 
     /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> for the same configuration.</summary>
     /// <exception cref="InvalidDataException">The file is not a checkpoint, or belongs to another configuration.</exception>

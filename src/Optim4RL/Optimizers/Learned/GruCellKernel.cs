@@ -110,6 +110,10 @@ internal sealed unsafe class GruCellKernel<THead> : IGruCellKernel where THead :
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
         LearnedKernelDriver.MetaGradient<Blocks>(execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
 
+    public void MetaGradientPartials(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize) =>
+        LearnedKernelDriver.MetaGradientPartials<Blocks>(execution, phi, state0, grads, steps, adjoint, learningRate, partials, groupSize);
+
     /// <summary>The per-vector code, for <see cref="LearnedKernelDriver"/>.</summary>
     private struct Blocks : ICoordinatewiseBlocks
     {

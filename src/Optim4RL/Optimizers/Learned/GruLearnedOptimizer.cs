@@ -17,6 +17,9 @@ internal interface IGruCellKernel
 
     void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize);
+
+    void MetaGradientPartials(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize);
 }
 
 /// <summary>
@@ -106,4 +109,12 @@ public abstract class GruLearnedOptimizer : ILearnedOptimizer
     public void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
         _kernel.MetaGradient(Execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
+
+    /// <inheritdoc />
+    public bool HasChunkPartials => true;
+
+    /// <inheritdoc />
+    public void MetaGradientPartials(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize) =>
+        _kernel.MetaGradientPartials(Execution, phi, state0, grads, steps, adjoint, learningRate, partials, groupSize);
 }

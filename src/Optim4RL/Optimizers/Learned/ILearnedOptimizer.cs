@@ -149,6 +149,26 @@ public interface ILearnedOptimizer
     /// <exception cref="NotSupportedException">The storage type is not supported.</exception>
     void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize);
+
+    /// <summary>
+    /// Whether <see cref="MetaGradientPartials"/> is implemented: the meta-gradient is a chunk-ordered sum of
+    /// per-chunk partial sums that can be computed apart (the coordinate-wise architectures; not STAR, whose
+    /// statistics span a whole parameter vector).
+    /// </summary>
+    bool HasChunkPartials => false;
+
+    /// <summary>
+    /// The per-chunk partial sums of
+    /// <see cref="MetaGradientGrouped(ReadOnlySpan{float}, StateSpan, ReadOnlySpan{float}, int, ReadOnlySpan{float}, float, Span{float}, int)"/>
+    /// before their reduction: <paramref name="partials"/> [chunks × |φ|], chunk c at c·|φ|, the chunks agent-aligned
+    /// (each vector of <paramref name="groupSize"/> split at 0, 4096, … from its own start). Their sum in chunk order, in
+    /// double, rounded to float, is the meta-gradient; so ranks holding contiguous runs of whole vectors reproduce it.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the grouped meta-gradient, or partials has the wrong length.</exception>
+    /// <exception cref="NotSupportedException">The architecture has no separable partials (<see cref="HasChunkPartials"/> is false).</exception>
+    void MetaGradientPartials(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize) =>
+        throw new NotSupportedException($"{Name} cannot split its meta-gradient into per-chunk partial sums, so it is not meta-trained over MPI ranks; run it without mpiexec.");
 }
 
 /// <summary>Names, shapes and offsets of the arrays packed, in order, into one φ vector.</summary>

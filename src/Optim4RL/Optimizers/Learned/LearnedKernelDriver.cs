@@ -328,24 +328,53 @@ internal static unsafe class LearnedKernelDriver
         CheckMeta(count, TBlocks.StateUnits, phi, state0, grads, steps, adjoint, metaGrad, groupSize);
         int n = adjoint.Length;
         if (n == 0 || steps == 0) return;
-        var pass = new CoordinatewiseMeta<TBlocks>(steps, alpha);
         var plan = new ChunkPlan(n, groupSize);
         double[] partials = RentPartials(plan.Count, count);
         try
         {
-            fixed (float* pPhi = phi, pGrads = grads, pAdj = adjoint)
-            fixed (byte* pState = state0)
-            fixed (double* pp = partials)
-            {
-                Run(in pass, execution.Snapshot(), plan, pPhi, new StateRef(pState, pState, state0.Dtype), pGrads, null, pAdj, pp);
-                AddChunkSums(pp, count, 0, plan.Count, 0, count, metaGrad);
-            }
+            RunMeta<TBlocks>(execution, plan, phi, state0, grads, steps, adjoint, alpha, partials);
+            fixed (double* pp = partials) AddChunkSums(pp, count, 0, plan.Count, 0, count, metaGrad);
         }
         finally
         {
             ArrayPool<double>.Shared.Return(partials);
         }
     }
+
+    /// <summary>
+    /// As <see cref="MetaGradient{TBlocks}"/>, without the final reduction: chunk c's partial sums go to
+    /// partials[c·ParamCount …], for every chunk of the agent-aligned plan (<see cref="ChunkPlan"/>). Summed
+    /// in chunk order in double and rounded to float, they are what <see cref="MetaGradient{TBlocks}"/> adds,
+    /// so ranks that each hold a contiguous run of whole agents can reproduce the one-process sum.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="CheckMeta"/>, or partials is not chunks × ParamCount long.</exception>
+    internal static void MetaGradientPartials<TBlocks>(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0,
+        ReadOnlySpan<float> grads, int steps, ReadOnlySpan<float> adjoint, float alpha, Span<double> partials, int groupSize)
+        where TBlocks : struct, ICoordinatewiseBlocks
+    {
+        int count = TBlocks.ParamCount;
+        CheckMeta(count, TBlocks.StateUnits, phi, state0, grads, steps, adjoint, new float[count], groupSize);
+        var plan = new ChunkPlan(adjoint.Length, groupSize);
+        if (partials.Length != (long)plan.Count * count)
+            throw new ArgumentException($"partials must have chunks × |φ| = {(long)plan.Count * count} elements, got {partials.Length}.", nameof(partials));
+        partials.Clear();
+        if (adjoint.Length == 0 || steps == 0) return;
+        RunMeta<TBlocks>(execution, plan, phi, state0, grads, steps, adjoint, alpha, partials);
+    }
+
+    private static void RunMeta<TBlocks>(KernelExecution execution, ChunkPlan plan, ReadOnlySpan<float> phi, StateSpan state0,
+        ReadOnlySpan<float> grads, int steps, ReadOnlySpan<float> adjoint, float alpha, Span<double> partials)
+        where TBlocks : struct, ICoordinatewiseBlocks
+    {
+        var pass = new CoordinatewiseMeta<TBlocks>(steps, alpha);
+        fixed (float* pPhi = phi, pGrads = grads, pAdj = adjoint)
+        fixed (byte* pState = state0)
+        fixed (double* pp = partials)
+            Run(in pass, execution.Snapshot(), plan, pPhi, new StateRef(pState, pState, state0.Dtype), pGrads, null, pAdj, pp);
+    }
+
+    /// <summary>Chunks of the agent-aligned plan for N = <paramref name="n"/> coordinates in vectors of <paramref name="groupSize"/>.</summary>
+    internal static int ChunkCount(int n, int groupSize) => new ChunkPlan(n, groupSize).Count;
 
     /// <summary>A buffer for <paramref name="chunks"/> × <paramref name="sums"/> partial sums (return it to <see cref="ArrayPool{T}.Shared"/>).</summary>
     internal static double[] RentPartials(int chunks, int sums) => ArrayPool<double>.Shared.Rent(Math.Max(1, checked(chunks * sums)));

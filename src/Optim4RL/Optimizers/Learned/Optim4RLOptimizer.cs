@@ -197,6 +197,14 @@ public sealed unsafe class Optim4RLOptimizer : ILearnedOptimizer
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
         LearnedKernelDriver.MetaGradient<Blocks>(Execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
 
+    /// <inheritdoc />
+    public bool HasChunkPartials => true;
+
+    /// <inheritdoc />
+    public void MetaGradientPartials(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize) =>
+        LearnedKernelDriver.MetaGradientPartials<Blocks>(Execution, phi, state0, grads, steps, adjoint, learningRate, partials, groupSize);
+
     /// <summary>The per-vector code, for <see cref="LearnedKernelDriver"/>.</summary>
     private struct Blocks : ICoordinatewiseBlocks
     {

@@ -211,6 +211,27 @@ public sealed class RecurrentState
         }
     }
 
+    /// <summary>Writes coordinates [start, start + count) of every unit, unit by unit, in the storage type (one agent's share of the state).</summary>
+    public void WriteCoordinates(BinaryWriter writer, int start, int count)
+    {
+        for (int u = 0; u < Units; u++)
+        {
+            if (_f32 is not null) BinaryArrays.WriteFloats(writer, _f32.AsSpan(u * N + start, count));
+            else BinaryArrays.WriteUInt16s(writer, _bf16.AsSpan(u * N + start, count));
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteCoordinates"/> wrote, in this state's storage type, into coordinates [start, start + count).</summary>
+    /// <exception cref="InvalidDataException">A stored count differs.</exception>
+    public void ReadCoordinates(BinaryReader reader, int start, int count)
+    {
+        for (int u = 0; u < Units; u++)
+        {
+            if (_f32 is not null) BinaryArrays.ReadFloats(reader, _f32.AsSpan(u * N + start, count));
+            else BinaryArrays.ReadUInt16s(reader, _bf16.AsSpan(u * N + start, count));
+        }
+    }
+
     /// <summary>Writes the values in their storage type (float32: 4 bytes each, bfloat16: 2), with their count.</summary>
     public void Write(BinaryWriter writer)
     {

@@ -2,18 +2,24 @@ using System.Text.RegularExpressions;
 
 namespace Optim4RL.Tests;
 
-/// <summary>The library's folders are layers; a lower layer never references a higher one (README, "Architecture").</summary>
+/// <summary>
+/// The library's folders are layers; a lower layer never references a higher one (README, "Architecture"). The
+/// MuJoCo assembly (src/Optim4RL.MuJoCo, namespace Optim4RL.Envs.MuJoCo) sits in the environments layer, and the
+/// library assembly never references it nor the CLI.
+/// </summary>
 public class ArchitectureTests
 {
     private static readonly string[] Layers = ["Io", "Distributed", "Tensors", "Autodiff", "Nn", "Envs", "Optimizers", "Agents", "Supervised", "Meta", "Experiments", "Analysis"];
 
-    private static string SourceRoot()
+    private static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Optim4RL.slnx"))) dir = dir.Parent;
         Assert.NotNull(dir);
-        return Path.Combine(dir!.FullName, "src", "Optim4RL");
+        return dir!.FullName;
     }
+
+    private static string SourceRoot() => Path.Combine(RepoRoot(), "src", "Optim4RL");
 
     [Fact]
     public void Lower_layers_never_reference_higher_layers()
@@ -32,5 +38,41 @@ public class ArchitectureTests
                     violations.Add($"{rel} ({Layers[own]}) references Optim4RL.{Layers[higher]}");
         }
         Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_mujoco_assembly_stays_in_the_environments_layer()
+    {
+        string root = Path.Combine(RepoRoot(), "src", "Optim4RL.MuJoCo");
+        int envs = Array.IndexOf(Layers, "Envs");
+        var violations = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
+        {
+            var rel = Path.GetRelativePath(root, file);
+            if (rel.StartsWith("obj") || rel.StartsWith("bin")) continue;
+            string text = File.ReadAllText(file);
+            for (int higher = envs + 1; higher < Layers.Length; higher++)
+                if (Regex.IsMatch(text, $@"\bOptim4RL\.{Layers[higher]}\b"))
+                    violations.Add($"{rel} (MuJoCo, Envs) references Optim4RL.{Layers[higher]}");
+        }
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_library_assembly_references_neither_the_mujoco_assembly_nor_the_cli()
+    {
+        var library = typeof(Optim4RL.Tensors.Rng).Assembly;
+        Assert.Equal("Optim4RL", library.GetName().Name);
+        var referenced = library.GetReferencedAssemblies().Select(a => a.Name).ToArray();
+        Assert.DoesNotContain("Optim4RL.MuJoCo", referenced);
+        Assert.DoesNotContain("Optim4RL.Cli", referenced);
+        Assert.DoesNotContain("Optim4RL.Experiments", referenced);
+        Assert.DoesNotContain(library.GetTypes(), t => t.Namespace == "Optim4RL.Envs.MuJoCo");
+        Assert.DoesNotContain(library.GetManifestResourceNames(), n => n.Contains("MuJoCo", StringComparison.Ordinal));
+
+        var mujoco = typeof(Optim4RL.Envs.MuJoCo.MuJoCoTasks).Assembly;
+        Assert.Equal("Optim4RL.MuJoCo", mujoco.GetName().Name);
+        Assert.Contains("Optim4RL", mujoco.GetReferencedAssemblies().Select(a => a.Name));
+        Assert.DoesNotContain("Optim4RL.Cli", mujoco.GetReferencedAssemblies().Select(a => a.Name));
     }
 }

@@ -4,8 +4,9 @@ namespace Optim4RL.Tests;
 
 /// <summary>
 /// The library's folders are layers; a lower layer never references a higher one (README, "Architecture"). The
-/// MuJoCo assembly (src/Optim4RL.MuJoCo, namespace Optim4RL.Envs.MuJoCo) sits in the environments layer, and the
-/// library assembly never references it nor the CLI.
+/// MuJoCo assembly (src/Optim4RL.MuJoCo, namespace Optim4RL.Envs.MuJoCo) sits in the environments layer; the
+/// experiments assembly (src/Optim4RL.Experiments, folders Experiments and Analysis) holds the two top layers; the
+/// library assembly references none of them, nor the CLI.
 /// </summary>
 public class ArchitectureTests
 {
@@ -19,13 +20,15 @@ public class ArchitectureTests
         return dir!.FullName;
     }
 
-    private static string SourceRoot() => Path.Combine(RepoRoot(), "src", "Optim4RL");
+    /// <summary>The source folders whose first-level folders are layers: the library and the experiments assembly.</summary>
+    private static IEnumerable<string> SourceRoots() =>
+        new[] { "Optim4RL", "Optim4RL.Experiments" }.Select(p => Path.Combine(RepoRoot(), "src", p));
 
     [Fact]
     public void Lower_layers_never_reference_higher_layers()
     {
-        var root = SourceRoot();
         var violations = new List<string>();
+        foreach (var root in SourceRoots())
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
         {
             var rel = Path.GetRelativePath(root, file);
@@ -59,7 +62,7 @@ public class ArchitectureTests
     }
 
     [Fact]
-    public void The_library_assembly_references_neither_the_mujoco_assembly_nor_the_cli()
+    public void The_library_assembly_references_neither_the_mujoco_nor_the_experiments_assembly_nor_the_cli()
     {
         var library = typeof(Optim4RL.Tensors.Rng).Assembly;
         Assert.Equal("Optim4RL", library.GetName().Name);
@@ -67,12 +70,18 @@ public class ArchitectureTests
         Assert.DoesNotContain("Optim4RL.MuJoCo", referenced);
         Assert.DoesNotContain("Optim4RL.Cli", referenced);
         Assert.DoesNotContain("Optim4RL.Experiments", referenced);
-        Assert.DoesNotContain(library.GetTypes(), t => t.Namespace == "Optim4RL.Envs.MuJoCo");
+        Assert.DoesNotContain(library.GetTypes(), t => t.Namespace is "Optim4RL.Envs.MuJoCo" or "Optim4RL.Experiments" or "Optim4RL.Analysis");
         Assert.DoesNotContain(library.GetManifestResourceNames(), n => n.Contains("MuJoCo", StringComparison.Ordinal));
 
         var mujoco = typeof(Optim4RL.Envs.MuJoCo.MuJoCoTasks).Assembly;
         Assert.Equal("Optim4RL.MuJoCo", mujoco.GetName().Name);
         Assert.Contains("Optim4RL", mujoco.GetReferencedAssemblies().Select(a => a.Name));
         Assert.DoesNotContain("Optim4RL.Cli", mujoco.GetReferencedAssemblies().Select(a => a.Name));
+        Assert.DoesNotContain("Optim4RL.Experiments", mujoco.GetReferencedAssemblies().Select(a => a.Name));
+
+        var experiments = typeof(Optim4RL.Experiments.SweepConfig).Assembly;
+        Assert.Equal("Optim4RL.Experiments", experiments.GetName().Name);
+        Assert.DoesNotContain("Optim4RL.Cli", experiments.GetReferencedAssemblies().Select(a => a.Name));
+        Assert.Contains(experiments.GetTypes(), t => t.Namespace == "Optim4RL.Analysis");
     }
 }

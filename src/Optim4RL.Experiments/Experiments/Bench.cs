@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Optim4RL.Agents;
 using Optim4RL.Envs;
+using Optim4RL.Envs.MuJoCo;
 using Optim4RL.Meta;
 using Optim4RL.Nn;
 using Optim4RL.Optimizers;
@@ -32,13 +33,6 @@ public sealed record BenchResult(string Workload, string Description, string Uni
 /// </summary>
 public static partial class Bench
 {
-    /// <summary>
-    /// Physics-only throughput of a MuJoCo task in env-steps/s: (task, environments, timed steps, threads, seed) →
-    /// rate. The library does not reference the Optim4RL.MuJoCo assembly, so its host sets this (the CLI does, to
-    /// <c>MuJoCoThroughput.Measure</c>); the <c>mujoco_*</c> workloads throw while it is unset.
-    /// </summary>
-    internal static Func<string, int, int, int, ulong, double>? PhysicsThroughput { get; set; }
-
     private static readonly string[] MuJoCoTasks = ["ant", "halfcheetah", "hopper", "walker2d", "humanoid", "inverted_pendulum", "inverted_double_pendulum"];
 
     /// <summary>Workload names and descriptions.</summary>
@@ -93,11 +87,7 @@ public static partial class Bench
         int steps = task is "ant" or "humanoid" ? 40 : 200;
         var samples = new double[repeats];
         for (int r = 0; r < repeats; r++)
-        {
-            var measure = PhysicsThroughput ?? throw new InvalidOperationException(
-                "The mujoco_* workloads need the Optim4RL.MuJoCo assembly: set Bench.PhysicsThroughput (the optim4rl CLI does).");
-            samples[r] = measure(task, 64, steps, threads ?? -1, (ulong)r);
-        }
+            samples[r] = MuJoCoThroughput.Measure(task, 64, steps, threads ?? -1, warmup: 5, seed: (ulong)r).EnvStepsPerSecond;
         return Result(name, desc, "env-steps/s", samples, double.NaN, "");
     }
 

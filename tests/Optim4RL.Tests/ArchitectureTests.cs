@@ -84,4 +84,31 @@ public class ArchitectureTests
         Assert.DoesNotContain("Optim4RL.Cli", experiments.GetReferencedAssemblies().Select(a => a.Name));
         Assert.Contains(experiments.GetTypes(), t => t.Namespace == "Optim4RL.Analysis");
     }
+
+    /// <summary>Plumbing a program using the library never calls stays internal (the CLI, experiments, MuJoCo and tests see it).</summary>
+    [Theory]
+    [InlineData("Optim4RL.Io.BinaryArrays")]
+    [InlineData("Optim4RL.Io.CheckpointFile")]
+    [InlineData("Optim4RL.Io.AtomicFile")]
+    [InlineData("Optim4RL.Io.HashingStream")]
+    [InlineData("Optim4RL.Io.Crc32C")]
+    [InlineData("Optim4RL.Io.TensorBoardEventWriter")]
+    [InlineData("Optim4RL.Io.RunLock")]
+    [InlineData("Optim4RL.Io.RunInUseException")]
+    [InlineData("Optim4RL.Tensors.Blas")]
+    [InlineData("Optim4RL.Distributed.SelfCheck")]
+    [InlineData("Optim4RL.Distributed.OrderedReduction")]
+    [InlineData("Optim4RL.Distributed.StaticPartition")]
+    [InlineData("Optim4RL.Agents.Gae")]
+    [InlineData("Optim4RL.Agents.Categorical")]
+    [InlineData("Optim4RL.Agents.TanhNormal")]
+    [InlineData("Optim4RL.Agents.FirstEpisodes")]
+    [InlineData("Optim4RL.Agents.EnvironmentStep")]
+    [InlineData("Optim4RL.Optimizers.Learned.BFloat16Bits")]
+    public void Library_plumbing_is_not_public(string typeName)
+    {
+        var type = typeof(Optim4RL.Tensors.Rng).Assembly.GetType(typeName);
+        Assert.NotNull(type);
+        Assert.False(type!.IsPublic, $"{typeName} is public");
+    }
 }

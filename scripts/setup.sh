@@ -5,7 +5,7 @@
 #   - gnuplot (no X11; svg and pngcairo terminals) for `optim4rl plot` and `analyze`: gnuplot-nox.
 #   - MuJoCo 2.2.2 (physics of the continuous-control tasks): libmujoco2.2.2 (the engine) and
 #     libmujoco-dev (its headers), plus a C compiler (gcc) and libc headers (libc6-dev), with which
-#     `dotnet build` compiles the small C shim src/Optim4RL/Envs/MuJoCo/Native/o4r_mujoco.c.
+#     `dotnet build` compiles the small C shim src/Optim4RL.MuJoCo/Native/o4r_mujoco.c.
 #   - MPICH (mpich: mpiexec and libmpich.so.12; libmpich-dev: its headers and mpicc) for running sweeps over
 #     MPI ranks (`mpiexec -np N ./optim4rl sweep --run …`, README "Running on a cluster"); without
 #     mpiexec nothing loads it.

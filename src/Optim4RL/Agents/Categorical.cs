@@ -7,7 +7,7 @@ namespace Optim4RL.Agents;
 /// The softmax policy π(a) = exp(z_a) / Σ_b exp(z_b) of one row of logits z (the A2C actor's
 /// output), computed in double with the maximum subtracted first.
 /// </summary>
-public static class Categorical
+internal static class Categorical
 {
     /// <summary>
     /// Draws an action by inversion: one uniform u ~ U[0, 1) from <paramref name="rng"/>, the first a with

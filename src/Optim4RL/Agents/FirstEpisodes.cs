@@ -4,7 +4,7 @@ namespace Optim4RL.Agents;
 /// Acts and steps a vector environment for one batch step, writing the rewards and end flags of all
 /// <c>N</c> environments into the spans it is given.
 /// </summary>
-public delegate void EnvironmentStep(Span<float> rewards, Span<bool> terminated, Span<bool> truncated);
+internal delegate void EnvironmentStep(Span<float> rewards, Span<bool> terminated, Span<bool> truncated);
 
 /// <summary>
 /// The return of every environment's first episode (Brax's evaluator semantics): step all
@@ -12,7 +12,7 @@ public delegate void EnvironmentStep(Span<float> rewards, Span<bool> terminated,
 /// an environment whose episode is still running at the cap counts with its partial return.
 /// Shared by the PPO evaluation during training and by the evaluation of saved policies.
 /// </summary>
-public static class FirstEpisodes
+internal static class FirstEpisodes
 {
     /// <summary>
     /// Runs <paramref name="step"/> until every one of the <paramref name="returns"/>.Length

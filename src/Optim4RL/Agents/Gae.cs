@@ -17,7 +17,7 @@ namespace Optim4RL.Agents;
 /// before it bootstraps from the value of the truncated step's own observation. Everything here is
 /// a constant for the gradient (stop-gradient targets).
 /// </remarks>
-public static class Gae
+internal static class Gae
 {
     /// <summary>Computes value targets and advantages for one segment of T steps.</summary>
     /// <param name="rewards">[T] unscaled rewards.</param>

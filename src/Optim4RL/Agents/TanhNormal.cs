@@ -15,7 +15,7 @@ namespace Optim4RL.Agents;
 /// over action dimensions. Its gradient flows through loc and scale (via z).</para>
 /// <para>The mode (deterministic action) is tanh(loc).</para>
 /// </remarks>
-public static class TanhNormal
+internal static class TanhNormal
 {
     /// <summary>The minimum standard deviation added to softplus(raw) (Brax <c>min_std</c>).</summary>
     public const double MinStd = 0.001;

@@ -6,7 +6,7 @@ namespace Optim4RL.Distributed;
 /// out bit-identical whether its chunks were computed in one process or spread over any number of
 /// ranks (MPI_Allreduce leaves its order unspecified, so it is never used for this).
 /// </summary>
-public static class OrderedReduction
+internal static class OrderedReduction
 {
     /// <summary>
     /// Adds the chunks of <paramref name="partials"/> (row-major, <paramref name="chunkLength"/> values per

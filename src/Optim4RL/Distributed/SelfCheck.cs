@@ -8,7 +8,7 @@ namespace Optim4RL.Distributed;
 /// all-gather of variable-length arrays, and the ordered sum of chunk partials spread over the ranks
 /// with <see cref="StaticPartition.Even"/>, compared bit for bit with one process summing all chunks.
 /// </summary>
-public static class SelfCheck
+internal static class SelfCheck
 {
     /// <summary>The outcome, the same on every rank.</summary>
     /// <param name="Ranks">The rank count of the job.</param>

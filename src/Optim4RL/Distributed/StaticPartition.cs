@@ -6,7 +6,7 @@ namespace Optim4RL.Distributed;
 /// Every split is into contiguous ranges in rank order: rank r's items all come before rank r + 1's,
 /// which is what lets <see cref="Communicator.OrderedSum"/> reproduce the single-process order.
 /// </summary>
-public static class StaticPartition
+internal static class StaticPartition
 {
     /// <summary>
     /// The contiguous range of <paramref name="items"/> equal-cost items that <paramref name="rank"/> of

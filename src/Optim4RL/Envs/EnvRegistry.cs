@@ -1,4 +1,3 @@
-using Optim4RL.Envs.MuJoCo;
 using Optim4RL.Nn;
 using Optim4RL.Tensors;
 
@@ -8,8 +7,9 @@ namespace Optim4RL.Envs;
 /// Looks tasks up by name. Discrete-action tasks (docs/environments.md): <c>catch</c> and the eight LPG gridworlds of
 /// <see cref="GridworldConfig.All"/>; names are matched case-insensitively after trimming, and the gridworld
 /// abbreviations of docs/environments.md (first letters: <c>sss</c>, <c>ssl</c>, <c>sds</c>, <c>sdl</c>, <c>bss</c>,
-/// <c>bsl</c>, <c>bds</c>, <c>bdl</c>) are accepted too. Continuous-control tasks on MuJoCo
-/// (docs/environments.md, "Continuous control"): see <see cref="ContinuousNames"/> and <see cref="CreateContinuous"/>.
+/// <c>bsl</c>, <c>bds</c>, <c>bdl</c>) are accepted too. The names of the continuous-control tasks on MuJoCo
+/// (docs/environments.md, "Continuous control") are <see cref="ContinuousNames"/>; the tasks themselves are in the
+/// Optim4RL.MuJoCo package, which adds them to <see cref="ContinuousEnvRegistry"/>.
 /// Discrete tasks of your own join the lookup through <see cref="RegisterDiscrete"/>, so that code which
 /// creates tasks by name (<c>MetaA2C</c>'s <c>MetaTaskConfig.Env</c>, <c>A2C.CreateShards</c>) can create them.
 /// </summary>
@@ -153,7 +153,9 @@ public static class EnvRegistry
     /// The continuous-control tasks (MuJoCo, Gymnasium v4 semantics), named as in the reference's configs and Brax:
     /// <c>ant</c>, <c>halfcheetah</c>, <c>hopper</c>, <c>walker2d</c>, <c>humanoid</c>, <c>inverted_pendulum</c>,
     /// <c>inverted_double_pendulum</c>. (The reference's <c>ppo_pendulum.json</c> runs <c>inverted_double_pendulum</c>;
-    /// "pendulum" alone is deliberately not a name.)
+    /// "pendulum" alone is deliberately not a name.) The tasks are created by the Optim4RL.MuJoCo package
+    /// (<c>MuJoCoTasks.Create</c>), or by name through <see cref="ContinuousEnvRegistry"/> once
+    /// <c>MuJoCoTasks.Register()</c> has run.
     /// </summary>
     public static IReadOnlyList<string> ContinuousNames { get; } = Array.AsReadOnly(
         ["ant", "halfcheetah", "hopper", "walker2d", "humanoid", "inverted_pendulum", "inverted_double_pendulum"]);
@@ -197,31 +199,6 @@ public static class EnvRegistry
         }
 
         return false;
-    }
-
-    /// <summary>
-    /// Creates a batch of <paramref name="numEnvs"/> MuJoCo environments of a continuous-control task
-    /// (<see cref="MuJoCoVectorEnv"/>: Gymnasium v4 observation, reward, termination and reset noise, auto-reset,
-    /// truncation at 1000 steps). Environment i uses <c>rng.Split(i)</c>. The result is <see cref="IDisposable"/>
-    /// (it owns native MuJoCo memory; the finalisers free it otherwise).
-    /// </summary>
-    /// <param name="name">A name of <see cref="ContinuousNames"/> or an alias (case-insensitive).</param>
-    /// <param name="numEnvs">How many environments (≥ 1).</param>
-    /// <param name="rng">Root stream (not advanced).</param>
-    /// <param name="options">Episode length, reward scaling, action mode, threads (defaults: 1000, 1, raw actions, all cores).</param>
-    /// <exception cref="ArgumentException">The name is unknown; the message lists the valid names.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>
-    /// <exception cref="MuJoCoException">MuJoCo 2.2.2 or the project's shim is unavailable (run scripts/setup.sh).</exception>
-    public static MuJoCoVectorEnv CreateContinuous(string name, int numEnvs, Rng rng, MuJoCoEnvOptions? options = null)
-    {
-        if (!TryResolveContinuous(name, out string canonical))
-        {
-            throw new ArgumentException(
-                $"Unknown continuous-control task '{name}'. Valid tasks: {string.Join(", ", ContinuousNames)} (aliases: {string.Join(", ", ContinuousAliases.Keys)}).",
-                nameof(name));
-        }
-
-        return new MuJoCoVectorEnv(MuJoCoTask.Create(canonical), numEnvs, rng, options);
     }
 
     private static ArgumentException UnknownTask(string? name)

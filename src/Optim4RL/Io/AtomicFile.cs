@@ -14,7 +14,7 @@ namespace Optim4RL.Io;
 /// a power cut the target may still show the old version — but never a torn one.
 /// Used for every result in a run directory (docs/run-directories.md, "Guarantees").
 /// </remarks>
-public static class AtomicFile
+internal static class AtomicFile
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
 

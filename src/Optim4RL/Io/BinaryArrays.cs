@@ -10,7 +10,7 @@ namespace Optim4RL.Io;
 /// recurrent state is ≈ 2.8 GB) are written and read without a byte span longer than
 /// <see cref="int.MaxValue"/> and without a second copy in memory.
 /// </summary>
-public static class BinaryArrays
+internal static class BinaryArrays
 {
     /// <summary>Values per piece written to or read from the stream (1 MiB).</summary>
     public const int PieceLength = 1 << 18;

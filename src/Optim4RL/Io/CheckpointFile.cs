@@ -17,7 +17,7 @@ namespace Optim4RL.Io;
 /// leaves a verified checkpoint behind. Reading checks the checksum over the whole file before
 /// the caller sees any byte, so a damaged file is a clear error instead of bad numbers later.
 /// </remarks>
-public static class CheckpointFile
+internal static class CheckpointFile
 {
     /// <summary>The container format's version, stored after the magic bytes.</summary>
     public const int FormatVersion = 2;

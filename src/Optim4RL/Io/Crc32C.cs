@@ -10,7 +10,7 @@ namespace Optim4RL.Io;
 /// <c>System.IO.Hashing.Crc32</c> or zlib. Uses the CPU's CRC32C instruction (SSE4.2, ARMv8 CRC)
 /// when there is one, a lookup table otherwise; both give the same value.
 /// </summary>
-public static class Crc32C
+internal static class Crc32C
 {
     private const uint Polynomial = 0x82F63B78u; // 0x1EDC6F41 bit-reversed
 

@@ -6,7 +6,7 @@ namespace Optim4RL.Io;
 /// A write-only stream that forwards every byte to an inner stream (or nowhere) while hashing it
 /// with XXH3 (64 bit) and counting it, so a file's checksum costs no second pass over its data.
 /// </summary>
-public sealed class HashingStream(Stream? inner) : Stream
+internal sealed class HashingStream(Stream? inner) : Stream
 {
     private readonly XxHash3 _hash = new();
 

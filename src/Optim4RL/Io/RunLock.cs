@@ -14,7 +14,7 @@ namespace Optim4RL.Io;
 /// advisory <c>flock</c> on Linux; the holder's process id and start time go to <c>.lock.owner</c>
 /// (a separate file, since the locked one cannot be opened by others).
 /// </remarks>
-public sealed class RunLock : IDisposable
+internal sealed class RunLock : IDisposable
 {
     /// <summary>The lock file's name.</summary>
     public const string LockFileName = ".lock";
@@ -85,4 +85,4 @@ public sealed class RunLock : IDisposable
 }
 
 /// <summary>A run directory is locked by another run.</summary>
-public sealed class RunInUseException(string message) : IOException(message);
+internal sealed class RunInUseException(string message) : IOException(message);

@@ -21,7 +21,7 @@ namespace Optim4RL.Io;
 /// them to disk, so a killed process leaves a file that ends at a record boundary (unless it dies
 /// inside that write; TensorBoard ignores a truncated last record). Not thread-safe.</para>
 /// </remarks>
-public sealed class TensorBoardEventWriter : IDisposable
+internal sealed class TensorBoardEventWriter : IDisposable
 {
     /// <summary>The file_version of the first event.</summary>
     public const string FileVersion = "brain.Event:2";

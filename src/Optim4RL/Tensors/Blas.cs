@@ -21,7 +21,7 @@ namespace Optim4RL.Tensors;
 /// preferred because it is built with locking: Debian's serial flavour is built without
 /// <c>USE_LOCKING</c>, and concurrent calls into it from several threads can race on its shared buffers. Set the environment variable <c>OPTIM4RL_BLAS=managed</c> to force the managed kernel.
 /// </remarks>
-public static unsafe class Blas
+internal static unsafe class Blas
 {
     private const int RowMajor = 101;
     private const int NoTrans = 111;

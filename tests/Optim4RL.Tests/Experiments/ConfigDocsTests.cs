@@ -19,7 +19,7 @@ public class ConfigDocsTests
 
         string actual = File.Exists(path) ? File.ReadAllText(path).ReplaceLineEndings("\n") : "";
         Assert.True(actual == expected,
-            $"{ConfigSchema.DocsPath} differs from the schema (src/Optim4RL/Experiments/ConfigKeys.cs). Regenerate it with: " +
+            $"{ConfigSchema.DocsPath} differs from the schema (src/Optim4RL.Experiments/Experiments/ConfigKeys.cs). Regenerate it with: " +
             $"{RegenVariable}=1 dotnet test tests/Optim4RL.Tests -c Release --filter ConfigDocsTests");
     }
 }

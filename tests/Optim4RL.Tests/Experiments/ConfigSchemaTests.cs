@@ -185,7 +185,7 @@ public sealed partial class ConfigSchemaTests : IDisposable
     [Fact]
     public void Every_key_a_runner_reads_by_name_is_in_a_schema()
     {
-        string dir = Path.Combine(Path.GetDirectoryName(ShippedConfigTests.ConfigsDir())!, "src", "Optim4RL", "Experiments");
+        string dir = Path.Combine(Path.GetDirectoryName(ShippedConfigTests.ConfigsDir())!, "src", "Optim4RL.Experiments", "Experiments");
         var known = ConfigSchema.Kinds.SelectMany(k => k.Keys.Select(key => key.Path).Concat(k.Aliases.Select(a => a.Alias))).ToHashSet();
         var read = new SortedSet<string>();
         foreach (string file in new[] { "ExperimentRunner.cs", "CollectRunner.cs" })

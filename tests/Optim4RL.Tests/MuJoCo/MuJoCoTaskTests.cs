@@ -42,7 +42,7 @@ public class MuJoCoTaskTests
     [MemberData(nameof(Sizes))]
     public void Observation_and_action_sizes_match_Gymnasium_v4(string name, int obs, int act, int frameSkip)
     {
-        using var env = EnvRegistry.CreateContinuous(name, 2, new Rng(1));
+        using var env = MuJoCoTasks.Create(name, 2, new Rng(1));
         Assert.Equal(name, env.Name);
         Assert.Equal(obs, env.ObservationSize);
         Assert.Equal(new[] { obs }, env.ObservationShape);
@@ -65,16 +65,37 @@ public class MuJoCoTaskTests
         Assert.False(EnvRegistry.IsContinuous("pendulum"));
         Assert.False(EnvRegistry.IsContinuous("catch"));
         Assert.False(EnvRegistry.IsDiscrete("ant"));
-        var e = Assert.Throws<ArgumentException>(() => EnvRegistry.CreateContinuous("antt", 1, new Rng(0)));
+        var e = Assert.Throws<ArgumentException>(() => MuJoCoTasks.Create("antt", 1, new Rng(0)));
         Assert.Contains("inverted_double_pendulum", e.Message);
         Assert.Equal(7, EnvRegistry.ContinuousNames.Count);
         Assert.Equal(EnvRegistry.ContinuousNames.Order(), MuJoCoModels.Names);
     }
 
     [Fact]
+    public void Registered_tasks_are_created_by_name_and_alias_through_the_library_registry()
+    {
+        MuJoCoTasks.Register(); // again: changes nothing
+        foreach (string name in EnvRegistry.ContinuousNames) Assert.True(ContinuousEnvRegistry.IsAvailable(name));
+        var env = ContinuousEnvRegistry.Create("HalfCheetah-v4", 2, new Rng(1));
+        using var owned = Assert.IsType<MuJoCoVectorEnv>(env);
+        Assert.Equal("halfcheetah", env.Name);
+        Assert.Equal(2, env.NumEnvs);
+    }
+
+    [Fact]
+    public void Without_registration_the_library_names_the_missing_package_in_one_line()
+    {
+        string message = ContinuousEnvRegistry.MuJoCoNotRegistered("Ant-v4");
+        Assert.DoesNotContain('\n', message);
+        Assert.Contains("'Ant-v4' is a MuJoCo task", message, StringComparison.Ordinal);
+        Assert.Contains("Optim4RL.MuJoCo package", message, StringComparison.Ordinal);
+        Assert.Contains("MuJoCoTasks.Register()", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Ant_reward_terms_match_an_independent_computation()
     {
-        using var env = EnvRegistry.CreateContinuous("ant", 3, new Rng(11));
+        using var env = MuJoCoTasks.Create("ant", 3, new Rng(11));
         var b = new Buffers(env);
         var rng = new Rng(12);
         int torso = env.Model.RequireId(MjObjectType.Body, "torso");
@@ -129,7 +150,7 @@ public class MuJoCoTaskTests
     {
         foreach (var (name, ctrlWeight, healthy, dt) in new[] { ("halfcheetah", 0.1, 0.0, 0.05), ("hopper", 1e-3, 1.0, 0.008), ("walker2d", 1e-3, 1.0, 0.008) })
         {
-            using var env = EnvRegistry.CreateContinuous(name, 2, new Rng(21));
+            using var env = MuJoCoTasks.Create(name, 2, new Rng(21));
             var b = new Buffers(env);
             var rng = new Rng(22);
             int nu = env.ActionSize, checkedSteps = 0;
@@ -155,7 +176,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void Humanoid_reward_uses_the_mass_weighted_com_and_raw_ctrl()
     {
-        using var env = EnvRegistry.CreateContinuous("humanoid", 2, new Rng(31));
+        using var env = MuJoCoTasks.Create("humanoid", 2, new Rng(31));
         var b = new Buffers(env);
         var rng = new Rng(32);
         var mass = env.Model.BodyMass.ToArray();
@@ -192,7 +213,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void Pendulum_rewards_match_the_tip_and_velocity_penalties()
     {
-        using (var ip = EnvRegistry.CreateContinuous("inverted_pendulum", 2, new Rng(41)))
+        using (var ip = MuJoCoTasks.Create("inverted_pendulum", 2, new Rng(41)))
         {
             var b = new Buffers(ip);
             b.Step(ip);
@@ -200,7 +221,7 @@ public class MuJoCoTaskTests
             Assert.Equal((float)ip.Data(0).Qpos[1], b.Obs[1]);
         }
 
-        using var env = EnvRegistry.CreateContinuous("inverted_double_pendulum", 2, new Rng(42));
+        using var env = MuJoCoTasks.Create("inverted_double_pendulum", 2, new Rng(42));
         var buf = new Buffers(env);
         int tip = env.Model.RequireId(MjObjectType.Site, "tip");
         for (int t = 0; t < 3; t++)
@@ -240,7 +261,7 @@ public class MuJoCoTaskTests
     [MemberData(nameof(Unhealthy))]
     public void Unhealthy_state_terminates_pays_the_v4_bonus_and_auto_resets(string name, bool velocity, int index, double value)
     {
-        using var env = EnvRegistry.CreateContinuous(name, 2, new Rng(51));
+        using var env = MuJoCoTasks.Create(name, 2, new Rng(51));
         var b = new Buffers(env);
         b.Step(env);
         Assert.False(b.Terminated[0] || b.Terminated[1]);
@@ -268,7 +289,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void HalfCheetah_never_terminates_even_upside_down()
     {
-        using var env = EnvRegistry.CreateContinuous("halfcheetah", 1, new Rng(61));
+        using var env = MuJoCoTasks.Create("halfcheetah", 1, new Rng(61));
         var b = new Buffers(env);
         env.Data(0).Qpos[2] = Math.PI;
         env.Data(0).Forward();
@@ -282,7 +303,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void Episodes_are_truncated_exactly_at_the_time_limit()
     {
-        using var env = EnvRegistry.CreateContinuous("halfcheetah", 2, new Rng(71));
+        using var env = MuJoCoTasks.Create("halfcheetah", 2, new Rng(71));
         var b = new Buffers(env);
         for (int t = 1; t <= 1000; t++)
         {
@@ -294,7 +315,7 @@ public class MuJoCoTaskTests
 
         Assert.Equal(0, env.EpisodeStep(0));
 
-        using var shortEnv = EnvRegistry.CreateContinuous("inverted_pendulum", 1, new Rng(72), new MuJoCoEnvOptions { MaxEpisodeSteps = 3 });
+        using var shortEnv = MuJoCoTasks.Create("inverted_pendulum", 1, new Rng(72), new MuJoCoEnvOptions { MaxEpisodeSteps = 3 });
         var s = new Buffers(shortEnv);
         s.Step(shortEnv);
         s.Step(shortEnv);
@@ -320,7 +341,7 @@ public class MuJoCoTaskTests
     [MemberData(nameof(Noise))]
     public void Reset_noise_has_the_spec_distribution(string name, double posScale, double velScale, bool normalVelocity)
     {
-        using var env = EnvRegistry.CreateContinuous(name, 4, new Rng(81), new MuJoCoEnvOptions { MaxDegreeOfParallelism = 1 });
+        using var env = MuJoCoTasks.Create(name, 4, new Rng(81), new MuJoCoEnvOptions { MaxDegreeOfParallelism = 1 });
         var q0 = env.Model.Qpos0.ToArray();
         bool freeJoint = name is "ant" or "humanoid";
         var dq = new List<double>();
@@ -360,7 +381,7 @@ public class MuJoCoTaskTests
     {
         // The task adds U(±0.1) to all four quaternion entries and does not renormalise (as Gymnasium); MuJoCo 2.2.2's
         // mj_forward then normalises the free joint's quaternion in qpos itself.
-        using var env = EnvRegistry.CreateContinuous("ant", 1, new Rng(91));
+        using var env = MuJoCoTasks.Create("ant", 1, new Rng(91));
         var q = env.Data(0).Qpos;
         double norm = Math.Sqrt(q[3] * q[3] + q[4] * q[4] + q[5] * q[5] + q[6] * q[6]);
         Assert.Equal(1.0, norm, 12);
@@ -382,7 +403,7 @@ public class MuJoCoTaskTests
     {
         float[] Run(int threads, int envs)
         {
-            using var env = EnvRegistry.CreateContinuous("hopper", envs, new Rng(101), new MuJoCoEnvOptions { MaxDegreeOfParallelism = threads });
+            using var env = MuJoCoTasks.Create("hopper", envs, new Rng(101), new MuJoCoEnvOptions { MaxDegreeOfParallelism = threads });
             var b = new Buffers(env);
             var rng = new Rng(102);
             var trace = new List<float>();
@@ -412,7 +433,7 @@ public class MuJoCoTaskTests
     public void SaveState_then_LoadState_continues_bit_identically(string name)
     {
         var rng = new Rng(111);
-        using var a = EnvRegistry.CreateContinuous(name, 3, new Rng(112));
+        using var a = MuJoCoTasks.Create(name, 3, new Rng(112));
         var b = new Buffers(a);
         // 120 steps: the humanoid lies on the floor by then, and its PGS solver depends on the warm start.
         for (int t = 0; t < 120; t++)
@@ -426,7 +447,7 @@ public class MuJoCoTaskTests
         var actionRng = rng;
 
         var traceA = Continue(a, ref rng);
-        using var c = EnvRegistry.CreateContinuous(name, 3, new Rng(999));
+        using var c = MuJoCoTasks.Create(name, 3, new Rng(999));
         stream.Position = 0;
         using (var r = new BinaryReader(stream)) c.LoadState(r);
         var traceC = Continue(c, ref actionRng);
@@ -455,13 +476,13 @@ public class MuJoCoTaskTests
     [Fact]
     public void LoadState_rejects_another_task_or_size()
     {
-        using var a = EnvRegistry.CreateContinuous("hopper", 2, new Rng(1));
+        using var a = MuJoCoTasks.Create("hopper", 2, new Rng(1));
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) a.SaveState(w);
-        using var other = EnvRegistry.CreateContinuous("walker2d", 2, new Rng(1));
+        using var other = MuJoCoTasks.Create("walker2d", 2, new Rng(1));
         stream.Position = 0;
         Assert.Throws<InvalidDataException>(() => other.LoadState(new BinaryReader(stream)));
-        using var bigger = EnvRegistry.CreateContinuous("hopper", 3, new Rng(1));
+        using var bigger = MuJoCoTasks.Create("hopper", 3, new Rng(1));
         stream.Position = 0;
         Assert.Throws<InvalidDataException>(() => bigger.LoadState(new BinaryReader(stream)));
     }
@@ -469,7 +490,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void Diverged_environment_is_terminated_counted_and_reset()
     {
-        using var env = EnvRegistry.CreateContinuous("halfcheetah", 2, new Rng(121));
+        using var env = MuJoCoTasks.Create("halfcheetah", 2, new Rng(121));
         var b = new Buffers(env);
         b.Step(env);
         env.Data(1).Qvel[3] = 1e12; // MuJoCo: BADQVEL, resets the data mid-step
@@ -492,7 +513,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void Non_finite_actions_are_rejected()
     {
-        using var env = EnvRegistry.CreateContinuous("inverted_pendulum", 2, new Rng(131));
+        using var env = MuJoCoTasks.Create("inverted_pendulum", 2, new Rng(131));
         var b = new Buffers(env);
         b.Actions[1] = float.NaN;
         var e = Assert.Throws<ArgumentException>(() => b.Step(env));
@@ -502,13 +523,13 @@ public class MuJoCoTaskTests
     [Fact]
     public void Action_modes_raw_and_scaled_to_ctrlrange()
     {
-        using var raw = EnvRegistry.CreateContinuous("inverted_pendulum", 1, new Rng(141));
+        using var raw = MuJoCoTasks.Create("inverted_pendulum", 1, new Rng(141));
         var b = new Buffers(raw);
         b.Actions[0] = 1f;
         b.Step(raw);
         Assert.Equal(1.0, raw.Data(0).Ctrl[0]);
 
-        using var scaled = EnvRegistry.CreateContinuous("inverted_pendulum", 1, new Rng(141), new MuJoCoEnvOptions { ActionMode = MuJoCoActionMode.ScaleToCtrlRange });
+        using var scaled = MuJoCoTasks.Create("inverted_pendulum", 1, new Rng(141), new MuJoCoEnvOptions { ActionMode = MuJoCoActionMode.ScaleToCtrlRange });
         var s = new Buffers(scaled);
         s.Actions[0] = 1f;
         s.Step(scaled);
@@ -521,7 +542,7 @@ public class MuJoCoTaskTests
     [Fact]
     public void Reward_scaling_multiplies_rewards()
     {
-        using var env = EnvRegistry.CreateContinuous("inverted_pendulum", 1, new Rng(151), new MuJoCoEnvOptions { RewardScaling = 10f });
+        using var env = MuJoCoTasks.Create("inverted_pendulum", 1, new Rng(151), new MuJoCoEnvOptions { RewardScaling = 10f });
         var b = new Buffers(env);
         b.Step(env);
         Assert.Equal(10f, b.Rewards[0]);

@@ -7,10 +7,12 @@ using Xunit.Abstractions;
 namespace Optim4RL.Tests.Packaging;
 
 /// <summary>
-/// The NuGet package: <c>dotnet pack</c> of the library (what this test run built, <c>--no-build</c>) into a
-/// temporary folder holds the licence, the package README, the version, the linux-x64 MuJoCo shim and the
-/// documentation; a temporary console project that references the package from that folder restores, builds
-/// and runs: optimizers work, and a MuJoCo task runs (or, where MuJoCo is missing, fails with a clear
+/// The NuGet packages: <c>dotnet pack</c> of the library and of the MuJoCo assembly (what this test run built,
+/// <c>--no-build</c>) into a temporary folder. The library package holds the licence, the package README, the
+/// version and the documentation, and no native code; the Optim4RL.MuJoCo package depends on it and holds the
+/// linux-x64 MuJoCo shim. A temporary console project that references both from that folder restores, builds and
+/// runs: optimizers work, a MuJoCo task asked for by name before registration names the missing registration, and
+/// after <c>MuJoCoTasks.Register()</c> a MuJoCo task runs (or, where MuJoCo is missing, fails with a clear
 /// message). Filter with <c>--filter Category!=Package</c> to leave it out.
 /// </summary>
 [Trait("Category", "Package")]
@@ -27,27 +29,49 @@ public class PackageTests(ITestOutputHelper log)
         string work = Directory.CreateTempSubdirectory("o4rl-package-").FullName;
         try
         {
-            // 1. Pack what this test run built.
+            // 1. Pack what this test run built: the library, and the MuJoCo tasks.
             string feed = Path.Combine(work, "feed");
-            var pack = ExternalProcess.Run(dotnet,
-                ["pack", Path.Combine(root, "src", "Optim4RL", "Optim4RL.csproj"), "-c", configuration, "--no-build", "-o", feed, "-nodeReuse:false", "-p:UseSharedCompilation=false"],
-                root, StepLimit);
-            log.WriteLine($"pack: {pack.Elapsed.TotalSeconds:F1} s");
-            Assert.True(pack.ExitCode == 0, $"dotnet pack failed:\n{pack.Output}");
-            string nupkg = Assert.Single(Directory.GetFiles(feed, "*.nupkg"));
-            log.WriteLine($"{Path.GetFileName(nupkg)}: {new FileInfo(nupkg).Length / 1024.0:F0} KiB");
+            foreach (string project in new[] { "Optim4RL", "Optim4RL.MuJoCo" })
+            {
+                var pack = ExternalProcess.Run(dotnet,
+                    ["pack", Path.Combine(root, "src", project, project + ".csproj"), "-c", configuration, "--no-build", "-o", feed, "-nodeReuse:false", "-p:UseSharedCompilation=false"],
+                    root, StepLimit);
+                log.WriteLine($"pack {project}: {pack.Elapsed.TotalSeconds:F1} s");
+                Assert.True(pack.ExitCode == 0, $"dotnet pack of {project} failed:\n{pack.Output}");
+            }
 
-            // 2. What is in it.
+            string nupkg = Assert.Single(Directory.GetFiles(feed, "Optim4RL.*.nupkg"), f => !Path.GetFileName(f).StartsWith("Optim4RL.MuJoCo.", StringComparison.Ordinal));
+            string mujocoNupkg = Assert.Single(Directory.GetFiles(feed, "Optim4RL.MuJoCo.*.nupkg"));
+            foreach (string package in new[] { nupkg, mujocoNupkg })
+                log.WriteLine($"{Path.GetFileName(package)}: {new FileInfo(package).Length / 1024.0:F0} KiB");
+
+            // 2. What is in them: the library package has no native code and no MuJoCo; the MuJoCo package has the shim.
             string version;
             bool hasShim;
+            using (var zip = ZipFile.OpenRead(mujocoNupkg))
+            {
+                var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+                foreach (string needed in new[] { "LICENSE", "README.md", "lib/net10.0/Optim4RL.MuJoCo.dll", "lib/net10.0/Optim4RL.MuJoCo.xml" })
+                    Assert.Contains(needed, names);
+                hasShim = names.Contains("runtimes/linux-x64/native/libo4r_mujoco.so");
+                bool shimBuilt = File.Exists(Path.Combine(root, "src", "Optim4RL.MuJoCo", "obj", configuration, "net10.0", "native", "libo4r_mujoco.so"));
+                Assert.Equal(shimBuilt, hasShim);
+                using var nuspecStream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+                var nuspec = XDocument.Load(nuspecStream);
+                XNamespace ns = nuspec.Root!.Name.Namespace;
+                var meta = nuspec.Root.Element(ns + "metadata")!;
+                Assert.Equal("Optim4RL.MuJoCo", meta.Element(ns + "id")?.Value);
+                Assert.Contains(meta.Descendants(ns + "dependency"), d => d.Attribute("id")?.Value == "Optim4RL");
+                Assert.Contains("linux-x64", meta.Element(ns + "description")?.Value ?? "", StringComparison.Ordinal);
+            }
+
             using (var zip = ZipFile.OpenRead(nupkg))
             {
                 var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
                 foreach (string needed in new[] { "LICENSE", "README.md", "lib/net10.0/Optim4RL.dll", "lib/net10.0/Optim4RL.xml" })
                     Assert.Contains(needed, names);
-                hasShim = names.Contains("runtimes/linux-x64/native/libo4r_mujoco.so");
-                bool shimBuilt = File.Exists(Path.Combine(root, "src", "Optim4RL", "obj", configuration, "net10.0", "native", "libo4r_mujoco.so"));
-                Assert.Equal(shimBuilt, hasShim);
+                Assert.DoesNotContain(names, n => n.StartsWith("runtimes/", StringComparison.Ordinal));
+                Assert.DoesNotContain(names, n => n.Contains("MuJoCo", StringComparison.OrdinalIgnoreCase));
 
                 using var nuspecStream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
                 var nuspec = XDocument.Load(nuspecStream);
@@ -86,6 +110,7 @@ public class PackageTests(ITestOutputHelper log)
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="Optim4RL" Version="{version}" />
+                    <PackageReference Include="Optim4RL.MuJoCo" Version="{version}" />
                   </ItemGroup>
                 </Project>
                 """);
@@ -104,6 +129,7 @@ public class PackageTests(ITestOutputHelper log)
             Assert.Contains("adam converged", run.Output, StringComparison.Ordinal);
             Assert.Contains("learned converged", run.Output, StringComparison.Ordinal);
             Assert.Contains("grouped converged", run.Output, StringComparison.Ordinal);
+            Assert.Contains("unregistered: 'ant' is a MuJoCo task, and the MuJoCo tasks are not registered: reference the Optim4RL.MuJoCo package", run.Output, StringComparison.Ordinal);
 
             // 4. MuJoCo: runs where the shim was packed and MuJoCo 2.2.2 is installed; otherwise a clear message.
             bool mujocoInstalled = NativeLibrary.TryLoad("libmujoco.so.2.2.2", out IntPtr lib);
@@ -167,10 +193,22 @@ public class PackageTests(ITestOutputHelper log)
         }
         Console.WriteLine(a[0] * a[0] + b[0] * b[0] < 0.05f ? "grouped converged" : $"grouped did not converge: {a[0]}, {b[0]}");
 
-        // A MuJoCo task.
+        // MuJoCo tasks by name: the library says what is missing until the MuJoCo package registers them.
         try
         {
-            using var env = EnvRegistry.CreateContinuous("inverted_pendulum", 2, new Rng(1));
+            ContinuousEnvRegistry.Create("ant", 1, new Rng(1));
+            Console.WriteLine("unregistered: created");
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.WriteLine($"unregistered: {e.Message}");
+        }
+
+        MuJoCoTasks.Register();
+        try
+        {
+            using var env = MuJoCoTasks.Create("inverted_pendulum", 2, new Rng(1));
+            using (var byName = (IDisposable)ContinuousEnvRegistry.Create("InvertedPendulum-v4", 1, new Rng(2))) { }
             env.Reset();
             float[] actions = new float[2 * env.ActionSize], rewards = new float[2];
             bool[] terminated = new bool[2], truncated = new bool[2];

@@ -47,7 +47,7 @@ public static class StateDtypes
 }
 
 /// <summary>bfloat16 values held as their 16 bits (the upper half of a float32's bits).</summary>
-public static class BFloat16Bits
+internal static class BFloat16Bits
 {
     /// <summary>The float32 with the same value (exact).</summary>
     public static float ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);

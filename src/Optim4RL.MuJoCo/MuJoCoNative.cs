@@ -4,7 +4,7 @@ using System.Text;
 namespace Optim4RL.Envs.MuJoCo;
 
 /// <summary>
-/// The entry points of the C shim <c>libo4r_mujoco.so</c> (source <c>Envs/MuJoCo/Native/o4r_mujoco.c</c>,
+/// The entry points of the C shim <c>libo4r_mujoco.so</c> (source <c>src/Optim4RL.MuJoCo/Native/o4r_mujoco.c</c>,
 /// compiled by the project's build against the MuJoCo 2.2.2 headers), reached through unmanaged function
 /// pointers (docs/environments.md, "The MuJoCo binding").
 /// </summary>

@@ -4,7 +4,7 @@ namespace Optim4RL.Envs.MuJoCo;
 
 /// <summary>
 /// The project's own MJCF models of the seven continuous-control tasks (docs/environments.md, "Models"), shipped as
-/// embedded resources of this assembly (sources: <c>src/Optim4RL/Envs/MuJoCo/Models/*.xml</c>).
+/// embedded resources of this assembly (sources: <c>src/Optim4RL.MuJoCo/Models/*.xml</c>).
 /// </summary>
 public static class MuJoCoModels
 {

@@ -370,7 +370,7 @@ public static class ConfigSchema
     {
         var sb = new StringBuilder();
         sb.Append("# Configuration reference\n\n");
-        sb.Append("<!-- Generated from src/Optim4RL/Experiments/ConfigKeys.cs by ConfigSchema.Markdown(); do not edit by hand.\n");
+        sb.Append("<!-- Generated from src/Optim4RL.Experiments/Experiments/ConfigKeys.cs by ConfigSchema.Markdown(); do not edit by hand.\n");
         sb.Append("     Regenerate with: OPTIM4RL_REGEN_DOCS=1 dotnet test tests/Optim4RL.Tests -c Release --filter ConfigDocsTests -->\n\n");
         sb.Append("Every key a run reads, per agent name (`agent.name`). Files are sweeps (see configs/README.md): each value\n");
         sb.Append("below is one alternative of a key's list. A run checks its configuration against this schema before it\n");

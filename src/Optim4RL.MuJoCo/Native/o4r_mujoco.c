@@ -2,8 +2,8 @@
  * o4r_mujoco.c: the small C shim between Optim4RL.NET and MuJoCo 2.2.2
  * (docs/environments.md, "The MuJoCo binding").
  *
- * Built by src/Optim4RL/Optim4RL.csproj (target BuildMuJoCoShim) against the installed headers
- * (Debian libmujoco-dev) into libo4r_mujoco.so, which lies next to Optim4RL.dll and is loaded
+ * Built by src/Optim4RL.MuJoCo/Optim4RL.MuJoCo.csproj (target BuildMuJoCoShim) against the installed headers
+ * (Debian libmujoco-dev) into libo4r_mujoco.so, which lies next to Optim4RL.MuJoCo.dll and is loaded
  * with NativeLibrary by MuJoCoNative.cs.
  *
  * Why a shim rather than plain P/Invoke:

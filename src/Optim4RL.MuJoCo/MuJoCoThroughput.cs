@@ -32,7 +32,7 @@ public static class MuJoCoThroughput
     public static MuJoCoThroughputResult Measure(string task, int numEnvs = 64, int steps = 200, int threads = -1, int warmup = 10, ulong seed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        using var env = EnvRegistry.CreateContinuous(task, numEnvs, new Rng(seed), new MuJoCoEnvOptions { MaxDegreeOfParallelism = threads });
+        using var env = MuJoCoTasks.Create(task, numEnvs, new Rng(seed), new MuJoCoEnvOptions { MaxDegreeOfParallelism = threads });
         var rng = new Rng(seed ^ 0x5EED);
         int n = numEnvs * env.ActionSize;
         var actions = new float[(warmup + steps) * n];

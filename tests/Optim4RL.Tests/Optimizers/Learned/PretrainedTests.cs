@@ -65,18 +65,20 @@ public sealed class PretrainedTests : IDisposable
         Assert.Equal(2e-3f, LearnedOptimizer.Load(path, 2e-3).LearningRate);
     }
 
-    [Fact]
-    public void A_config_names_it_with_the_prefix_and_an_A2C_agent_learns_catch_with_it()
+    [Theory]
+    [InlineData("optim4rl-catch")]
+    [InlineData("optim4rl-grid6")] // never saw Catch in meta-training
+    public void A_config_names_it_with_the_prefix_and_an_A2C_agent_learns_catch_with_it(string name)
     {
-        const string json = """
+        string json = """
             {
               "env": [{"name": [["catch"]], "num_envs": [64], "train_steps": [3e5]}],
               "agent": [{"name": ["A2C"], "rollout_steps": [20]}],
-              "agent_optim": [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": ["pretrained:optim4rl-catch"], "learning_rate": [1e-3]}]}],
+              "agent_optim": [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": ["pretrained:NAME"], "learning_rate": [1e-3]}]}],
               "discount": [0.995], "seed": [7]
             }
-            """;
-        var outcome = ExperimentRunner.Run(SweepConfig.Parse(json, "pretrained_catch"), 1, new RunOptions(_logs));
+            """.Replace("NAME", name, StringComparison.Ordinal);
+        var outcome = ExperimentRunner.Run(SweepConfig.Parse(json, "pretrained_" + name), 1, new RunOptions(_logs));
         Assert.True(outcome.Completed);
         var rows = ResultCsv.Read(Path.Combine(outcome.Directory, "result_catch.csv"));
         double final = rows.TakeLast(20).Average(r => r.Return);

@@ -1,5 +1,3 @@
-using Optim4RL.Tensors;
-
 namespace Optim4RL.Analysis;
 
 /// <summary>A mean with a confidence interval.</summary>

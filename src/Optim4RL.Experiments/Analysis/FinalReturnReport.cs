@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Optim4RL.Experiments;
 
 namespace Optim4RL.Analysis;

@@ -1,8 +1,5 @@
-using Optim4RL.Io;
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Optim4RL.Experiments;
 
 namespace Optim4RL.Analysis;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Optim4RL.Optimizers.Learned;
 
 namespace Optim4RL.Analysis;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Optim4RL.Analysis;
 
 /// <summary>Runs that share a configuration (they differ only by seed or repeat index).</summary>

@@ -1,12 +1,5 @@
 using System.Diagnostics;
-using Optim4RL.Agents;
-using Optim4RL.Envs;
 using Optim4RL.Envs.MuJoCo;
-using Optim4RL.Meta;
-using Optim4RL.Nn;
-using Optim4RL.Optimizers;
-using Optim4RL.Optimizers.Learned;
-using Optim4RL.Tensors;
 
 namespace Optim4RL.Experiments;
 

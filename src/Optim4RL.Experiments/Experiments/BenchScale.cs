@@ -1,11 +1,5 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using Optim4RL.Agents;
-using Optim4RL.Meta;
-using Optim4RL.Nn;
-using Optim4RL.Optimizers;
-using Optim4RL.Optimizers.Learned;
-using Optim4RL.Tensors;
 
 namespace Optim4RL.Experiments;
 

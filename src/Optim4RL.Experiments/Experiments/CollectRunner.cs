@@ -1,10 +1,4 @@
-using Optim4RL.Io;
-using System.Globalization;
-using System.Text;
-using Optim4RL.Agents;
-using Optim4RL.Optimizers;
 using Optim4RL.Supervised;
-using Optim4RL.Tensors;
 
 namespace Optim4RL.Experiments;
 
@@ -109,14 +103,8 @@ public static class CollectRunner
         }
 
         string line = $"{task}: test accuracy {last.TestAccuracy:F3} after {last.Epoch} epoch(s) ({last.Updates} updates) in {(DateTime.UtcNow - started).TotalSeconds:F1} s; gradients in {GradientFile.FileName(GaussianMixtureConfig.TaskName)}";
-        log.Info(line);
-        if (cancel.IsCancellationRequested)
-        {
-            log.Warning("interrupted: results so far are saved");
-            return new RunOutcome(dir.Path, false, [line]);
-        }
-
-        return new RunOutcome(dir.Path, true, [line]);
+        var summary = new RunSummary(dir, log);
+        return summary.Add(line, cancel) ?? summary.Completed();
     }
 
     private static int DataReduce(RunConfig run)

@@ -1,9 +1,4 @@
-using Optim4RL.Envs;
-using Optim4RL.Nn;
-using Optim4RL.Optimizers;
-using Optim4RL.Optimizers.Learned;
 using Optim4RL.Supervised;
-using Optim4RL.Tensors;
 
 namespace Optim4RL.Experiments;
 

@@ -1,14 +1,4 @@
-using Optim4RL.Io;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Optim4RL.Agents;
-using Optim4RL.Envs;
-using Optim4RL.Meta;
-using Optim4RL.Nn;
-using Optim4RL.Optimizers;
-using Optim4RL.Optimizers.Learned;
-using Optim4RL.Tensors;
 
 namespace Optim4RL.Experiments;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Optim4RL.Agents;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>The logged series of a run that a final return is computed from.</summary>

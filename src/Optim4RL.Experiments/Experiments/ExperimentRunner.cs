@@ -1,13 +1,3 @@
-using Optim4RL.Io;
-using System.Globalization;
-using Optim4RL.Agents;
-using Optim4RL.Envs;
-using Optim4RL.Meta;
-using Optim4RL.Nn;
-using Optim4RL.Optimizers;
-using Optim4RL.Optimizers.Learned;
-using Optim4RL.Tensors;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>Options of one <see cref="ExperimentRunner.Run"/> call.</summary>
@@ -340,7 +330,7 @@ public static class ExperimentRunner
         var lrs = run.GetDoublePerTask("agent_optim.kwargs.learning_rate", envs.Count);
         var cfg = A2CConfigOf(run);
         var convLayout = ConvLayoutOf(run);
-        var summary = new List<string>();
+        var summary = new RunSummary(dir, log);
         var root = new Rng(run.RunSeed);
         using var metrics = RunMetrics.ForA2C(dir);
 
@@ -396,15 +386,9 @@ public static class ExperimentRunner
             PolicyFile.SaveA2C(dir.PathOf(PolicyFile.FileName(env.Name)), a2c, (float)scaling[i], RunPolicies.Header(run, options));
             double final = EvaluationProtocol.A2CRule.Of(csv.Rows);
             string line = $"{env.Name}: final return {Fmt(final, "F3")} ({EvaluationProtocol.A2CRule.Describe(env.Name)}, {logs.Count} iterations) in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
-            log.Info(line);
-            summary.Add(line);
-            if (cancel.IsCancellationRequested)
-            {
-                log.Warning("interrupted: results so far are saved");
-                return new RunOutcome(dir.Path, false, summary);
-            }
+            if (summary.Add(line, cancel) is { } interrupted) return interrupted;
         }
-        return new RunOutcome(dir.Path, true, summary);
+        return summary.Completed();
     }
 
     private static RunOutcome RunPpo(RunConfig run, RunDirectory dir, RunLog log, RunOptions options, IProgress<RunProgress>? progress, CancellationToken cancel)
@@ -422,7 +406,7 @@ public static class ExperimentRunner
         var baseCfg = PpoConfigOf(run);
         baseCfg = baseCfg with { LossChunks = LossChunksFor(baseCfg.BatchSize) };
         var po = new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? -1 };
-        var summary = new List<string>();
+        var summary = new RunSummary(dir, log);
         var root = new Rng(run.RunSeed);
         using var metrics = RunMetrics.ForPpo(dir);
 
@@ -496,22 +480,16 @@ public static class ExperimentRunner
             PolicyFile.SavePpo(dir.PathOf(PolicyFile.FileName(env.Name)), ppo, RunPolicies.Header(run, options));
             double final = EvaluationProtocol.PpoRule.Of(evalDet.Rows);
             string line = $"{env.Name}: final return {Fmt(final, "F2")} ({EvaluationProtocol.PpoRule.Describe(env.Name)}), last stochastic evaluation {lastEval:F2}, {logs.Count} training steps in {(DateTime.UtcNow - started).TotalSeconds:F1} s";
-            log.Info(line);
-            summary.Add(line);
-            if (cancel.IsCancellationRequested)
-            {
-                log.Warning("interrupted: results so far are saved");
-                return new RunOutcome(dir.Path, false, summary);
-            }
+            if (summary.Add(line, cancel) is { } interrupted) return interrupted;
         }
-        return new RunOutcome(dir.Path, true, summary);
+        return summary.Completed();
     }
 
-    /// <summary>The largest of 4, 2, 1 that divides the minibatch (the loss's parallel pieces).</summary>
     /// <summary>A return for the console: "n/a (no episode finished)" instead of NaN.</summary>
     private static string Fmt(double value, string format) =>
         double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "n/a (no episode finished)";
 
+    /// <summary>The largest of 4, 2, 1 that divides the minibatch (the loss's parallel pieces).</summary>
     private static int LossChunksFor(int batchSize) => batchSize % PpoLossChunks == 0 ? PpoLossChunks : batchSize % 2 == 0 ? 2 : 1;
 
     private static void Validate(PpoConfig cfg, int numEnvs)

@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Optim4RL.Agents;
 
 namespace Optim4RL.Experiments;
 

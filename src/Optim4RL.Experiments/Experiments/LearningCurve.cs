@@ -1,5 +1,3 @@
-using Optim4RL.Agents;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Optim4RL.Nn;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Optim4RL.Meta;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>A meta-gradient estimator a config can name: its <c>meta_estimator.name</c>, what it is, and how its settings bind.</summary>

@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Reflection;
 using System.Runtime.Intrinsics;
 using System.Text.Json.Nodes;
-using Optim4RL.Optimizers.Learned;
 
 namespace Optim4RL.Experiments;
 

@@ -1,9 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Optim4RL.Envs;
-using Optim4RL.Io;
-using Optim4RL.Tensors;
 
 namespace Optim4RL.Experiments;
 

@@ -1,7 +1,3 @@
-using Optim4RL.Io;
-using System.Globalization;
-using System.Text;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>One row of a learning curve: environment steps so far and the mean return of the

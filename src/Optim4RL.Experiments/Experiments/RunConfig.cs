@@ -1,5 +1,3 @@
-using Optim4RL.Io;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 

@@ -1,4 +1,3 @@
-using Optim4RL.Io;
 namespace Optim4RL.Experiments;
 
 /// <summary>

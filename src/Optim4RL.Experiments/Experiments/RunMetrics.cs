@@ -1,9 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Optim4RL.Agents;
-using Optim4RL.Io;
-using Optim4RL.Meta;
 
 namespace Optim4RL.Experiments;
 

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Optim4RL.Agents;
 
 namespace Optim4RL.Experiments;
 

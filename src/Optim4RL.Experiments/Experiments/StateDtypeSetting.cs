@@ -1,5 +1,3 @@
-using Optim4RL.Optimizers.Learned;
-
 namespace Optim4RL.Experiments;
 
 /// <summary>

@@ -12,12 +12,9 @@ internal static class AnalyzeCommand
 {
     public static Command Create()
     {
-        var paths = new Argument<string[]>("run-dirs")
-        {
-            Description = "Run directories of A2Ccollect / SLCollect runs (their grads_<env>.bin files are read), or gradient files themselves. " +
-                          "Give an SLCollect run too for the supervised contrast.",
-            Arity = ArgumentArity.OneOrMore,
-        }.ExistingPaths();
+        var paths = PathChecks.ExistingPaths("run-dirs",
+            "Run directories of A2Ccollect / SLCollect runs (their grads_<env>.bin files are read), or gradient files themselves. " +
+            "Give an SLCollect run too for the supervised contrast.");
         var outputDir = new Option<string?>("--output-dir") { Description = "Folder for gradient_stats.csv and the figure gradient_hist.{svg,png,gp} (default: the first run directory)." }.OutputFolder();
         var stages = new Option<string>("--stages")
         {

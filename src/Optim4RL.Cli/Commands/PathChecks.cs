@@ -21,41 +21,36 @@ internal static class PathChecks
     }.OutputFolder();
 
     /// <summary>An input file that must exist (<paramref name="example"/> shows what to give).</summary>
-    public static T InputFile<T>(this T option, string example) where T : Option<string>
-    {
-        option.Validators.Add(r => Report(r, InputFileProblem(option.Name, r.GetValueOrDefault<string>(), example)));
-        return option;
-    }
+    public static T InputFile<T>(this T option, string example) where T : Option<string> =>
+        option.Check(v => InputFileProblem(option.Name, v, example));
 
     /// <summary>A folder that is created when missing; it must not be an existing file.</summary>
-    public static T OutputFolder<T>(this T option) where T : Option
-    {
-        option.Validators.Add(r =>
-        {
-            string? v = r.GetValueOrDefault<string?>();
-            if (v is null) return;
-            Report(r, v.Trim().Length == 0 ? $"{option.Name} is empty; give a folder, or leave the option out for the default."
-                : File.Exists(v) ? $"{option.Name} '{v}' is a file; give a folder (it is created when missing)." : null);
-        });
-        return option;
-    }
+    public static T OutputFolder<T>(this T option) where T : Option => option.Check(v =>
+        v.Trim().Length == 0 ? $"{option.Name} is empty; give a folder, or leave the option out for the default."
+        : File.Exists(v) ? $"{option.Name} '{v}' is a file; give a folder (it is created when missing)." : null);
 
     /// <summary>A file to write (or a path prefix to which extensions are added); it must not be an existing folder.</summary>
-    public static T OutputFile<T>(this T option) where T : Option
+    public static T OutputFile<T>(this T option) where T : Option => option.Check(v =>
+        v.Trim().Length == 0 ? $"{option.Name} is empty; give a file path, or leave the option out for the default."
+        : Directory.Exists(v) ? $"{option.Name} '{v}' is a folder; give a file path inside it, such as {Path.Combine(v, "out")}." : null);
+
+    /// <summary>Reports <paramref name="problem"/> of the option's value when it is given.</summary>
+    private static T Check<T>(this T option, Func<string, string?> problem) where T : Option
     {
         option.Validators.Add(r =>
         {
-            string? v = r.GetValueOrDefault<string?>();
-            if (v is null) return;
-            Report(r, v.Trim().Length == 0 ? $"{option.Name} is empty; give a file path, or leave the option out for the default."
-                : Directory.Exists(v) ? $"{option.Name} '{v}' is a folder; give a file path inside it, such as {Path.Combine(v, "out")}." : null);
+            if (r.GetValueOrDefault<string?>() is { } v) Report(r, problem(v));
         });
         return option;
     }
 
-    /// <summary>Input paths (run or sweep directories, or files) that must exist and be non-empty strings.</summary>
-    public static Argument<string[]> ExistingPaths(this Argument<string[]> argument)
+    /// <summary>
+    /// The PATH… argument of the verbs that read runs (plot, report, analyze): one or more run or sweep
+    /// directories, or files, that must exist and be non-empty strings.
+    /// </summary>
+    public static Argument<string[]> ExistingPaths(string name, string description)
     {
+        var argument = new Argument<string[]>(name) { Description = description, Arity = ArgumentArity.OneOrMore };
         argument.Validators.Add(r =>
         {
             foreach (string v in r.GetValueOrDefault<string[]>() ?? [])

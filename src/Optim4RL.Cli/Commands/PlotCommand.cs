@@ -9,17 +9,11 @@ internal static class PlotCommand
 {
     public static Command Create()
     {
-        var paths = new Argument<string[]>("paths")
-        {
-            Description = "Run directories (logs/<config>/<k>) or sweep directories (logs/<config>) holding result_<env>.csv files.",
-            Arity = ArgumentArity.OneOrMore,
-        }.ExistingPaths();
-        var output = new Option<string?>("--output") { Description = "Output path without extension; F.svg, F.png and the gnuplot script F.gp are written (default: <first path>/learning_curves)." }.OutputFile();
-        var title = new Option<string?>("--title") { Description = "Figure title." };
-        var groupBy = new Option<string?>("--group-by")
-        {
-            Description = "Comma-separated config keys that define a line (e.g. agent_optim.name). Default: runs that differ only by seed/repeat index form a line.",
-        };
+        var runSet = RunSetOptions.Create(
+            "Run directories (logs/<config>/<k>) or sweep directories (logs/<config>) holding result_<env>.csv files.",
+            "Output path without extension; F.svg, F.png and the gnuplot script F.gp are written (default: <first path>/learning_curves).",
+            "Figure title.",
+            "Comma-separated config keys that define a line (e.g. agent_optim.name). Default: runs that differ only by seed/repeat index form a line.");
         var series = new Option<string>("--series")
         {
             Description = "What to draw: auto (each run's evaluation-protocol series: deterministic evaluations for PPO runs, training returns for A2C), " +
@@ -34,16 +28,16 @@ internal static class PlotCommand
             "percentile-bootstrap confidence band (90 % by default); one panel per task, the legend beside it; labels say what differs between lines in words " +
             "(Adam α=3e-3, Optim4RL (untrained φ) α=1e-3). PPO runs draw their deterministic evaluations unless --series says otherwise. Writes SVG and PNG with gnuplot (docs/figures.md).")
         {
-            paths, output, title, groupBy, series, points, stats.Level, stats.Resamples, stats.Seed,
+            runSet.Paths, runSet.Output, runSet.Title, runSet.GroupBy, series, points, stats.Level, stats.Resamples, stats.Seed,
         };
         cmd.SetAction(pr =>
         {
             try
             {
-                string[] p = pr.GetValue(paths)!;
+                string[] p = pr.GetValue(runSet.Paths)!;
                 var runs = RunSet.LoadAll(p);
                 var source = pr.GetValue(series) switch { "training" => CurveSource.Training, "evaluation" => CurveSource.Evaluation, _ => CurveSource.Auto };
-                var groups = RunGrouping.Group(runs.Where(r => r.CurvesOf(source).Count > 0).ToList(), ReportCommand.Keys(pr.GetValue(groupBy)));
+                var groups = RunGrouping.Group(runs.Where(r => r.CurvesOf(source).Count > 0).ToList(), runSet.GroupKeys(pr));
                 if (groups.Count == 0)
                 {
                     string wanted = source == CurveSource.Evaluation ? "eval_deterministic_<env>.csv" : "result_<env>.csv or eval_deterministic_<env>.csv";
@@ -55,8 +49,8 @@ internal static class PlotCommand
                 var table = new Table().AddColumn("task").AddColumn("line").AddColumn(new TableColumn("seeds").RightAligned()).AddColumn(new TableColumn("mean at the end").RightAligned());
                 foreach (var b in bands) table.AddRow(Markup.Escape(b.Env), Markup.Escape(b.Label), b.MinCoverage < b.Runs ? $"{b.MinCoverage}–{b.Runs}" : b.Runs.ToString(), FinalReturnReport.F(b.Mean[^1]));
                 AnsiConsole.Write(table);
-                string outBase = pr.GetValue(output) ?? Path.Combine(p[0], "learning_curves");
-                var files = Figures.LearningCurves(bands, outBase, pr.GetValue(title), level);
+                string outBase = pr.GetValue(runSet.Output) ?? Path.Combine(p[0], "learning_curves");
+                var files = Figures.LearningCurves(bands, outBase, pr.GetValue(runSet.Title), level);
                 AnsiConsole.MarkupLine($"Learning curves in [blue]{Markup.Escape(files.Svg)}[/] and [blue]{Markup.Escape(files.Png)}[/] (script {Markup.Escape(Path.GetFileName(files.Script))})");
                 return 0;
             }
@@ -67,13 +61,4 @@ internal static class PlotCommand
         });
         return cmd;
     }
-}
-
-/// <summary>The bootstrap options shared by plot and report.</summary>
-internal sealed record StatOptions(Option<double> Level, Option<int> Resamples, Option<ulong> Seed)
-{
-    public static StatOptions Create() => new(
-        new Option<double>("--ci") { Description = "Confidence level of the bootstrap interval over seeds.", DefaultValueFactory = _ => Bootstrap.DefaultLevel },
-        new Option<int>("--resamples") { Description = "Bootstrap resamples.", DefaultValueFactory = _ => Bootstrap.DefaultResamples },
-        new Option<ulong>("--bootstrap-seed") { Description = "Seed of the bootstrap's random draws (fixed, so figures and tables are reproducible).", DefaultValueFactory = _ => 0UL });
 }

@@ -11,13 +11,11 @@ internal static class ReportCommand
 {
     public static Command Create()
     {
-        var paths = new Argument<string[]>("paths")
-        {
-            Description = "Sweep directories (logs/<config>) or run directories holding result_<env>.csv (and, for PPO, eval_deterministic_<env>.csv) files.",
-            Arity = ArgumentArity.OneOrMore,
-        }.ExistingPaths();
-        var output = new Option<string?>("--output") { Description = "Write the Markdown report to this file (it is always printed)." }.OutputFile();
-        var title = new Option<string?>("--title") { Description = "The report's heading (default: 'Final returns: <paths>')." };
+        var runSet = RunSetOptions.Create(
+            "Sweep directories (logs/<config>) or run directories holding result_<env>.csv (and, for PPO, eval_deterministic_<env>.csv) files.",
+            "Write the Markdown report to this file (it is always printed).",
+            "The report's heading (default: 'Final returns: <paths>').",
+            "Comma-separated config keys that define a configuration (default: everything but the seed and repeat index).");
         var bestBy = new Option<string>("--best-by") { Description = "Config key whose values each get a best configuration.", DefaultValueFactory = _ => FinalReturnReport.DefaultBestBy };
         var final = new Option<string>("--final")
         {
@@ -44,7 +42,6 @@ internal static class ReportCommand
             Description = "R_random per task, as written by 'optim4rl baseline random' (a missing file leaves the normalised score n/a).",
             DefaultValueFactory = _ => RandomBaseline.DefaultFile,
         }.OutputFile();
-        var groupBy = new Option<string?>("--group-by") { Description = "Comma-separated config keys that define a configuration (default: everything but the seed and repeat index)." };
         var bestJson = new Option<string?>("--best-json")
         {
             Description = "Also write the best configuration per task and --best-by value as JSON (final return, CI, runs, and the configuration's settings), for scripts that select a φ or a learning rate.",
@@ -55,13 +52,13 @@ internal static class ReportCommand
             "PPO: mean of the last 3 deterministic evaluations; mean over seeds ± 90 % percentile-bootstrap CI), best first, its normalised score " +
             "(R − R_random)/(R_Adam − R_random), whether its CI overlaps the reference's, and the best configuration per optimizer (agent_optim.name).")
         {
-            paths, output, title, bestBy, final, normaliseBy, compareWith, untrained, randomReturns, groupBy, bestJson, stats.Level, stats.Resamples, stats.Seed,
+            runSet.Paths, runSet.Output, runSet.Title, bestBy, final, normaliseBy, compareWith, untrained, randomReturns, runSet.GroupBy, bestJson, stats.Level, stats.Resamples, stats.Seed,
         };
         cmd.SetAction(pr =>
         {
             try
             {
-                string[] p = pr.GetValue(paths)!;
+                string[] p = pr.GetValue(runSet.Paths)!;
                 string norm = pr.GetValue(normaliseBy)?.Trim() ?? "";
                 string randomFile = pr.GetValue(randomReturns)!;
                 var settings = new ReportSettings
@@ -79,11 +76,11 @@ internal static class ReportCommand
                     RandomReturnsSource = randomFile,
                 };
                 var runs = RunSet.LoadAll(p);
-                var groups = RunGrouping.Group(runs.Where(r => r.Tasks.Any()).ToList(), Keys(pr.GetValue(groupBy)));
+                var groups = RunGrouping.Group(runs.Where(r => r.Tasks.Any()).ToList(), runSet.GroupKeys(pr));
                 var tasks = FinalReturnReport.Build(groups, settings);
-                string md = FinalReturnReport.Markdown(tasks, pr.GetValue(title) ?? $"Final returns: {string.Join(", ", p)}", settings);
+                string md = FinalReturnReport.Markdown(tasks, pr.GetValue(runSet.Title) ?? $"Final returns: {string.Join(", ", p)}", settings);
                 Console.Out.Write(md);
-                if (pr.GetValue(output) is { } file)
+                if (pr.GetValue(runSet.Output) is { } file)
                 {
                     AtomicFile.WriteAllText(file, md);
                     AnsiConsole.MarkupLine($"Report written to [blue]{Markup.Escape(file)}[/]");
@@ -104,10 +101,6 @@ internal static class ReportCommand
         });
         return cmd;
     }
-
-    /// <summary>Splits a comma-separated key list; null when none.</summary>
-    public static IReadOnlyList<string>? Keys(string? text) =>
-        string.IsNullOrWhiteSpace(text) ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static GroupSelector? Selector(string? text, string option) => string.IsNullOrWhiteSpace(text) ? null : GroupSelector.Parse(text, option);
 }

@@ -11,16 +11,17 @@ namespace Optim4RL.Optimizers;
 /// The norm is computed in float32 like optax's <c>global_norm</c>. A non-finite norm makes
 /// every coordinate NaN (as in optax). Stateless: only <see cref="OptimizerState.Count"/> advances.
 /// </remarks>
-public sealed class ClipByGlobalNorm : StatelessTransform
+public sealed class ClipByGlobalNorm : GradientClip
 {
     /// <summary>Creates the global-norm clip at <paramref name="maxNorm"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not finite and &gt; 0.</exception>
     public ClipByGlobalNorm(double maxNorm)
-        : base($"clip_by_global_norm({Kernels.Format(Checked(maxNorm, maxNorm > 0 && double.IsFinite(maxNorm), nameof(maxNorm), "The maximum norm must be finite and > 0."))})") =>
-        MaxNorm = maxNorm;
+        : base("clip_by_global_norm", maxNorm, nameof(maxNorm), "The maximum norm must be finite and > 0.")
+    {
+    }
 
     /// <summary>The bound c on the global L2 norm.</summary>
-    public double MaxNorm { get; }
+    public double MaxNorm => Bound;
 
     /// <summary>u = g when ‖g‖ &lt; c, else (g / ‖g‖)·c.</summary>
     private protected override void Apply(ReadOnlySpan<float> grads, Span<float> updates)

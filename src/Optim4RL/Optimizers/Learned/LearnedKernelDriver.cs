@@ -146,6 +146,52 @@ internal unsafe interface ICoordinatewiseBlocks
         where TV : struct;
 }
 
+/// <summary>
+/// The driver's entry points for one coordinate-wise architecture, behind an interface, so that
+/// <see cref="CoordinatewiseLearnedOptimizer"/> need not be generic over its blocks.
+/// </summary>
+internal interface ICoordinatewiseDriver
+{
+    /// <summary><see cref="LearnedKernelDriver.Step{TBlocks}"/>.</summary>
+    void Step(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates,
+        float learningRate, int groupSize);
+
+    /// <summary><see cref="LearnedKernelDriver.Update{TBlocks}"/>.</summary>
+    void Update(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, float gradClip,
+        Span<float> clippedGrads, Span<float> theta, float learningRate, int groupSize);
+
+    /// <summary><see cref="LearnedKernelDriver.MetaGradient{TBlocks}"/>.</summary>
+    void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize);
+
+    /// <summary><see cref="LearnedKernelDriver.MetaGradientPartials{TBlocks}"/>.</summary>
+    void MetaGradientPartials(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize);
+}
+
+/// <summary>The driver's entry points specialised for the blocks <typeparamref name="TBlocks"/>.</summary>
+internal sealed class CoordinatewiseDriver<TBlocks> : ICoordinatewiseDriver where TBlocks : struct, ICoordinatewiseBlocks
+{
+    /// <summary>The one instance (it holds nothing).</summary>
+    public static CoordinatewiseDriver<TBlocks> Instance { get; } = new();
+
+    public void Step(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates,
+        float learningRate, int groupSize) =>
+        LearnedKernelDriver.Step<TBlocks>(execution, phi, from, to, grads, updates, learningRate, groupSize);
+
+    public void Update(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, float gradClip,
+        Span<float> clippedGrads, Span<float> theta, float learningRate, int groupSize) =>
+        LearnedKernelDriver.Update<TBlocks>(execution, phi, from, to, grads, gradClip, clippedGrads, theta, learningRate, groupSize);
+
+    public void MetaGradient(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
+        LearnedKernelDriver.MetaGradient<TBlocks>(execution, phi, state0, grads, steps, adjoint, learningRate, metaGrad, groupSize);
+
+    public void MetaGradientPartials(KernelExecution execution, ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+        ReadOnlySpan<float> adjoint, float learningRate, Span<double> partials, int groupSize) =>
+        LearnedKernelDriver.MetaGradientPartials<TBlocks>(execution, phi, state0, grads, steps, adjoint, learningRate, partials, groupSize);
+}
+
 /// <summary>The step pass of a coordinate-wise kernel.</summary>
 internal readonly unsafe struct CoordinatewiseStep<TBlocks>(float alpha) : IBlockPass where TBlocks : struct, ICoordinatewiseBlocks
 {
@@ -503,7 +549,7 @@ internal static unsafe class LearnedKernelDriver
         void* from = job.State.From, to = job.State.To;
         float* deltas = tail + tailFloats; // fused: the chunk's Δ, deltas[i − start] for coordinate i
         float* updates = fused ? deltas - start : job.Updates;
-        if (fused) Clip(job.Fusion.Raw + start, grads + start, end - start, job.Fusion.Clip);
+        if (fused) ClipElementwise.Into(new ReadOnlySpan<float>(job.Fusion.Raw + start, end - start), new Span<float>(grads + start, end - start), job.Fusion.Clip);
         TV ones = Bcast<TV>(1f);
 
         int fullEnd = start + (end - start) / w * w;
@@ -552,22 +598,6 @@ internal static unsafe class LearnedKernelDriver
         {
             double* pp = job.Partials + (long)chunk * sums;
             for (int i = 0; i < sums; i++) pp[i] = Sum(Load<TV>(acc + i * w));
-        }
-    }
-
-    /// <summary>dst = clip(src, −c, c) when c &gt; 0, else a copy: the same TensorPrimitives calls as meta-training's clip of the whole gradient.</summary>
-    private static void Clip(float* src, float* dst, int count, float clip)
-    {
-        var s = new ReadOnlySpan<float>(src, count);
-        var d = new Span<float>(dst, count);
-        if (clip > 0)
-        {
-            TP.Min(s, clip, d);
-            TP.Max(d, -clip, d);
-        }
-        else if (src != dst)
-        {
-            s.CopyTo(d);
         }
     }
 

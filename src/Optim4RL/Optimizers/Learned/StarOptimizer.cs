@@ -32,7 +32,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// (1) the parameter value θ itself is not a feature (<see cref="IOptimizer"/> and
 /// <see cref="ILearnedOptimizer"/> pass only g), so the first layer has 38 inputs, not 39;
 /// (2) the normaliser's statistics run over one parameter vector (one agent's θ, the
-/// <c>groupSize</c> of <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>) instead of over each parameter tensor (each layer's
+/// <c>groupSize</c> of <see cref="LearnedOptimizerBase.StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>) instead of over each parameter tensor (each layer's
 /// kernel and bias); (3) the Adafactor accumulators use the unfactored form for every coordinate
 /// (a flat vector has no row/column structure); (4) g is a constant with respect to φ (as for every learned optimizer here), so
 /// no second-order terms of the RL loss enter the meta-gradient (the reference's JAX version
@@ -61,9 +61,9 @@ namespace Optim4RL.Optimizers.Learned;
 /// s = (10⁻⁵ + mean x²)^−½, Σₙ x̄̂·dx̂/dβ = s·Σ x̄̂·ẋ − (s³/G)·(Σ x̄̂·x)·(Σ x·ẋ). So MetaGradient
 /// is two passes: the normaliser statistics of the K steps, then forward, backward and those sums.</para>
 /// <para>One instance may serve several threads at once: a call keeps its state in locals and
-/// pooled buffers, and <see cref="MaxDegreeOfParallelism"/> caps the threads each call uses.</para>
+/// pooled buffers, and <see cref="LearnedOptimizerBase.MaxDegreeOfParallelism"/> caps the threads each call uses.</para>
 /// </remarks>
-public sealed unsafe class StarOptimizer : ILearnedOptimizer
+public sealed unsafe class StarOptimizer : LearnedOptimizerBase
 {
     /// <summary>Hidden width of the MLP (MLPNomLOpt's hidden_size).</summary>
     public const int Hidden = 4;
@@ -131,29 +131,23 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     }
 
     /// <inheritdoc />
-    public string Name => "STAR";
+    public override string Name => "STAR";
 
     /// <summary>The MLP's hidden width, 4 (STAR has no recurrent cell).</summary>
-    public int HiddenSize => Hidden;
+    public override int HiddenSize => Hidden;
 
     /// <summary>8 floats per coordinate: 3 momenta, r, 3 Adafactor moments, the step count.</summary>
-    public int StateSize => Units;
+    public override int StateSize => Units;
 
     /// <inheritdoc />
-    public MetaParamLayout Layout => _layout;
-
-    /// <inheritdoc />
-    public int? MaxDegreeOfParallelism { get => Execution.MaxDegreeOfParallelism; set => Execution.MaxDegreeOfParallelism = value; }
-
-    /// <summary>The thread cap and SIMD width every call reads at its start.</summary>
-    internal KernelExecution Execution { get; } = new();
+    public override MetaParamLayout Layout => _layout;
 
     /// <summary>
     /// MLPNomLOpt's initialisation: decays zero (β = β₀); every MLP weight matrix haiku
     /// TruncatedNormal with stddev 1/√fan_in (fan_in 38, 4, 4; truncated at ±2 stddev); biases zero.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="phi"/> is not <c>Layout.Count</c> long.</exception>
-    public void InitMetaParams(ref Rng rng, Span<float> phi)
+    public override void InitMetaParams(ref Rng rng, Span<float> phi)
     {
         if (phi.Length != ParamCount) throw new ArgumentException($"φ must have {ParamCount} elements, got {phi.Length}.", nameof(phi));
         phi.Clear();
@@ -193,35 +187,17 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
         }
     }
 
-    /// <summary>One STAR step over N = <c>grads.Length</c> coordinates taken as one parameter vector; see <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>.</summary>
-    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
-    public void Step(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate) =>
-        StepGrouped(phi, state, grads, updates, learningRate, Math.Max(grads.Length, 1));
-
     /// <summary>
     /// One STAR step over N = <c>grads.Length</c> coordinates that form N / <paramref name="groupSize"/>
-    /// parameter vectors (the features are normalised per vector). <paramref name="updates"/> may
-    /// alias <paramref name="grads"/>. Allocates nothing in the steady state.
-    /// </summary>
-    /// <param name="phi">φ, length 203.</param>
-    /// <param name="state">State [8, N], updated in place.</param>
-    /// <param name="grads">Gradients [N], already clipped by the caller.</param>
-    /// <param name="updates">Receives Δθ [N].</param>
-    /// <param name="learningRate">α, the scale of the MLP step (MLPNomLOpt's step_mult).</param>
-    /// <param name="groupSize">Coordinates per parameter vector; N must be a multiple of it.</param>
-    /// <exception cref="ArgumentException">A span has the wrong length, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
-    public void StepGrouped(ReadOnlySpan<float> phi, Span<float> state, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize) =>
-        StepGrouped(phi, new StateSpan(state), new StateSpan(state), grads, updates, learningRate, groupSize);
-
-    /// <summary>
-    /// As <see cref="StepGrouped(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>,
-    /// from state <paramref name="from"/> to state <paramref name="to"/> (the same state, or one that
-    /// does not overlap it). STAR keeps a float32 state only: its step runs two passes over the
-    /// state, so a bfloat16 state would be rounded between them.
+    /// parameter vectors (the features are normalised per vector), from state <paramref name="from"/> [8, N]
+    /// to state <paramref name="to"/> (the same state, or one that does not overlap it); α scales the MLP step
+    /// (MLPNomLOpt's step_mult). <paramref name="updates"/> may alias <paramref name="grads"/>; allocates nothing
+    /// in the steady state. STAR keeps a float32 state only: its step runs two passes over the state, so a
+    /// bfloat16 state would be rounded between them.
     /// </summary>
     /// <exception cref="ArgumentException">A span has the wrong length, the grouping does not fit, or the states partly overlap.</exception>
     /// <exception cref="NotSupportedException">A bfloat16 state.</exception>
-    public void StepGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize)
+    public override void StepGrouped(ReadOnlySpan<float> phi, StateSpan from, StateSpan to, ReadOnlySpan<float> grads, Span<float> updates, float learningRate, int groupSize)
     {
         RequireFloat32(from.Dtype);
         LearnedKernelDriver.CheckStep(ParamCount, Units, phi, from, to, grads, updates, groupSize);
@@ -255,36 +231,13 @@ public sealed unsafe class StarOptimizer : ILearnedOptimizer
     }
 
     /// <summary>
-    /// Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K steps with all N coordinates taken as one parameter
-    /// vector; see <see cref="MetaGradientGrouped(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, float, Span{float}, int)"/>.
-    /// </summary>
-    /// <exception cref="ArgumentException">A span has the wrong length, or <paramref name="steps"/> is negative.</exception>
-    public void MetaGradient(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad) =>
-        MetaGradientGrouped(phi, state0, grads, steps, adjoint, learningRate, metaGrad, Math.Max(adjoint.Length, 1));
-
-    /// <summary>
     /// Accumulates Σₖ (∂Δₖ/∂φ)ᵀ λ over K = <paramref name="steps"/> consecutive steps from
-    /// <paramref name="state0"/> into <paramref name="metaGrad"/> (added to), through the MLP, the
-    /// normaliser and the φ-dependent accumulators (see the class remarks).
+    /// <paramref name="state0"/> [8, N] into <paramref name="metaGrad"/> (added to), through the MLP, the
+    /// normaliser and the φ-dependent accumulators (see the class remarks). STAR keeps a float32 state only.
     /// </summary>
-    /// <param name="phi">φ, length 203.</param>
-    /// <param name="state0">The state before step 0, [8, N]; not modified.</param>
-    /// <param name="grads">The K gradients, [K, N].</param>
-    /// <param name="steps">K.</param>
-    /// <param name="adjoint">λ, [N].</param>
-    /// <param name="learningRate">α used in the forward steps.</param>
-    /// <param name="metaGrad">Accumulates dL/dφ, length 203.</param>
-    /// <param name="groupSize">Coordinates per parameter vector; N must be a multiple of it.</param>
     /// <exception cref="ArgumentException">A span has the wrong length, <paramref name="steps"/> is negative, or N is not a multiple of a positive <paramref name="groupSize"/>.</exception>
-    public void MetaGradientGrouped(ReadOnlySpan<float> phi, ReadOnlySpan<float> state0, ReadOnlySpan<float> grads, int steps,
-        ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize) =>
-        MetaGradientGrouped(phi, StateSpan.ReadOnly(state0), grads, steps, adjoint, learningRate, metaGrad, groupSize);
-
-    /// <summary>As the float32 overload; STAR keeps a float32 state only.</summary>
-    /// <exception cref="ArgumentException">As the float32 overload.</exception>
     /// <exception cref="NotSupportedException">A bfloat16 state.</exception>
-    public void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
+    public override void MetaGradientGrouped(ReadOnlySpan<float> phi, StateSpan state0, ReadOnlySpan<float> grads, int steps,
         ReadOnlySpan<float> adjoint, float learningRate, Span<float> metaGrad, int groupSize)
     {
         RequireFloat32(state0.Dtype);

@@ -67,9 +67,10 @@ public static class CollectRunner
         int batch = run.GetInt("batch_size");
         if (epochs < 1) throw new ConfigException($"config key 'epochs' must be ≥ 1, found {epochs}.");
         if (batch < 1 || batch > taskCfg.TrainSize) throw new ConfigException($"config key 'batch_size' must be in [1, task.train_size = {taskCfg.TrainSize}], found {batch}.");
-        string optName = run.GetString("optimizer.name");
+        var optimizerSection = OptimizerSection.Of(run, "optimizer");
+        string optName = optimizerSection.Name;
         double lr = run.GetDouble("optimizer.kwargs.learning_rate");
-        var optimizer = Optax.FromConfig(optName, lr, run.GetDouble("optimizer.kwargs.grad_clip", -1), run.GetDouble("optimizer.kwargs.grad_norm", -1));
+        var optimizer = optimizerSection.Create(lr);
         int stride = DataReduce(run);
         int display = Math.Max(1, run.GetInt("display_interval", 1));
 

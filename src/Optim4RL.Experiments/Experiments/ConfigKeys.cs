@@ -420,8 +420,7 @@ public static class ConfigKeys
     private static void CheckPhiFile(ConfigRuleContext c, string optimizer, string path)
     {
         if ((c.Checks & ConfigChecks.Files) == 0) return;
-        var lopt = LearnedOptimizers.Create(optimizer);
-        MetaParamsFile.Load(path, lopt.Name, lopt.HiddenSize, lopt.Layout);
+        MetaParamsFile.Load(path, LearnedOptimizers.Create(optimizer));
     }
 
     // ---------- memory ----------

@@ -283,25 +283,14 @@ public static class ExperimentRunner
 
     /// <summary>
     /// The agent's optimizer from config section <paramref name="section"/> (<c>agent_optim</c>, or <c>optim</c>
-    /// in the reference's PPO files): a hand-designed one through <see cref="Optax.FromConfig"/>, or a
-    /// learned optimizer with φ loaded from <c>kwargs.param_load_path</c>, whose kernel uses at most <paramref name="threads"/> threads.
+    /// in the reference's PPO files), hand-designed or learned (<see cref="OptimizerSection"/>); a learned one's kernel
+    /// uses at most <paramref name="threads"/> threads.
     /// </summary>
     private static IOptimizer AgentOptimizer(RunConfig run, string section, double learningRate, List<string> log, int? threads)
     {
-        string optName = run.GetString(section + ".name");
-        double gradClip = run.GetDouble(section + ".kwargs.grad_clip", -1);
-        double gradNorm = run.GetDouble(section + ".kwargs.grad_norm", -1);
+        var entry = OptimizerSection.Of(run, section);
         StateDtypeSetting.RequireFloat32(run, section, "an agent trained outside meta-training");
-        if (!LearnedOptimizers.Names.Contains(optName, StringComparer.OrdinalIgnoreCase))
-            return Optax.FromConfig(optName, learningRate, gradClip, gradNorm);
-        var lopt = LearnedOptimizers.Create(optName);
-        lopt.MaxDegreeOfParallelism = threads;
-        string path = run.GetString(section + ".kwargs.param_load_path", "");
-        if (string.IsNullOrWhiteSpace(path))
-            throw new ConfigException($"config key '{section}.kwargs.param_load_path' is empty: a learned optimizer ({optName}) needs a φ file; run a Meta config first and point this key to its param.json.");
-        float[] phi = MetaParamsFile.Load(path, lopt.Name, lopt.HiddenSize, lopt.Layout);
-        log.Add($"loaded φ of {lopt.Name} from {path}");
-        return new LearnedOptimizer(lopt, phi, (float)learningRate, (float)gradClip);
+        return entry.Create(learningRate, threads, log);
     }
 
     private static Func<RunLog, RunOutcome> PrepareA2C(RunConfig run, RunDirectory dir, RunOptions options, bool resume, IProgress<RunProgress>? progress, CancellationToken cancel)
@@ -513,12 +502,13 @@ public static class ExperimentRunner
         var alphas = run.GetDoublePerTask("agent_optim.kwargs.learning_rate", n);
         // reset_interval is −1 in the no-pipeline files; it is unused there.
         var resets = run.GetIntPerTask("agent.reset_interval", n, 1).Select(r => pipeline ? r : Math.Max(1, r)).ToArray();
-        var lopt = LearnedOptimizers.Create(MetaOptimizerName(run));
+        var agentOptim = OptimizerSection.Of(run, "agent_optim");
+        var lopt = LearnedOptimizers.Create(MetaOptimizerName(agentOptim));
         var tasks = Enumerable.Range(0, n).Select(i => new MetaTaskConfig(envs[i], numAgents[i], (float)alphas[i], (float)scaling[i], resets[i])).ToList();
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
-            run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
+            agentOptim.GradClip, run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
             StateDtypeSetting.For(run, lopt));
-        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(run, lopt), MetaEstimators.FromConfig(run), ranks), string.Join(", ", envs));
+        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(agentOptim, lopt), MetaEstimators.FromConfig(run), ranks), string.Join(", ", envs));
     }
 
     internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)
@@ -531,12 +521,13 @@ public static class ExperimentRunner
         var agentCfg = PpoConfigOf(run) with { RewardScaling = run.GetDouble("env.reward_scaling", 1.0) };
         // Several agents already run in parallel; a single agent splits its loss instead.
         agentCfg = agentCfg with { LossChunks = numAgents == 1 ? LossChunksFor(agentCfg.BatchSize) : 1 };
-        var lopt = LearnedOptimizers.Create(MetaOptimizerName(run));
+        var agentOptim = OptimizerSection.Of(run, "agent_optim");
+        var lopt = LearnedOptimizers.Create(MetaOptimizerName(agentOptim));
         StateDtypeSetting.RequireFloat32(run, "agent_optim", "MetaPPO");
         int reset = run.GetInt("agent.reset_interval", 1);
         var cfg = new MetaPpoConfig(env, numEnvs, numAgents, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             pipeline ? reset : Math.Max(1, reset), (float)run.GetDouble("agent_optim.kwargs.learning_rate"),
-            run.GetDouble("agent_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.max_norm", -1), agentCfg, run.RunSeed);
+            agentOptim.GradClip, run.GetDouble("meta_optim.kwargs.max_norm", -1), agentCfg, run.RunSeed);
         try
         {
             cfg.Validate();
@@ -545,28 +536,19 @@ public static class ExperimentRunner
         {
             throw new ConfigException($"invalid MetaPPO settings: {e.Message}", e);
         }
-        var trainer = new MetaPpo(cfg, lopt.Name, MetaOptimizer(run), (count, rng) => ContinuousEnvRegistry.Create(env, count, rng), InitialPhi(run, lopt),
+        var trainer = new MetaPpo(cfg, lopt.Name, MetaOptimizer(run), (count, rng) => ContinuousEnvRegistry.Create(env, count, rng), InitialPhi(agentOptim, lopt),
             MetaEstimators.FromConfig(run));
         return (trainer, $"{env}, {numAgents} agent(s) × {cfg.EnvsPerAgent} envs");
     }
 
-    private static string MetaOptimizerName(RunConfig run)
-    {
-        string optName = run.GetString("agent_optim.name");
-        if (!LearnedOptimizers.Names.Contains(optName, StringComparer.OrdinalIgnoreCase))
-            throw new ConfigException($"config key 'agent_optim.name': '{optName}' is not a learned optimizer; meta-training needs one of {string.Join(", ", LearnedOptimizers.Names)}.");
-        return optName;
-    }
+    private static string MetaOptimizerName(OptimizerSection agentOptim) => agentOptim.IsLearned ? agentOptim.Name
+        : throw new ConfigException($"config key 'agent_optim.name': '{agentOptim.Name}' is not a learned optimizer; meta-training needs one of {string.Join(", ", LearnedOptimizers.Names)}.");
 
     private static IOptimizer MetaOptimizer(RunConfig run) =>
-        Optax.FromConfig(run.GetString("meta_optim.name"), run.GetDouble("meta_optim.kwargs.learning_rate"),
-            run.GetDouble("meta_optim.kwargs.grad_clip", -1), run.GetDouble("meta_optim.kwargs.grad_norm", -1));
+        OptimizerSection.Of(run, "meta_optim").Create(run.GetDouble("meta_optim.kwargs.learning_rate"));
 
-    private static float[]? InitialPhi(RunConfig run, ILearnedOptimizer lopt)
-    {
-        string load = run.GetString("agent_optim.kwargs.param_load_path", "");
-        return string.IsNullOrWhiteSpace(load) ? null : MetaParamsFile.Load(load, lopt.Name, lopt.HiddenSize, lopt.Layout);
-    }
+    private static float[]? InitialPhi(OptimizerSection agentOptim, ILearnedOptimizer lopt) =>
+        string.IsNullOrWhiteSpace(agentOptim.ParamLoadPath) ? null : MetaParamsFile.Load(agentOptim.ParamLoadPath, lopt);
 }
 
 /// <summary>A run directory cannot be used as asked (it holds another run's results, or nothing to resume).</summary>

@@ -1,13 +1,16 @@
+using Optim4RL.Optimizers.Learned;
+
 namespace Optim4RL.Optimizers;
 
 /// <summary>
-/// optax-style aliases for the hand-designed optimizers (docs/algorithms.md) and the reference's
-/// config-driven construction (<c>set_optim</c> in sail-sg/optim4rl <c>components/optim.py</c>).
+/// optax-style aliases for the hand-designed optimizers (docs/algorithms.md) and the one config-driven
+/// factory of every optimizer, hand-designed or learned (<see cref="FromConfig"/>; the reference's
+/// <c>set_optim</c> in sail-sg/optim4rl <c>components/optim.py</c>).
 /// </summary>
 /// <example><c>Optax.Chain(Optax.Clip(1), Optax.Adam(1e-3))</c>, or <c>Optax.FromConfig("Adam", 1e-3, gradClip: 1)</c>.</example>
 public static class Optax
 {
-    /// <summary>The names <see cref="FromConfig"/> accepts (matched case-insensitively).</summary>
+    /// <summary>The hand-designed optimizers' names <see cref="FromConfig"/> accepts (matched case-insensitively); it also accepts <see cref="LearnedOptimizers.Names"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = ["SGD", "Adam", "RMSProp", "Lion"];
 
     /// <summary>Adam with bias correction, β1 0.9, β2 0.999, ε 1e−8 (optax <c>adam</c>); see <see cref="Optim4RL.Optimizers.Adam"/>.</summary>
@@ -39,37 +42,60 @@ public static class Optax
     public static Chain Chain(params IOptimizer[] transforms) => new(transforms);
 
     /// <summary>
-    /// Builds an optimizer from a config entry the way the reference's <c>set_optim</c> does:
-    /// <c>chain(clip(grad_clip), opt)</c> when <paramref name="gradClip"/> &gt; 0,
-    /// <c>chain(clip_by_global_norm(grad_norm), opt)</c> when <paramref name="gradNorm"/> &gt; 0,
-    /// else <c>opt</c> alone, with opt = <paramref name="name"/>(<paramref name="learningRate"/>)
-    /// and that optimizer's default hyper-parameters.
+    /// Builds the optimizer a config entry names, hand-designed or learned alike, the way the reference's
+    /// <c>set_optim</c> does: <c>chain(clip(grad_clip), opt)</c> when <paramref name="gradClip"/> &gt; 0,
+    /// <c>chain(clip_by_global_norm(grad_norm), opt)</c> when <paramref name="gradNorm"/> &gt; 0, else <c>opt</c>
+    /// alone. opt is <paramref name="name"/>(<paramref name="learningRate"/>) with that optimizer's default
+    /// hyper-parameters, or for a learned optimizer (<see cref="LearnedOptimizers.Names"/>) a
+    /// <see cref="LearnedOptimizer"/> of step scale α with φ read from <paramref name="paramLoadPath"/>; the
+    /// clip in front of it is the same <see cref="GradientClip"/> transform.
     /// </summary>
-    /// <param name="name">One of <see cref="Names"/>, any letter case (e.g. <c>RMSProp</c>, <c>adam</c>).</param>
+    /// <param name="name">One of <see cref="Names"/> or <see cref="LearnedOptimizers.Names"/>, any letter case (e.g. <c>RMSProp</c>, <c>adam</c>, <c>optim4rl</c>).</param>
     /// <param name="learningRate">Step size α.</param>
     /// <param name="gradClip">Element-wise clip bound; ≤ 0 means none (the reference's −1 default).</param>
     /// <param name="gradNorm">Global-norm bound; ≤ 0 means none (the reference's −1 default).</param>
+    /// <param name="paramLoadPath">A learned optimizer's φ: a <c>param.json</c> of a meta-training run, or a shipped
+    /// φ (<see cref="PretrainedOptimizers.Names"/>); ignored for hand-designed optimizers.</param>
+    /// <param name="threads">The most threads a learned optimizer's kernel uses per update (null: all cores).</param>
     /// <exception cref="ArgumentException">
-    /// <paramref name="name"/> is unknown (the message lists the valid names), or both
-    /// <paramref name="gradClip"/> and <paramref name="gradNorm"/> are &gt; 0 (the reference would
-    /// silently ignore grad_norm; here the config must choose one).
+    /// <paramref name="name"/> is unknown (the message lists the valid names), a learned optimizer has no
+    /// <paramref name="paramLoadPath"/>, or both <paramref name="gradClip"/> and <paramref name="gradNorm"/> are
+    /// &gt; 0 (the reference would silently ignore grad_norm; here the config must choose one).
     /// </exception>
     /// <exception cref="ArgumentOutOfRangeException">A numeric argument is out of range (e.g. non-finite).</exception>
-    public static IOptimizer FromConfig(string name, double learningRate, double gradClip = -1, double gradNorm = -1)
+    /// <exception cref="FileNotFoundException">No φ file at <paramref name="paramLoadPath"/>.</exception>
+    /// <exception cref="MetaParamsFileException">The φ file is damaged or of another architecture.</exception>
+    public static IOptimizer FromConfig(string name, double learningRate, double gradClip = -1, double gradNorm = -1,
+        string? paramLoadPath = null, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        IOptimizer opt = name.Trim().ToLowerInvariant() switch
-        {
-            "sgd" => Sgd(learningRate),
-            "adam" => Adam(learningRate),
-            "rmsprop" => RmsProp(learningRate),
-            "lion" => Lion(learningRate),
-            _ => throw new ArgumentException($"Unknown optimizer '{name}'. Valid: {string.Join(", ", Names)}", nameof(name)),
-        };
+        IOptimizer opt = IsLearned(name) ? Learned(name, learningRate, paramLoadPath, threads) : HandDesigned(name, learningRate);
         if (gradClip > 0 && gradNorm > 0)
             throw new ArgumentException($"Optimizer '{name}': grad_clip ({gradClip}) and grad_norm ({gradNorm}) are both set; set one of them to -1.", nameof(gradNorm));
         if (gradClip > 0) return Chain(Clip(gradClip), opt);
         if (gradNorm > 0) return Chain(ClipByGlobalNorm(gradNorm), opt);
         return opt;
+    }
+
+    /// <summary>Whether <paramref name="name"/> names a learned optimizer (<see cref="LearnedOptimizers.Names"/>, any letter case).</summary>
+    public static bool IsLearned(string name) => LearnedOptimizers.Names.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    private static IOptimizer HandDesigned(string name, double learningRate) => name.Trim().ToLowerInvariant() switch
+    {
+        "sgd" => Sgd(learningRate),
+        "adam" => Adam(learningRate),
+        "rmsprop" => RmsProp(learningRate),
+        "lion" => Lion(learningRate),
+        _ => throw new ArgumentException(
+            $"Unknown optimizer '{name}'. Valid: {string.Join(", ", Names)} (hand-designed), {string.Join(", ", LearnedOptimizers.Names)} (learned)", nameof(name)),
+    };
+
+    private static LearnedOptimizer Learned(string name, double learningRate, string? paramLoadPath, int? threads)
+    {
+        if (string.IsNullOrWhiteSpace(paramLoadPath))
+            throw new ArgumentException($"Optimizer '{name}' is a learned optimizer: give the φ file it runs with (paramLoadPath).", nameof(paramLoadPath));
+        var kernel = LearnedOptimizers.Create(name);
+        kernel.MaxDegreeOfParallelism = threads;
+        return new LearnedOptimizer(kernel, MetaParamsFile.Load(paramLoadPath, kernel), (float)learningRate);
     }
 }

@@ -60,7 +60,7 @@ public sealed class LearnedOptimizer : IOptimizer
             throw new MetaParamsFileException(pathOrPretrainedName, $"'{pathOrPretrainedName}' names learned optimizer '{architecture}', which this build does not have: {e.Message}");
         }
 
-        float[] phi = MetaParamsFile.Load(pathOrPretrainedName, kernel.Name, kernel.HiddenSize, kernel.Layout);
+        float[] phi = MetaParamsFile.Load(pathOrPretrainedName, kernel);
         double alpha = learningRate ?? (meta.TryGetValue("learning_rate", out string? a) && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out double v)
             ? v
             : throw new ArgumentException($"'{pathOrPretrainedName}' recommends no learning rate; pass learningRate (α).", nameof(learningRate)));

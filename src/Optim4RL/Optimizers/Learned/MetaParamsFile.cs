@@ -94,6 +94,15 @@ public static class MetaParamsFile
     public static float[] Load(string path, string expectedOptimizer, int expectedHiddenSize, MetaParamLayout expectedLayout) =>
         Load(path, expectedOptimizer, expectedHiddenSize, expectedLayout, out _);
 
+    /// <summary>Reads φ for <paramref name="kernel"/>: <see cref="Load(string, string, int, MetaParamLayout)"/> with its name, hidden size and layout.</summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="MetaParamsFileException">The file does not hold valid meta-parameters of that architecture.</exception>
+    public static float[] Load(string path, ILearnedOptimizer kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return Load(path, kernel.Name, kernel.HiddenSize, kernel.Layout);
+    }
+
     /// <summary>
     /// As <see cref="Load(string, string, int, MetaParamLayout)"/>, also returning the file's free
     /// "meta" map (empty when absent; non-string values are given as their raw JSON text).

@@ -99,6 +99,41 @@ public class LearnedOptimizerTests
         Assert.Throws<ArgumentException>(() => opt.Update(new float[4], new OptimizerState(4, ["x"], [new float[4]]), new float[4]));
     }
 
+    [Theory]
+    [InlineData("Optim4RL")]
+    [InlineData("LinearOptim")]
+    [InlineData("L2LGD2")]
+    [InlineData("STAR")]
+    public void Config_factory_chains_the_clip_in_front_with_the_same_numbers_as_the_clip_inside(string name)
+    {
+        // Optax.FromConfig puts the one clipping transform before a learned optimizer as before a hand-designed one;
+        // clip-then-step through the chain must give the learned optimizer's own clip-then-step bit for bit.
+        using var dir = new Optim4RL.Tests.Analysis.TempDir("o4rl-factory-");
+        var kernel = LearnedOptimizers.Create(name);
+        var phi = RandomPhi(kernel, 6);
+        string path = dir["param.json"];
+        MetaParamsFile.Save(path, kernel.Name, kernel.HiddenSize, kernel.Layout, phi);
+        const int p = 300;
+        const double clip = 0.05, alpha = 3e-3;
+        var chained = Assert.IsType<Chain>(Optax.FromConfig(name.ToLowerInvariant(), alpha, gradClip: clip, paramLoadPath: path, threads: 1));
+        Assert.Equal($"chain(clip(0.05), {kernel.Name})", chained.Name);
+        var inside = new LearnedOptimizer(LearnedOptimizers.Create(name), phi, (float)alpha, (float)clip);
+        var cs = chained.Init(p);
+        var ins = inside.Init(p);
+        for (int s = 0; s < 5; s++)
+        {
+            var g = RandomGrads(p, 40 + (ulong)s);
+            var u1 = new float[p];
+            var u2 = new float[p];
+            chained.Update(g, cs, u1);
+            inside.Update(g, ins, u2);
+            Assert.Equal(u2.Select(BitConverter.SingleToInt32Bits), u1.Select(BitConverter.SingleToInt32Bits));
+        }
+        Assert.Equal(ins.Buffers[0].Select(BitConverter.SingleToInt32Bits), cs.Children[1].Buffers[0].Select(BitConverter.SingleToInt32Bits));
+        Assert.IsType<LearnedOptimizer>(Optax.FromConfig(name, alpha, paramLoadPath: path));
+        Assert.Throws<ArgumentException>(() => Optax.FromConfig(name, alpha));
+    }
+
     [Fact]
     public void Factory_creates_by_name_case_insensitively()
     {

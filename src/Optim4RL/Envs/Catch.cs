@@ -3,7 +3,7 @@ using Optim4RL.Tensors;
 namespace Optim4RL.Envs;
 
 /// <summary>
-/// The Catch task (docs/environments.md, "Catch"), vectorised over <see cref="NumEnvs"/> independent boards of
+/// The Catch task (docs/environments.md, "Catch"), vectorised over <see cref="DiscreteGridEnv.NumEnvs"/> independent boards of
 /// 10 rows × 5 columns. A ball starts in row 0 at a uniformly drawn column and falls one row
 /// per step; the paddle sits in row 9, starts in column 2 and moves by <c>action − 1</c>
 /// columns per step (clipped to [0, 4]). When the ball reaches row 9 — after exactly
@@ -22,7 +22,7 @@ namespace Optim4RL.Envs;
 /// constructor's <see cref="Rng"/> (one draw per reset), so a given environment's trajectory
 /// does not depend on the batch size.</para>
 /// </remarks>
-public sealed class Catch : IDiscreteVectorEnv
+public sealed class Catch : DiscreteGridEnv
 {
     /// <summary>Board height (rows); the paddle lives in the last row.</summary>
     public const int Rows = 10;
@@ -40,7 +40,6 @@ public sealed class Catch : IDiscreteVectorEnv
 
     private static readonly int[] Shape = [Rows, Columns];
 
-    private readonly Rng[] _rngs;
     private readonly int[] _ballRow;
     private readonly int[] _ballCol;
     private readonly int[] _paddleCol;
@@ -53,54 +52,30 @@ public sealed class Catch : IDiscreteVectorEnv
     /// <param name="rewardScaling">Multiplies every reward (<c>env.reward_scaling</c>; 1 by default).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numEnvs"/> &lt; 1.</exception>
     public Catch(int numEnvs, Rng rng, float rewardScaling = 1f)
+        : base(numEnvs, rng, rewardScaling)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
-        NumEnvs = numEnvs;
-        RewardScaling = rewardScaling;
-        _rngs = new Rng[numEnvs];
         _ballRow = new int[numEnvs];
         _ballCol = new int[numEnvs];
         _paddleCol = new int[numEnvs];
-        for (int i = 0; i < numEnvs; i++) _rngs[i] = rng.Split((ulong)i);
         Reset();
     }
 
     /// <summary>Always <c>catch</c>.</summary>
-    public string Name => "catch";
-
-    /// <inheritdoc/>
-    public int NumEnvs { get; }
-
-    /// <summary>The factor applied to every reward.</summary>
-    public float RewardScaling { get; }
+    public override string Name => "catch";
 
     /// <summary>[10, 5] (rows, columns).</summary>
-    public IReadOnlyList<int> ObservationShape => Shape;
+    public override IReadOnlyList<int> ObservationShape => Shape;
 
     /// <summary>50 = 10 × 5.</summary>
-    public int ObservationSize => Rows * Columns;
+    public override int ObservationSize => Rows * Columns;
 
     /// <summary>3: move the paddle left (0), stay (1), right (2).</summary>
-    public int ActionCount => 3;
-
-    /// <inheritdoc/>
-    public void Reset()
-    {
-        for (int i = 0; i < NumEnvs; i++) ResetEnv(i);
-    }
-
-    /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="env"/> is outside [0, NumEnvs).</exception>
-    public void Reset(int env)
-    {
-        EnvChecks.Env(env, NumEnvs);
-        ResetEnv(env);
-    }
+    public override int ActionCount => 3;
 
     /// <summary>
     /// Advances every board by one step: paddle column += a − 1 clipped to [0, 4],
     /// the ball falls one row, and when it reaches row 9 the episode ends with reward
-    /// ±<see cref="RewardScaling"/> and the board is reset.
+    /// ±<see cref="DiscreteGridEnv.RewardScaling"/> and the board is reset.
     /// </summary>
     /// <param name="actions">[NumEnvs] actions in {0, 1, 2}.</param>
     /// <param name="rewards">[NumEnvs] receives the scaled rewards.</param>
@@ -108,7 +83,7 @@ public sealed class Catch : IDiscreteVectorEnv
     /// <param name="truncated">[NumEnvs] receives false (Catch has no time limit).</param>
     /// <exception cref="ArgumentException">A span is shorter than NumEnvs.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An action is outside [0, 3); no environment is changed.</exception>
-    public void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
+    public override void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
     {
         int n = NumEnvs;
         EnvChecks.DiscreteStep(n, ActionCount, actions, rewards.Length, terminated.Length, truncated.Length);
@@ -142,15 +117,10 @@ public sealed class Catch : IDiscreteVectorEnv
     /// Only the first NumEnvs × 50 values of <paramref name="destination"/> are written.
     /// </summary>
     /// <exception cref="ArgumentException">The span is shorter than NumEnvs × 50.</exception>
-    public void Observe(Span<float> destination)
+    public override void Observe(Span<float> destination)
     {
-        int size = Rows * Columns;
-        int total = NumEnvs * size;
-        if (destination.Length < total)
-            throw new ArgumentException($"Observation buffer holds {destination.Length} values; {total} (NumEnvs × {size}) are needed.", nameof(destination));
-        destination = destination[..total];
-        destination.Clear();
-        for (int i = 0, b = 0; i < NumEnvs; i++, b += size)
+        destination = ObservationBuffer(destination);
+        for (int i = 0, b = 0; i < NumEnvs; i++, b += Rows * Columns)
         {
             destination[b + _ballRow[i] * Columns + _ballCol[i]] = 1f;
             destination[b + PaddleRow * Columns + _paddleCol[i]] = 1f;
@@ -161,17 +131,12 @@ public sealed class Catch : IDiscreteVectorEnv
     /// Writes a tag, version, the task name, NumEnvs, then per environment its RNG
     /// (Key, Counter), ball row, ball column and paddle column.
     /// </summary>
-    public void SaveState(BinaryWriter writer)
+    public override void SaveState(BinaryWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(writer);
-        writer.Write(SaveTag);
-        writer.Write(SaveVersion);
-        writer.Write(Name);
-        writer.Write(NumEnvs);
+        WriteHeader(writer, SaveTag, SaveVersion);
         for (int i = 0; i < NumEnvs; i++)
         {
-            writer.Write(_rngs[i].Key);
-            writer.Write(_rngs[i].Counter);
+            WriteRng(writer, i);
             writer.Write(_ballRow[i]);
             writer.Write(_ballCol[i]);
             writer.Write(_paddleCol[i]);
@@ -184,41 +149,26 @@ public sealed class Catch : IDiscreteVectorEnv
     /// </summary>
     /// <exception cref="InvalidDataException">The data is not a Catch state, was saved with another
     /// NumEnvs, is truncated, or holds positions off the board.</exception>
-    public void LoadState(BinaryReader reader)
+    public override void LoadState(BinaryReader reader)
     {
-        ArgumentNullException.ThrowIfNull(reader);
         int n = NumEnvs;
         var rngs = new Rng[n];
         var ballRow = new int[n];
         var ballCol = new int[n];
         var paddleCol = new int[n];
-        try
+        ReadState(reader, SaveTag, SaveVersion, "Catch", () =>
         {
-            string tag = reader.ReadString();
-            if (tag != SaveTag) throw new InvalidDataException($"Not a Catch state (tag '{tag}').");
-            int version = reader.ReadInt32();
-            if (version != SaveVersion) throw new InvalidDataException($"Unsupported Catch state version {version}.");
-            string name = reader.ReadString();
-            if (name != Name) throw new InvalidDataException($"Saved state belongs to task '{name}', not '{Name}'.");
-            int savedN = reader.ReadInt32();
-            if (savedN != n) throw new InvalidDataException($"Saved state has {savedN} environments; this batch has {n}.");
             for (int i = 0; i < n; i++)
             {
-                ulong key = reader.ReadUInt64();
-                ulong counter = reader.ReadUInt64();
-                rngs[i] = new Rng(key, counter);
+                rngs[i] = ReadRng(reader);
                 ballRow[i] = reader.ReadInt32();
                 ballCol[i] = reader.ReadInt32();
                 paddleCol[i] = reader.ReadInt32();
                 if ((uint)ballRow[i] >= PaddleRow || (uint)ballCol[i] >= Columns || (uint)paddleCol[i] >= Columns)
                     throw new InvalidDataException($"Saved Catch state of environment {i} is off the board.");
             }
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Saved Catch state is truncated.", e);
-        }
-        rngs.CopyTo(_rngs, 0);
+        });
+        rngs.CopyTo(Rngs, 0);
         ballRow.CopyTo(_ballRow, 0);
         ballCol.CopyTo(_ballCol, 0);
         paddleCol.CopyTo(_paddleCol, 0);
@@ -240,12 +190,10 @@ public sealed class Catch : IDiscreteVectorEnv
 
     internal (int BallRow, int BallCol, int PaddleCol) GetState(int env) => (_ballRow[env], _ballCol[env], _paddleCol[env]);
 
-    internal Rng GetRng(int env) => _rngs[env];
-
-    private void ResetEnv(int i)
+    private protected override void ResetEnv(int i)
     {
         _ballRow[i] = 0;
-        _ballCol[i] = _rngs[i].NextInt(Columns);
+        _ballCol[i] = Rngs[i].NextInt(Columns);
         _paddleCol[i] = PaddleStartColumn;
     }
 }

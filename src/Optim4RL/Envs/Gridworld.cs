@@ -4,7 +4,7 @@ namespace Optim4RL.Envs;
 
 /// <summary>
 /// An LPG gridworld (docs/environments.md, "Gridworlds"; Oh et al. 2020, "Discovering Reinforcement Learning Algorithms"),
-/// vectorised over <see cref="NumEnvs"/> independent copies of one <see cref="GridworldConfig"/> map.
+/// vectorised over <see cref="DiscreteGridEnv.NumEnvs"/> independent copies of one <see cref="GridworldConfig"/> map.
 /// </summary>
 /// <remarks>
 /// <para><b>Map.</b> <c>Rows × Cols</c> cells; the border cells are walls, the interior cells are empty.
@@ -33,7 +33,7 @@ namespace Optim4RL.Envs;
 /// respawn; reset placements by rejection), so its trajectory does not depend on the batch size.
 /// Probabilities use <see cref="Rng.Bernoulli"/> (u &lt; p), so p = 0 never fires and p = 1 always does.</para>
 /// </remarks>
-public sealed class Gridworld : IDiscreteVectorEnv
+public sealed class Gridworld : DiscreteGridEnv
 {
     private const int SaveVersion = 1;
     private const string SaveTag = "Optim4RL.Envs.Gridworld";
@@ -55,7 +55,6 @@ public sealed class Gridworld : IDiscreteVectorEnv
     private readonly int[] _shape;
 
     // Structure of arrays; objects are flattened [env * numObjects + obj]; row −1 = absent.
-    private readonly Rng[] _rngs;
     private readonly int[] _time;
     private readonly int[] _agentRow;
     private readonly int[] _agentCol;
@@ -74,9 +73,8 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// <exception cref="ArgumentException">The config is invalid: a side &lt; 3, MaxSteps &lt; 1, a probability
     /// outside [0, 1], or fewer interior cells than objects + 1.</exception>
     public Gridworld(GridworldConfig config, int numEnvs, Rng rng, float rewardScaling = 1f)
+        : base(config is null ? throw new ArgumentNullException(nameof(config)) : numEnvs, rng, rewardScaling)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentOutOfRangeException.ThrowIfLessThan(numEnvs, 1);
         ArgumentNullException.ThrowIfNull(config.Objects, nameof(config));
         if (config.Rows < 3 || config.Cols < 3)
             throw new ArgumentException($"Gridworld '{config.Name}' is {config.Rows}×{config.Cols}; both sides must be ≥ 3 (border walls plus interior).", nameof(config));
@@ -91,8 +89,6 @@ public sealed class Gridworld : IDiscreteVectorEnv
         }
 
         Config = config;
-        NumEnvs = numEnvs;
-        RewardScaling = rewardScaling;
         _rows = config.Rows;
         _cols = config.Cols;
         _numObjects = config.Objects.Count;
@@ -111,13 +107,11 @@ public sealed class Gridworld : IDiscreteVectorEnv
         }
         _shape = [_rows, _cols, _channels];
 
-        _rngs = new Rng[numEnvs];
         _time = new int[numEnvs];
         _agentRow = new int[numEnvs];
         _agentCol = new int[numEnvs];
         _objRow = new int[numEnvs * _numObjects];
         _objCol = new int[numEnvs * _numObjects];
-        for (int i = 0; i < numEnvs; i++) _rngs[i] = rng.Split((ulong)i);
         Reset();
     }
 
@@ -125,36 +119,16 @@ public sealed class Gridworld : IDiscreteVectorEnv
     public GridworldConfig Config { get; }
 
     /// <summary>The map's name, e.g. <c>big_dense_long</c>.</summary>
-    public string Name => Config.Name;
-
-    /// <inheritdoc/>
-    public int NumEnvs { get; }
-
-    /// <summary>The factor applied to every reward.</summary>
-    public float RewardScaling { get; }
+    public override string Name => Config.Name;
 
     /// <summary>[Rows, Cols, Objects + 1] — channels-last (see the class remarks).</summary>
-    public IReadOnlyList<int> ObservationShape => _shape;
+    public override IReadOnlyList<int> ObservationShape => _shape;
 
     /// <summary>Rows × Cols × (Objects + 1).</summary>
-    public int ObservationSize => _rows * _cols * _channels;
+    public override int ObservationSize => _rows * _cols * _channels;
 
     /// <summary>9 (stay and the eight king moves; see the class remarks for the order).</summary>
-    public int ActionCount => 9;
-
-    /// <inheritdoc/>
-    public void Reset()
-    {
-        for (int i = 0; i < NumEnvs; i++) ResetEnv(i);
-    }
-
-    /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="env"/> is outside [0, NumEnvs).</exception>
-    public void Reset(int env)
-    {
-        EnvChecks.Env(env, NumEnvs);
-        ResetEnv(env);
-    }
+    public override int ActionCount => 9;
 
     /// <summary>Advances every environment by one step (see the class remarks).</summary>
     /// <param name="actions">[NumEnvs] actions in [0, 9).</param>
@@ -163,7 +137,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// <param name="truncated">[NumEnvs] receives true where time reached MaxSteps and the episode did not terminate.</param>
     /// <exception cref="ArgumentException">A span is shorter than NumEnvs.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An action is outside [0, 9); no environment is changed.</exception>
-    public void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
+    public override void Step(ReadOnlySpan<int> actions, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
     {
         int n = NumEnvs;
         EnvChecks.DiscreteStep(n, ActionCount, actions, rewards.Length, terminated.Length, truncated.Length);
@@ -173,7 +147,7 @@ public sealed class Gridworld : IDiscreteVectorEnv
         float scale = RewardScaling;
         for (int i = 0; i < n; i++)
         {
-            ref Rng rng = ref _rngs[i];
+            ref Rng rng = ref Rngs[i];
             int a = actions[i];
 
             // Move: clamp to the map, walls (the border) block.
@@ -228,14 +202,10 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// Only the first NumEnvs × ObservationSize values of <paramref name="destination"/> are written.
     /// </summary>
     /// <exception cref="ArgumentException">The span is shorter than NumEnvs × ObservationSize.</exception>
-    public void Observe(Span<float> destination)
+    public override void Observe(Span<float> destination)
     {
+        destination = ObservationBuffer(destination);
         int size = ObservationSize;
-        int total = NumEnvs * size;
-        if (destination.Length < total)
-            throw new ArgumentException($"Observation buffer holds {destination.Length} values; {total} (NumEnvs × {size}) are needed.", nameof(destination));
-        destination = destination[..total];
-        destination.Clear();
         int cols = _cols, channels = _channels, numObjects = _numObjects;
         for (int i = 0, b = 0; i < NumEnvs; i++, b += size)
         {
@@ -253,20 +223,15 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// Writes a tag, version, the map's name, NumEnvs, Rows, Cols, the object count, then per environment its
     /// RNG (Key, Counter), time, agent (row, col) and each object's (row, col) (−1, −1 when absent).
     /// </summary>
-    public void SaveState(BinaryWriter writer)
+    public override void SaveState(BinaryWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(writer);
-        writer.Write(SaveTag);
-        writer.Write(SaveVersion);
-        writer.Write(Name);
-        writer.Write(NumEnvs);
+        WriteHeader(writer, SaveTag, SaveVersion);
         writer.Write(_rows);
         writer.Write(_cols);
         writer.Write(_numObjects);
         for (int i = 0; i < NumEnvs; i++)
         {
-            writer.Write(_rngs[i].Key);
-            writer.Write(_rngs[i].Counter);
+            WriteRng(writer, i);
             writer.Write(_time[i]);
             writer.Write(_agentRow[i]);
             writer.Write(_agentCol[i]);
@@ -284,9 +249,8 @@ public sealed class Gridworld : IDiscreteVectorEnv
     /// </summary>
     /// <exception cref="InvalidDataException">The data is not a gridworld state, belongs to another map,
     /// was saved with another NumEnvs, is truncated, or holds out-of-range times or positions.</exception>
-    public void LoadState(BinaryReader reader)
+    public override void LoadState(BinaryReader reader)
     {
-        ArgumentNullException.ThrowIfNull(reader);
         int n = NumEnvs;
         var rngs = new Rng[n];
         var time = new int[n];
@@ -294,24 +258,14 @@ public sealed class Gridworld : IDiscreteVectorEnv
         var agentCol = new int[n];
         var objRow = new int[n * _numObjects];
         var objCol = new int[n * _numObjects];
-        try
+        ReadState(reader, SaveTag, SaveVersion, "gridworld", () =>
         {
-            string tag = reader.ReadString();
-            if (tag != SaveTag) throw new InvalidDataException($"Not a gridworld state (tag '{tag}').");
-            int version = reader.ReadInt32();
-            if (version != SaveVersion) throw new InvalidDataException($"Unsupported gridworld state version {version}.");
-            string name = reader.ReadString();
-            if (name != Name) throw new InvalidDataException($"Saved state belongs to task '{name}', not '{Name}'.");
-            int savedN = reader.ReadInt32();
-            if (savedN != n) throw new InvalidDataException($"Saved state has {savedN} environments; this batch has {n}.");
             int rows = reader.ReadInt32(), cols = reader.ReadInt32(), numObjects = reader.ReadInt32();
             if (rows != _rows || cols != _cols || numObjects != _numObjects)
                 throw new InvalidDataException($"Saved state is for a {rows}×{cols} map with {numObjects} objects; this one is {_rows}×{_cols} with {_numObjects}.");
             for (int i = 0; i < n; i++)
             {
-                ulong key = reader.ReadUInt64();
-                ulong counter = reader.ReadUInt64();
-                rngs[i] = new Rng(key, counter);
+                rngs[i] = ReadRng(reader);
                 time[i] = reader.ReadInt32();
                 agentRow[i] = reader.ReadInt32();
                 agentCol[i] = reader.ReadInt32();
@@ -326,12 +280,8 @@ public sealed class Gridworld : IDiscreteVectorEnv
                         throw new InvalidDataException($"Saved gridworld state of environment {i} has an object off the interior.");
                 }
             }
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Saved gridworld state is truncated.", e);
-        }
-        rngs.CopyTo(_rngs, 0);
+        });
+        rngs.CopyTo(Rngs, 0);
         time.CopyTo(_time, 0);
         agentRow.CopyTo(_agentRow, 0);
         agentCol.CopyTo(_agentCol, 0);
@@ -377,13 +327,11 @@ public sealed class Gridworld : IDiscreteVectorEnv
 
     internal int Time(int env) => _time[env];
 
-    internal Rng GetRng(int env) => _rngs[env];
-
     private bool IsInterior(int r, int c) => r >= 1 && r <= _rows - 2 && c >= 1 && c <= _cols - 2;
 
-    private void ResetEnv(int i)
+    private protected override void ResetEnv(int i)
     {
-        ref Rng rng = ref _rngs[i];
+        ref Rng rng = ref Rngs[i];
         int numObjects = _numObjects;
         int interiorCount = _interiorCount, interiorCols = _interiorCols;
 

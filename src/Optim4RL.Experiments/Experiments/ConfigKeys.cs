@@ -46,6 +46,28 @@ public static class ConfigKeys
 
     private static ConfigKey AgentName(string agent) => Key("agent.name", ConfigType.String, ConfigRange.OneOf("agent", [agent]), null, "the run kind");
 
+    /// <summary>The keys every RL kind starts with: its name, then the tasks, their environments and the step budget.</summary>
+    private static IEnumerable<ConfigKey> RunKeys(string agent, ConfigRange tasks, string tasksMeaning, ConfigType envsType, string envsMeaning, string trainStepsMeaning) =>
+    [
+        AgentName(agent),
+        Key("env.name", ConfigType.StringList, tasks, null, tasksMeaning),
+        Key("env.num_envs", envsType, ConfigRange.AtLeast(1), null, envsMeaning),
+        Key("env.train_steps", ConfigType.Integer64, ConfigRange.AtLeast(1), null, trainStepsMeaning),
+    ];
+
+    private static readonly ConfigKey ActionRepeat = Key("env.action_repeat", ConfigType.Integer, ConfigRange.Exactly(1), "1", "only 1 is supported (the reference's value)");
+
+    private static ConfigKey InnerUpdates(string meaning) => Key("agent.inner_updates", ConfigType.Integer, ConfigRange.AtLeast(1), "4", meaning);
+
+    /// <summary><c>agent.reset_interval</c>: R with pipeline training, unused (any value) without.</summary>
+    private static ConfigKey ResetInterval(ConfigType type, bool pipeline, string meaning) => pipeline
+        ? Key("agent.reset_interval", type, ConfigRange.AtLeast(1), "1", meaning)
+        : Key("agent.reset_interval", type, ConfigRange.Any, "1", "unused without pipeline training (the reference's files say −1)");
+
+    /// <summary>The keys every meta-training kind ends with: the learned optimizer (then <paramref name="stateKeys"/>), φ's optimizer, the estimator, the seeds.</summary>
+    private static IEnumerable<ConfigKey> MetaTrainingKeys(bool perTask, params ConfigKey[] stateKeys) =>
+        [.. LearnedOptimizerKeys(perTask), .. stateKeys, .. MetaOptimizerKeys(), .. MetaEstimatorKeys(), .. Seeds()];
+
     private static IEnumerable<ConfigKey> Seeds(string generateMeaning = "true: run k uses seed + (k − 1), so every index and repeat gets its own repeatable seed; false: every run uses seed") =>
     [
         Key("seed", ConfigType.Integer64, ConfigRange.AtLeast(0), null, "base seed of every random stream of the run"),
@@ -160,26 +182,21 @@ public static class ConfigKeys
     private static RunKind A2CKind(string agent, string description)
     {
         bool collect = agent == CollectRunner.A2CCollectName;
-        var keys = new List<ConfigKey>
-        {
-            AgentName(agent),
-            Key("env.name", ConfigType.StringList, DiscreteTasks, null, "task, or list of tasks trained one after the other"),
-            Key("env.num_envs", ConfigType.Integer, ConfigRange.AtLeast(1), null, "N: environments of the agent (bounded by the memory estimate)"),
-            Key("env.train_steps", ConfigType.Integer64, ConfigRange.AtLeast(1), null, "environment steps per task; iterations = train_steps ÷ (num_envs × rollout_steps)"),
+        List<ConfigKey> keys =
+        [
+            .. RunKeys(agent, DiscreteTasks, "task, or list of tasks trained one after the other",
+                ConfigType.Integer, "N: environments of the agent (bounded by the memory estimate)",
+                "environment steps per task; iterations = train_steps ÷ (num_envs × rollout_steps)"),
             Key("env.reward_scaling", ConfigType.NumberPerTask, ConfigRange.Above(0), "1", "multiplies the task's rewards"),
-        };
-        keys.AddRange(A2CAgentKeys());
-        if (collect) keys.Add(Key("agent.data_reduce", ConfigType.Integer, ConfigRange.AtLeast(1), null, "record every data_reduce-th coordinate of g and Δθ at every update"));
-        keys.AddRange(AgentOptimizerKeys(perTask: true));
-        keys.AddRange(Seeds());
+            .. A2CAgentKeys(),
+            .. collect ? [Key("agent.data_reduce", ConfigType.Integer, ConfigRange.AtLeast(1), null, "record every data_reduce-th coordinate of g and Δθ at every update")] : Array.Empty<ConfigKey>(),
+            .. AgentOptimizerKeys(perTask: true),
+            .. Seeds(),
+        ];
         List<ConfigRule> rules =
         [
-            new("`env.train_steps` ≥ `env.num_envs` × `agent.rollout_steps` (at least one update).", c =>
-            {
-                Int128 perIteration = (Int128)c.Int("env.num_envs") * c.Int("agent.rollout_steps");
-                if (c.Long("env.train_steps") < perIteration)
-                    throw c.Error("env.train_steps", $"({c.Long("env.train_steps")}) is below one iteration, num_envs × rollout_steps = {perIteration}: no update would run.");
-            }),
+            TrainStepsCover("`env.train_steps` ≥ `env.num_envs` × `agent.rollout_steps` (at least one update).",
+                "one iteration, num_envs × rollout_steps", "update", c => (Int128)c.Int("env.num_envs") * c.Int("agent.rollout_steps")),
             .. AgentOptimizerRules(),
             new("Memory: the estimate for the largest task (network, optimizer state, `env.num_envs` rollouts) fits in the memory available; no buffer exceeds .NET's array limit.", A2CMemory),
         ];
@@ -191,34 +208,25 @@ public static class ConfigKeys
         string description = pipeline
             ? "Meta-trains a learned optimizer (`agent_optim.name`) with A2C agents on one or more discrete tasks at once, with pipeline training: each task's agents are reset in a staggered way every `agent.reset_interval` meta-iterations. Writes `param.json` (φ), `meta_train.csv` and checkpoints."
             : "The no-pipeline ablation of MetaA2C: the same meta-training, but agents are never reset.";
-        var keys = new List<ConfigKey>
-        {
-            AgentName(agent),
-            Key("env.name", ConfigType.StringList, DiscreteTasks, null, "task, or list of tasks meta-trained on together"),
-            Key("env.num_envs", ConfigType.IntegerPerTask, ConfigRange.AtLeast(1), null, "B: agents per task, one environment each (bounded by the memory estimate)"),
-            Key("env.train_steps", ConfigType.Integer64, ConfigRange.AtLeast(1), null, "environment steps of the first task; meta-iterations = train_steps ÷ (num_envs × rollout_steps × (inner_updates + 1))"),
+        List<ConfigKey> keys =
+        [
+            .. RunKeys(agent, DiscreteTasks, "task, or list of tasks meta-trained on together",
+                ConfigType.IntegerPerTask, "B: agents per task, one environment each (bounded by the memory estimate)",
+                "environment steps of the first task; meta-iterations = train_steps ÷ (num_envs × rollout_steps × (inner_updates + 1))"),
             Key("env.reward_scaling", ConfigType.NumberPerTask, ConfigRange.Above(0), "1", "multiplies the task's rewards"),
-            Key("agent.inner_updates", ConfigType.Integer, ConfigRange.AtLeast(1), "4", "K: agent updates per meta-iteration, back-propagated through"),
-            pipeline
-                ? Key("agent.reset_interval", ConfigType.IntegerPerTask, ConfigRange.AtLeast(1), "1", "R: meta-iterations between two resets of an agent (resets staggered over the agents)")
-                : Key("agent.reset_interval", ConfigType.IntegerPerTask, ConfigRange.Any, "1", "unused without pipeline training (the reference's files say −1)"),
-        };
-        keys.AddRange(A2CAgentKeys());
-        keys.AddRange(LearnedOptimizerKeys(perTask: true));
-        keys.Add(Key("agent_optim.kwargs.state_dtype", ConfigType.String, ConfigRange.OneOf("state type", ["float32", "bfloat16"]), "float32",
-            "storage of the learned optimizer's recurrent state during meta-training: float32, or bfloat16 (2 bytes per value, float32 arithmetic; Optim4RL, LinearOptim and L2LGD2 only)"));
-        keys.AddRange(MetaOptimizerKeys());
-        keys.AddRange(MetaEstimatorKeys());
-        keys.AddRange(Seeds());
+            InnerUpdates("K: agent updates per meta-iteration, back-propagated through"),
+            ResetInterval(ConfigType.IntegerPerTask, pipeline, "R: meta-iterations between two resets of an agent (resets staggered over the agents)"),
+            .. A2CAgentKeys(),
+            .. MetaTrainingKeys(perTask: true,
+                Key("agent_optim.kwargs.state_dtype", ConfigType.String, ConfigRange.OneOf("state type", ["float32", "bfloat16"]), "float32",
+                    "storage of the learned optimizer's recurrent state during meta-training: float32, or bfloat16 (2 bytes per value, float32 arithmetic; Optim4RL, LinearOptim and L2LGD2 only)")),
+        ];
         List<ConfigRule> rules =
         [
             .. MetaEstimatorRules(),
-            new("`env.train_steps` ≥ one meta-iteration of the first task: `env.num_envs` × `agent.rollout_steps` × (`agent.inner_updates` + 1).", c =>
-            {
-                Int128 perIteration = (Int128)c.IntPerTask("env.num_envs")[0] * c.Int("agent.rollout_steps") * ((Int128)c.Int("agent.inner_updates") + 1);
-                if (c.Long("env.train_steps") < perIteration)
-                    throw c.Error("env.train_steps", $"({c.Long("env.train_steps")}) is below one meta-iteration, num_envs × rollout_steps × (inner_updates + 1) = {perIteration}: no meta-update would run.");
-            }),
+            TrainStepsCover("`env.train_steps` ≥ one meta-iteration of the first task: `env.num_envs` × `agent.rollout_steps` × (`agent.inner_updates` + 1).",
+                "one meta-iteration, num_envs × rollout_steps × (inner_updates + 1)", "meta-update",
+                c => (Int128)c.IntPerTask("env.num_envs")[0] * c.Int("agent.rollout_steps") * ((Int128)c.Int("agent.inner_updates") + 1)),
             .. MetaOptimizerRules(),
             new("Memory: the estimate summed over all tasks' agents (P·(3 + K + 2·state size) values each, plus a rollout) fits in the memory available; B·P and every buffer stay within .NET's array limits.", MetaA2CMemory),
         ];
@@ -227,30 +235,26 @@ public static class ConfigKeys
 
     private static RunKind PpoKind()
     {
-        var keys = new List<ConfigKey>
-        {
-            AgentName(PpoName),
-            Key("env.name", ConfigType.StringList, ContinuousTasks, null, "task, or list of tasks trained one after the other"),
-            Key("env.num_envs", ConfigType.Integer, ConfigRange.AtLeast(1), null, "environments stepped in parallel"),
-            Key("env.train_steps", ConfigType.Integer64, ConfigRange.AtLeast(1), null, "environment steps per task; training steps = train_steps ÷ (batch_size × num_minibatches × rollout_steps), rounded down per evaluation"),
+        List<ConfigKey> keys =
+        [
+            .. RunKeys(PpoName, ContinuousTasks, "task, or list of tasks trained one after the other",
+                ConfigType.Integer, "environments stepped in parallel",
+                "environment steps per task; training steps = train_steps ÷ (batch_size × num_minibatches × rollout_steps), rounded down per evaluation"),
             Key("env.num_evals", ConfigType.Integer, ConfigRange.AtLeast(1), "1", "evaluations over the run (plus one at step 0 when > 1)"),
             Key("env.num_eval_envs", ConfigType.Integer, ConfigRange.AtLeast(1), "128", "episodes per evaluation, one per environment"),
             Key("env.episode_length", ConfigType.Integer, ConfigRange.AtLeast(1), "the task's limit", "compared with the task's own time limit (1000 steps for the MuJoCo tasks), which is used; a warning when they differ"),
-            Key("env.action_repeat", ConfigType.Integer, ConfigRange.Exactly(1), "1", "only 1 is supported (the reference's value)"),
+            ActionRepeat,
             Key("env.reward_scaling", ConfigType.NumberPerTask, ConfigRange.Above(0), "1", "multiplies rewards inside the PPO loss only; reported returns are unscaled"),
-        };
-        keys.AddRange(PpoAgentKeys(""));
-        keys.AddRange(AgentOptimizerKeys(perTask: true));
-        keys.AddRange(Seeds());
+            .. PpoAgentKeys(""),
+            .. AgentOptimizerKeys(perTask: true),
+            .. Seeds(),
+        ];
         List<ConfigRule> rules =
         [
             .. PpoBatchRules(agents: false),
-            new("`env.train_steps` ≥ `env.num_evals` × `batch_size` × `agent.num_minibatches` × `agent.rollout_steps` (at least one training step per evaluation).", c =>
-            {
-                Int128 needed = (Int128)c.Int("env.num_evals") * c.Int("batch_size") * c.Int("agent.num_minibatches") * c.Int("agent.rollout_steps");
-                if (c.Long("env.train_steps") < needed)
-                    throw c.Error("env.train_steps", $"({c.Long("env.train_steps")}) is below num_evals × batch_size × num_minibatches × rollout_steps = {needed}: no training step would run.");
-            }),
+            TrainStepsCover("`env.train_steps` ≥ `env.num_evals` × `batch_size` × `agent.num_minibatches` × `agent.rollout_steps` (at least one training step per evaluation).",
+                "num_evals × batch_size × num_minibatches × rollout_steps", "training step",
+                c => (Int128)c.Int("env.num_evals") * c.Int("batch_size") * c.Int("agent.num_minibatches") * c.Int("agent.rollout_steps")),
             .. AgentOptimizerRules(),
         ];
         var alias = new ConfigAlias("optim", "agent_optim", "the reference's Brax-style PPO files name the agent's optimizer `optim`");
@@ -263,25 +267,19 @@ public static class ConfigKeys
         string description = pipeline
             ? "Meta-trains a learned optimizer with `agent.num_agents` PPO agents on one continuous-control task, with pipeline training (staggered resets every `agent.reset_interval` meta-iterations). Writes `param.json`, `meta_train.csv` and checkpoints."
             : "The no-pipeline ablation of MetaPPO: agents are never reset.";
-        var keys = new List<ConfigKey>
-        {
-            AgentName(agent),
-            Key("env.name", ConfigType.StringList, ContinuousTasks, null, "the task (exactly one)"),
-            Key("env.num_envs", ConfigType.Integer, ConfigRange.AtLeast(1), null, "environments over all agents, split evenly among them"),
-            Key("env.train_steps", ConfigType.Integer64, ConfigRange.AtLeast(1), null, "environment steps; meta-iterations = train_steps ÷ (batch_size × num_minibatches × rollout_steps × inner_updates)"),
-            Key("env.action_repeat", ConfigType.Integer, ConfigRange.Exactly(1), "1", "only 1 is supported (the reference's value)"),
+        List<ConfigKey> keys =
+        [
+            .. RunKeys(agent, ContinuousTasks, "the task (exactly one)",
+                ConfigType.Integer, "environments over all agents, split evenly among them",
+                "environment steps; meta-iterations = train_steps ÷ (batch_size × num_minibatches × rollout_steps × inner_updates)"),
+            ActionRepeat,
             Key("env.reward_scaling", ConfigType.Number, ConfigRange.Above(0), "1", "multiplies rewards inside the PPO loss only"),
             Key("agent.num_agents", ConfigType.Integer, ConfigRange.AtLeast(1), "1", "B: agents trained in parallel (the reference ran one per accelerator device)"),
-            Key("agent.inner_updates", ConfigType.Integer, ConfigRange.AtLeast(1), "4", "PPO training steps per agent and meta-iteration"),
-            pipeline
-                ? Key("agent.reset_interval", ConfigType.Integer, ConfigRange.AtLeast(1), "1", "R: meta-iterations between two resets of an agent (staggered)")
-                : Key("agent.reset_interval", ConfigType.Integer, ConfigRange.Any, "1", "unused without pipeline training (the reference's files say −1)"),
-        };
-        keys.AddRange(PpoAgentKeys(" over all agents (each agent gets batch_size ÷ num_agents)"));
-        keys.AddRange(LearnedOptimizerKeys(perTask: false));
-        keys.AddRange(MetaOptimizerKeys());
-        keys.AddRange(MetaEstimatorKeys());
-        keys.AddRange(Seeds());
+            InnerUpdates("PPO training steps per agent and meta-iteration"),
+            ResetInterval(ConfigType.Integer, pipeline, "R: meta-iterations between two resets of an agent (staggered)"),
+            .. PpoAgentKeys(" over all agents (each agent gets batch_size ÷ num_agents)"),
+            .. MetaTrainingKeys(perTask: false),
+        ];
         List<ConfigRule> rules =
         [
             .. MetaEstimatorRules(),
@@ -291,12 +289,9 @@ public static class ConfigKeys
                 if (n != 1) throw c.Error("env.name", $"names {n} tasks: {agent} trains on one task.");
             }),
             .. PpoBatchRules(agents: true),
-            new("`env.train_steps` ≥ one meta-iteration: `batch_size` × `agent.num_minibatches` × `agent.rollout_steps` × `agent.inner_updates`.", c =>
-            {
-                Int128 needed = (Int128)c.Int("batch_size") * c.Int("agent.num_minibatches") * c.Int("agent.rollout_steps") * c.Int("agent.inner_updates");
-                if (c.Long("env.train_steps") < needed)
-                    throw c.Error("env.train_steps", $"({c.Long("env.train_steps")}) is below one meta-iteration, batch_size × num_minibatches × rollout_steps × inner_updates = {needed}: no meta-update would run.");
-            }),
+            TrainStepsCover("`env.train_steps` ≥ one meta-iteration: `batch_size` × `agent.num_minibatches` × `agent.rollout_steps` × `agent.inner_updates`.",
+                "one meta-iteration, batch_size × num_minibatches × rollout_steps × inner_updates", "meta-update",
+                c => (Int128)c.Int("batch_size") * c.Int("agent.num_minibatches") * c.Int("agent.rollout_steps") * c.Int("agent.inner_updates")),
             .. MetaOptimizerRules(),
         ];
         var ignored = new[]
@@ -348,6 +343,18 @@ public static class ConfigKeys
     }
 
     // ---------- rules ----------
+
+    /// <summary>
+    /// <c>env.train_steps</c> covers at least <paramref name="needed"/> environment steps (<paramref name="least"/>, as the
+    /// message words it); otherwise no <paramref name="nothing"/> would run.
+    /// </summary>
+    private static ConfigRule TrainStepsCover(string description, string least, string nothing, Func<ConfigRuleContext, Int128> needed) =>
+        new(description, c =>
+        {
+            Int128 steps = needed(c);
+            if (c.Long("env.train_steps") < steps)
+                throw c.Error("env.train_steps", $"({c.Long("env.train_steps")}) is below {least} = {steps}: no {nothing} would run.");
+        });
 
     private static ConfigRule ClipOrNormRule(string section) =>
         new($"`{section}.kwargs.grad_clip` and `{section}.kwargs.grad_norm` are not both > 0 (choose one).", c =>

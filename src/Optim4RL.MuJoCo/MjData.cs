@@ -19,7 +19,7 @@ namespace Optim4RL.Envs.MuJoCo;
 /// </remarks>
 public sealed unsafe class MjData : IDisposable
 {
-    private readonly DataHandle _handle;
+    private readonly MjHandle _handle;
     private readonly double* _qpos, _qvel, _act, _qaccWarmstart, _ctrl, _qacc;
     private readonly double* _xpos, _xquat, _xipos, _siteXpos, _subtreeCom, _cinert, _cvel, _cfrcExt;
     private readonly double* _qfrcActuator, _qfrcConstraint, _actuatorForce;
@@ -33,7 +33,7 @@ public sealed unsafe class MjData : IDisposable
         {
             IntPtr d = MuJoCoNative.Fn.MakeData(use.Ptr);
             if (d == IntPtr.Zero) throw MuJoCoNative.Error($"mj_makeData for '{model.Source}'");
-            _handle = new DataHandle(d);
+            _handle = new MjHandle(d, MuJoCoNative.Fn.DeleteData);
         }
 
         _qpos = Ptr("qpos");
@@ -149,11 +149,7 @@ public sealed unsafe class MjData : IDisposable
     public Span<T> Array<T>(string name) where T : unmanaged
     {
         var info = Lookup(name, out IntPtr p);
-        if (info.Kind != MjArrayInfo.KindOf<T>() || info.ElementSize != sizeof(T))
-        {
-            throw new ArgumentException($"mjData.{name} holds {info.Kind} elements, not {typeof(T).Name}.", nameof(name));
-        }
-
+        info.RequireElement<T>("mjData", name);
         return new Span<T>((void*)p, info.Length);
     }
 
@@ -314,19 +310,5 @@ public sealed unsafe class MjData : IDisposable
 
         ptr = (IntPtr)p;
         return new MjArrayInfo(name, rows, cols, (MjElementKind)kind, size);
-    }
-
-    /// <summary>Owns an <c>mjData*</c>; frees it with <c>mj_deleteData</c>.</summary>
-    private sealed class DataHandle : SafeHandle
-    {
-        public DataHandle(IntPtr data) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(data);
-
-        public override bool IsInvalid => handle == IntPtr.Zero;
-
-        protected override bool ReleaseHandle()
-        {
-            MuJoCoNative.Fn.DeleteData(handle);
-            return true;
-        }
     }
 }

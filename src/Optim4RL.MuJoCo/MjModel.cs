@@ -17,9 +17,9 @@ namespace Optim4RL.Envs.MuJoCo;
 /// </remarks>
 public sealed unsafe class MjModel : IDisposable
 {
-    private readonly ModelHandle _handle;
+    private readonly MjHandle _handle;
 
-    private MjModel(ModelHandle handle, string source)
+    private MjModel(MjHandle handle, string source)
     {
         _handle = handle;
         Source = source;
@@ -126,7 +126,7 @@ public sealed unsafe class MjModel : IDisposable
 
     internal IntPtr DangerousPointer => _handle.DangerousGetHandle();
 
-    internal ModelHandle Handle => _handle;
+    internal MjHandle Handle => _handle;
 
     /// <summary>
     /// Loads and compiles an MJCF file (<c>mj_loadXML</c>).
@@ -150,7 +150,7 @@ public sealed unsafe class MjModel : IDisposable
             throw new MuJoCoException($"Could not load MuJoCo model '{full}': {(message.Length > 0 ? message : "mj_loadXML failed without a message")}");
         }
 
-        return new MjModel(new ModelHandle(m), full);
+        return new MjModel(new MjHandle(m, MuJoCoNative.Fn.DeleteModel), full);
     }
 
     /// <summary>
@@ -173,7 +173,7 @@ public sealed unsafe class MjModel : IDisposable
             throw new MuJoCoException($"Could not load MuJoCo model '{name}': {(message.Length > 0 ? message : "mj_loadXML failed without a message")}");
         }
 
-        return new MjModel(new ModelHandle(m), name);
+        return new MjModel(new MjHandle(m, MuJoCoNative.Fn.DeleteModel), name);
     }
 
     /// <summary>
@@ -221,11 +221,7 @@ public sealed unsafe class MjModel : IDisposable
     public ReadOnlySpan<T> Array<T>(string name) where T : unmanaged
     {
         var info = Lookup(name, out IntPtr p);
-        if (info.Kind != MjArrayInfo.KindOf<T>() || info.ElementSize != sizeof(T))
-        {
-            throw new ArgumentException($"mjModel.{name} holds {info.Kind} elements, not {typeof(T).Name}.", nameof(name));
-        }
-
+        info.RequireElement<T>("mjModel", name);
         return new ReadOnlySpan<T>((void*)p, info.Length);
     }
 
@@ -332,20 +328,6 @@ public sealed unsafe class MjModel : IDisposable
         public void Dispose()
         {
             if (_added) _handle.DangerousRelease();
-        }
-    }
-
-    /// <summary>Owns an <c>mjModel*</c>; frees it with <c>mj_deleteModel</c>.</summary>
-    internal sealed class ModelHandle : SafeHandle
-    {
-        public ModelHandle(IntPtr model) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(model);
-
-        public override bool IsInvalid => handle == IntPtr.Zero;
-
-        protected override bool ReleaseHandle()
-        {
-            MuJoCoNative.Fn.DeleteModel(handle);
-            return true;
         }
     }
 }

@@ -140,6 +140,14 @@ public readonly record struct MjArrayInfo(string Name, int Rows, int Columns, Mj
     /// <summary>Rows × Columns.</summary>
     public int Length => Rows * Columns;
 
+    /// <summary>Throws unless <typeparamref name="T"/> is the element type of field <paramref name="name"/> of <paramref name="owner"/> (mjModel, mjData).</summary>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> does not match.</exception>
+    internal void RequireElement<T>(string owner, string name) where T : unmanaged
+    {
+        if (Kind != KindOf<T>() || ElementSize != System.Runtime.CompilerServices.Unsafe.SizeOf<T>())
+            throw new ArgumentException($"{owner}.{name} holds {Kind} elements, not {typeof(T).Name}.", nameof(name));
+    }
+
     internal static MjElementKind KindOf<T>() where T : unmanaged =>
         typeof(T) == typeof(double) ? MjElementKind.Double
         : typeof(T) == typeof(int) ? MjElementKind.Int32

@@ -126,23 +126,33 @@ public sealed class HalfCheetahTask : MuJoCoTask
 }
 
 /// <summary>
-/// Hopper-v4: frame skip 4 (dt 0.008 s). Observation (11): qpos[1:] (z, torso angle, thigh, leg,
-/// foot) then clip(qvel, ±10). Reward: x velocity + 1 − 1e−3·Σa². Healthy (all strict): every element of
-/// (qpos[2:], unclipped qvel) in (−100, 100), qpos[1] &gt; 0.7, |qpos[2]| &lt; 0.2. Reset: qpos0 + U(±0.005), qvel U(±0.005).
+/// The planar walkers of Gymnasium v4 (<see cref="HopperTask"/>, <see cref="Walker2dTask"/>): frame skip 4
+/// (dt 0.008 s), progress qpos[0] (rootx), reward x velocity + 1 − 1e−3·Σa², observation qpos[1:] then
+/// clip(qvel, ±10), reset qpos0 + U(±0.005), qvel U(±0.005). They differ in their model and when they are healthy.
 /// </summary>
-public sealed class HopperTask : MuJoCoTask
+public abstract class PlanarWalkerTask : MuJoCoTask
 {
+    private readonly (int Nq, int Nv, int Nu) _sizes;
+
+    /// <summary>A walker named <paramref name="name"/> with <paramref name="observationSize"/> = nq − 1 + nv observations and the model sizes <paramref name="sizes"/>.</summary>
+    private protected PlanarWalkerTask(string name, int observationSize, (int Nq, int Nv, int Nu) sizes)
+    {
+        Name = name;
+        ObservationSize = observationSize;
+        _sizes = sizes;
+    }
+
     /// <inheritdoc/>
-    public override string Name => "hopper";
+    public override string Name { get; }
+
+    /// <inheritdoc/>
+    public override int ObservationSize { get; }
+
+    /// <inheritdoc/>
+    protected override (int Nq, int Nv, int Nu) ExpectedSizes => _sizes;
 
     /// <inheritdoc/>
     public override int FrameSkip => 4;
-
-    /// <summary>11.</summary>
-    public override int ObservationSize => 11;
-
-    /// <inheritdoc/>
-    protected override (int Nq, int Nv, int Nu) ExpectedSizes => (6, 6, 3);
 
     /// <inheritdoc/>
     public override void SampleInitialState(ref Rng rng, Span<double> qpos, Span<double> qvel) => UniformReset(ref rng, qpos, qvel, 5e-3, 5e-3);
@@ -157,6 +167,21 @@ public sealed class HopperTask : MuJoCoTask
         return new MuJoCoRewardTerms(v, 1.0, 1e-3 * SumSquares(ctrl), 0, 0, v);
     }
 
+    /// <inheritdoc/>
+    public override void Observe(MjData data, Span<float> observation)
+    {
+        int o = Put(observation, 0, data.Qpos[1..]);
+        PutClipped(observation, o, data.Qvel, 10.0);
+    }
+}
+
+/// <summary>
+/// Hopper-v4 (a <see cref="PlanarWalkerTask"/>). Observation (11): qpos[1:] (z, torso angle, thigh, leg, foot) then
+/// clip(qvel, ±10). Healthy (all strict): every element of (qpos[2:], unclipped qvel) in (−100, 100), qpos[1] &gt; 0.7,
+/// |qpos[2]| &lt; 0.2.
+/// </summary>
+public sealed class HopperTask() : PlanarWalkerTask("hopper", 11, (6, 6, 3))
+{
     /// <inheritdoc/>
     public override bool IsHealthy(MjData data)
     {
@@ -173,59 +198,19 @@ public sealed class HopperTask : MuJoCoTask
 
         return q[1] > 0.7 && q[2] > -0.2 && q[2] < 0.2;
     }
-
-    /// <inheritdoc/>
-    public override void Observe(MjData data, Span<float> observation)
-    {
-        int o = Put(observation, 0, data.Qpos[1..]);
-        PutClipped(observation, o, data.Qvel, 10.0);
-    }
 }
 
 /// <summary>
-/// Walker2d-v4: frame skip 4 (dt 0.008 s). Observation (17): qpos[1:] then clip(qvel, ±10).
-/// Reward: x velocity + 1 − 1e−3·Σa². Healthy: 0.8 &lt; qpos[1] &lt; 2 and |qpos[2]| &lt; 1. Reset: qpos0 + U(±0.005),
-/// qvel U(±0.005). Feet friction as in v4 (right 0.9, left 1.9).
+/// Walker2d-v4 (a <see cref="PlanarWalkerTask"/>). Observation (17): qpos[1:] then clip(qvel, ±10).
+/// Healthy: 0.8 &lt; qpos[1] &lt; 2 and |qpos[2]| &lt; 1. Feet friction as in v4 (right 0.9, left 1.9).
 /// </summary>
-public sealed class Walker2dTask : MuJoCoTask
+public sealed class Walker2dTask() : PlanarWalkerTask("walker2d", 17, (9, 9, 6))
 {
-    /// <inheritdoc/>
-    public override string Name => "walker2d";
-
-    /// <inheritdoc/>
-    public override int FrameSkip => 4;
-
-    /// <summary>17.</summary>
-    public override int ObservationSize => 17;
-
-    /// <inheritdoc/>
-    protected override (int Nq, int Nv, int Nu) ExpectedSizes => (9, 9, 6);
-
-    /// <inheritdoc/>
-    public override void SampleInitialState(ref Rng rng, Span<double> qpos, Span<double> qvel) => UniformReset(ref rng, qpos, qvel, 5e-3, 5e-3);
-
-    /// <summary>qpos[0] (rootx).</summary>
-    public override void ReadProgress(MjData data, Span<double> progress) => progress[0] = data.Qpos[0];
-
-    /// <inheritdoc/>
-    public override MuJoCoRewardTerms Reward(MjData data, ReadOnlySpan<double> ctrl, ReadOnlySpan<double> before, ReadOnlySpan<double> after)
-    {
-        double v = (after[0] - before[0]) / Dt;
-        return new MuJoCoRewardTerms(v, 1.0, 1e-3 * SumSquares(ctrl), 0, 0, v);
-    }
-
     /// <inheritdoc/>
     public override bool IsHealthy(MjData data)
     {
         var q = data.Qpos;
         return q[1] > 0.8 && q[1] < 2.0 && q[2] > -1.0 && q[2] < 1.0;
-    }
-
-    /// <inheritdoc/>
-    public override void Observe(MjData data, Span<float> observation)
-    {
-        int o = Put(observation, 0, data.Qpos[1..]);
-        PutClipped(observation, o, data.Qvel, 10.0);
     }
 }
 

@@ -29,11 +29,11 @@ public static class ConfigKeys
         var kinds = new List<RunKind>
         {
             A2CKind(A2CName, "Advantage actor-critic on the discrete tasks (catch, gridworlds) with a hand-designed optimizer, or a learned one loaded from a φ file. Tasks of `env.name` run one after the other; results in `result_<task>.csv`."),
-            MetaA2CKind(MetaA2CName, pipeline: true),
-            MetaA2CKind(MetapA2CName, pipeline: false),
+            MetaA2CKind(MetaA2CName, pipeline: true, "Meta-trains a learned optimizer (`agent_optim.name`) with A2C agents on one or more discrete tasks at once, with pipeline training: each task's agents are reset in a staggered way every `agent.reset_interval` meta-iterations. Writes `param.json` (φ), `meta_train.csv` and checkpoints."),
+            MetaA2CKind(MetapA2CName, pipeline: false, "The no-pipeline ablation of MetaA2C: the same meta-training, but agents are never reset."),
             PpoKind(),
-            MetaPpoKind(MetaPpoName, pipeline: true),
-            MetaPpoKind(MetapPpoName, pipeline: false),
+            MetaPpoKind(MetaPpoName, pipeline: true, "Meta-trains a learned optimizer with `agent.num_agents` PPO agents on one continuous-control task, with pipeline training (staggered resets every `agent.reset_interval` meta-iterations). Writes `param.json`, `meta_train.csv` and checkpoints."),
+            MetaPpoKind(MetapPpoName, pipeline: false, "The no-pipeline ablation of MetaPPO: agents are never reset."),
             A2CKind(CollectRunner.A2CCollectName, "A2C (as `A2C`) that also writes every `agent.data_reduce`-th coordinate of g and Δθ at every update to `grads_<task>.bin`, for the gradient analysis."),
             SupervisedKind(),
         };
@@ -203,11 +203,8 @@ public static class ConfigKeys
         return new RunKind(agent, description, keys, [StarTrainSteps], [], rules);
     }
 
-    private static RunKind MetaA2CKind(string agent, bool pipeline)
+    private static RunKind MetaA2CKind(string agent, bool pipeline, string description)
     {
-        string description = pipeline
-            ? "Meta-trains a learned optimizer (`agent_optim.name`) with A2C agents on one or more discrete tasks at once, with pipeline training: each task's agents are reset in a staggered way every `agent.reset_interval` meta-iterations. Writes `param.json` (φ), `meta_train.csv` and checkpoints."
-            : "The no-pipeline ablation of MetaA2C: the same meta-training, but agents are never reset.";
         List<ConfigKey> keys =
         [
             .. RunKeys(agent, DiscreteTasks, "task, or list of tasks meta-trained on together",
@@ -262,11 +259,8 @@ public static class ConfigKeys
             keys, [MaxDevices, StarTrainSteps], [alias], rules);
     }
 
-    private static RunKind MetaPpoKind(string agent, bool pipeline)
+    private static RunKind MetaPpoKind(string agent, bool pipeline, string description)
     {
-        string description = pipeline
-            ? "Meta-trains a learned optimizer with `agent.num_agents` PPO agents on one continuous-control task, with pipeline training (staggered resets every `agent.reset_interval` meta-iterations). Writes `param.json`, `meta_train.csv` and checkpoints."
-            : "The no-pipeline ablation of MetaPPO: agents are never reset.";
         List<ConfigKey> keys =
         [
             .. RunKeys(agent, ContinuousTasks, "the task (exactly one)",

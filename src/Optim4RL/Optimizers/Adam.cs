@@ -16,7 +16,7 @@ namespace Optim4RL.Optimizers;
 /// <see cref="OptimizerState.Count"/>. Moments are float32 as in optax; the bias corrections
 /// 1−βᵗ are computed in double and then rounded to float.
 /// </remarks>
-public sealed class Adam : IOptimizer
+public sealed class Adam : MomentOptimizer
 {
     /// <summary>Creates Adam.</summary>
     /// <param name="learningRate">Step size α (finite).</param>
@@ -25,20 +25,12 @@ public sealed class Adam : IOptimizer
     /// <param name="eps">ε added to √ν̂ (≥ 0).</param>
     /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is outside its range.</exception>
     public Adam(double learningRate, double b1 = 0.9, double b2 = 0.999, double eps = 1e-8)
+        : base("adam", learningRate, "mu", "nu")
     {
-        if (!double.IsFinite(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be finite.");
-        if (!(b1 >= 0 && b1 < 1)) throw new ArgumentOutOfRangeException(nameof(b1), b1, "b1 must be in [0, 1).");
-        if (!(b2 >= 0 && b2 < 1)) throw new ArgumentOutOfRangeException(nameof(b2), b2, "b2 must be in [0, 1).");
-        if (!(eps >= 0 && double.IsFinite(eps))) throw new ArgumentOutOfRangeException(nameof(eps), eps, "eps must be finite and ≥ 0.");
-        LearningRate = learningRate;
-        B1 = b1;
-        B2 = b2;
-        Eps = eps;
-        Name = $"adam(lr={Kernels.Format(LearningRate)})";
+        B1 = Kernels.Checked(b1, b1 >= 0 && b1 < 1, nameof(b1), "b1 must be in [0, 1).");
+        B2 = Kernels.Checked(b2, b2 >= 0 && b2 < 1, nameof(b2), "b2 must be in [0, 1).");
+        Eps = Kernels.Checked(eps, eps >= 0 && double.IsFinite(eps), nameof(eps), "eps must be finite and ≥ 0.");
     }
-
-    /// <summary>Step size α.</summary>
-    public double LearningRate { get; }
 
     /// <summary>First-moment decay β1.</summary>
     public double B1 { get; }
@@ -49,54 +41,24 @@ public sealed class Adam : IOptimizer
     /// <summary>ε, added outside the square root.</summary>
     public double Eps { get; }
 
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <summary>Creates the state: buffers <c>mu</c> [P] and <c>nu</c> [P], zero; count 0.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paramCount"/> is negative.</exception>
-    public OptimizerState Init(int paramCount)
+    /// <summary>μ ← β1·μ + (1−β1)·g, ν ← β2·ν + (1−β2)·g², Δθ = −α·μ̂/(√ν̂ + ε) at step t.</summary>
+    private protected override void ApplyBlock(ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> u, Span<float> s, long t)
     {
-        Kernels.CheckParamCount(paramCount);
-        return new OptimizerState(paramCount, ["mu", "nu"], [new float[paramCount], new float[paramCount]]);
-    }
-
-    /// <summary>
-    /// Advances μ, ν and the count with gradient <paramref name="grads"/> [P] and writes Δθ [P]
-    /// into <paramref name="updates"/>, which may alias <paramref name="grads"/>. Allocates nothing.
-    /// </summary>
-    /// <exception cref="ArgumentException">A span's length differs from the state's parameter count, or the state is not an Adam state.</exception>
-    public void Update(ReadOnlySpan<float> grads, OptimizerState state, Span<float> updates)
-    {
-        Kernels.CheckUpdate(Name, grads, state, updates, bufferCount: 2);
-        long t = state.Count + 1;
         float b1 = (float)B1, b2 = (float)B2, c1 = (float)(1 - B1), c2 = (float)(1 - B2);
         float bc1 = (float)(1 - Math.Pow(B1, t));
         float bc2 = (float)(1 - Math.Pow(B2, t));
         float eps = (float)Eps, negLr = (float)-LearningRate;
-        Span<float> mu = state.Buffers[0], nu = state.Buffers[1];
-        Span<float> tmp = stackalloc float[Kernels.BlockSize];
-
-        for (int start = 0; start < grads.Length; start += Kernels.BlockSize)
-        {
-            int n = Math.Min(Kernels.BlockSize, grads.Length - start);
-            var g = grads.Slice(start, n);
-            var m = mu.Slice(start, n);
-            var v = nu.Slice(start, n);
-            var u = updates.Slice(start, n);
-            var s = tmp[..n];
-            // Moments first: they read g, and u may alias g.
-            TP.Multiply(m, b1, m);
-            TP.MultiplyAdd(g, c1, m, m);      // μ = (1−β1)·g + β1·μ
-            TP.Multiply(g, g, s);
-            TP.Multiply(v, b2, v);
-            TP.MultiplyAdd(s, c2, v, v);      // ν = (1−β2)·g² + β2·ν
-            TP.Divide(v, bc2, s);             // ν̂
-            TP.Sqrt(s, s);
-            TP.Add(s, eps, s);                // √ν̂ + ε
-            TP.Divide(m, bc1, u);             // μ̂
-            TP.Divide(u, s, u);
-            TP.Multiply(u, negLr, u);         // −α·μ̂/(√ν̂ + ε)
-        }
-        state.Count = t;
+        // Moments first: they read g, and u may alias g.
+        TP.Multiply(m, b1, m);
+        TP.MultiplyAdd(g, c1, m, m);      // μ = (1−β1)·g + β1·μ
+        TP.Multiply(g, g, s);
+        TP.Multiply(v, b2, v);
+        TP.MultiplyAdd(s, c2, v, v);      // ν = (1−β2)·g² + β2·ν
+        TP.Divide(v, bc2, s);             // ν̂
+        TP.Sqrt(s, s);
+        TP.Add(s, eps, s);                // √ν̂ + ε
+        TP.Divide(m, bc1, u);             // μ̂
+        TP.Divide(u, s, u);
+        TP.Multiply(u, negLr, u);         // −α·μ̂/(√ν̂ + ε)
     }
 }

@@ -11,7 +11,7 @@ public abstract class GradientClip : StatelessTransform
 {
     /// <summary>Checks the bound and names the transform <c>optaxName(c)</c>.</summary>
     private protected GradientClip(string optaxName, double bound, string parameter, string message)
-        : base($"{optaxName}({Kernels.Format(Checked(bound, bound > 0 && double.IsFinite(bound), parameter, message))})") =>
+        : base($"{optaxName}({Kernels.Format(Kernels.Checked(bound, bound > 0 && double.IsFinite(bound), parameter, message))})") =>
         Bound = bound;
 
     /// <summary>The bound c (finite, &gt; 0).</summary>

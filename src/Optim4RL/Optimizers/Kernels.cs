@@ -34,6 +34,10 @@ internal static class Kernels
         }
     }
 
+    /// <summary><paramref name="value"/> when <paramref name="valid"/>; otherwise <see cref="ArgumentOutOfRangeException"/> naming <paramref name="parameter"/>.</summary>
+    internal static double Checked(double value, bool valid, string parameter, string message) =>
+        valid ? value : throw new ArgumentOutOfRangeException(parameter, value, message);
+
     /// <summary>Checks a parameter count passed to <c>Init</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="paramCount"/> is negative.</exception>
     internal static void CheckParamCount(int paramCount) => ArgumentOutOfRangeException.ThrowIfNegative(paramCount);

@@ -16,7 +16,7 @@ namespace Optim4RL.Optimizers;
 /// weight decay 1e−3, which needs θ; <see cref="IOptimizer"/> does not see θ, so this
 /// transform has no weight decay (weight_decay = 0).
 /// </remarks>
-public sealed class Lion : IOptimizer
+public sealed class Lion : MomentOptimizer
 {
     /// <summary>Creates Lion.</summary>
     /// <param name="learningRate">Step size α (finite).</param>
@@ -24,18 +24,11 @@ public sealed class Lion : IOptimizer
     /// <param name="b2">Momentum decay β2, in [0, 1].</param>
     /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is outside its range.</exception>
     public Lion(double learningRate, double b1 = 0.9, double b2 = 0.99)
+        : base("lion", learningRate, "mu")
     {
-        if (!double.IsFinite(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be finite.");
-        if (!(b1 >= 0 && b1 <= 1)) throw new ArgumentOutOfRangeException(nameof(b1), b1, "b1 must be in [0, 1].");
-        if (!(b2 >= 0 && b2 <= 1)) throw new ArgumentOutOfRangeException(nameof(b2), b2, "b2 must be in [0, 1].");
-        LearningRate = learningRate;
-        B1 = b1;
-        B2 = b2;
-        Name = $"lion(lr={Kernels.Format(LearningRate)})";
+        B1 = Kernels.Checked(b1, b1 >= 0 && b1 <= 1, nameof(b1), "b1 must be in [0, 1].");
+        B2 = Kernels.Checked(b2, b2 >= 0 && b2 <= 1, nameof(b2), "b2 must be in [0, 1].");
     }
-
-    /// <summary>Step size α.</summary>
-    public double LearningRate { get; }
 
     /// <summary>β1: weight of the momentum in the signed direction.</summary>
     public double B1 { get; }
@@ -43,42 +36,14 @@ public sealed class Lion : IOptimizer
     /// <summary>β2: decay of the momentum.</summary>
     public double B2 { get; }
 
-    /// <inheritdoc/>
-    public string Name { get; }
-
-    /// <summary>Creates the state: buffer <c>mu</c> [P], zero; count 0.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="paramCount"/> is negative.</exception>
-    public OptimizerState Init(int paramCount)
+    /// <summary>Δθ = −α·sign(β1·m + (1−β1)·g), then m ← β2·m + (1−β2)·g.</summary>
+    private protected override void ApplyBlock(ReadOnlySpan<float> g, Span<float> m, Span<float> unused, Span<float> u, Span<float> s, long t)
     {
-        Kernels.CheckParamCount(paramCount);
-        return new OptimizerState(paramCount, ["mu"], [new float[paramCount]]);
-    }
-
-    /// <summary>
-    /// Writes Δθ [P] into <paramref name="updates"/> (which may alias <paramref name="grads"/>)
-    /// and advances the momentum with gradient <paramref name="grads"/> [P]. Allocates nothing.
-    /// </summary>
-    /// <exception cref="ArgumentException">A span's length differs from the state's parameter count, or the state is not a Lion state.</exception>
-    public void Update(ReadOnlySpan<float> grads, OptimizerState state, Span<float> updates)
-    {
-        Kernels.CheckUpdate(Name, grads, state, updates, bufferCount: 1);
         float b1 = (float)B1, c1 = (float)(1 - B1), b2 = (float)B2, c2 = (float)(1 - B2), negLr = (float)-LearningRate;
-        Span<float> mu = state.Buffers[0];
-        Span<float> tmp = stackalloc float[Kernels.BlockSize];
-
-        for (int start = 0; start < grads.Length; start += Kernels.BlockSize)
-        {
-            int n = Math.Min(Kernels.BlockSize, grads.Length - start);
-            var g = grads.Slice(start, n);
-            var m = mu.Slice(start, n);
-            var u = updates.Slice(start, n);
-            var s = tmp[..n];
-            TP.Multiply(m, b1, s);
-            TP.MultiplyAdd(g, c1, s, s);      // (1−β1)·g + β1·m, with the old m
-            TP.Multiply(m, b2, m);
-            TP.MultiplyAdd(g, c2, m, m);      // m = (1−β2)·g + β2·m; g is no longer needed
-            Kernels.ScaledSign(s, negLr, u);  // u may alias g
-        }
-        state.Count++;
+        TP.Multiply(m, b1, s);
+        TP.MultiplyAdd(g, c1, s, s);      // (1−β1)·g + β1·m, with the old m
+        TP.Multiply(m, b2, m);
+        TP.MultiplyAdd(g, c2, m, m);      // m = (1−β2)·g + β2·m; g is no longer needed
+        Kernels.ScaledSign(s, negLr, u);  // u may alias g
     }
 }

@@ -12,7 +12,7 @@ public class Scale : StatelessTransform
     /// <summary>Creates the transform u ← <paramref name="factor"/>·u.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is not finite.</exception>
     public Scale(double factor)
-        : this($"scale({Kernels.Format(Checked(factor, double.IsFinite(factor), nameof(factor), "The scale factor must be finite."))})", factor)
+        : this($"scale({Kernels.Format(Kernels.Checked(factor, double.IsFinite(factor), nameof(factor), "The scale factor must be finite."))})", factor)
     {
     }
 

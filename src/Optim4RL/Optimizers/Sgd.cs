@@ -10,7 +10,7 @@ public sealed class Sgd : Scale
     /// <summary>Creates SGD with step size <paramref name="learningRate"/> (α).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not finite.</exception>
     public Sgd(double learningRate)
-        : base($"sgd(lr={Kernels.Format(Checked(learningRate, double.IsFinite(learningRate), nameof(learningRate), "The learning rate must be finite."))})", -learningRate) =>
+        : base($"sgd(lr={Kernels.Format(Kernels.Checked(learningRate, double.IsFinite(learningRate), nameof(learningRate), "The learning rate must be finite."))})", -learningRate) =>
         LearningRate = learningRate;
 
     /// <summary>The step size α.</summary>

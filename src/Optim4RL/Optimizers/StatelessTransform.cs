@@ -32,8 +32,4 @@ public abstract class StatelessTransform : IOptimizer
 
     /// <summary>u = the transform of g; both [P], possibly the same span.</summary>
     private protected abstract void Apply(ReadOnlySpan<float> grads, Span<float> updates);
-
-    /// <summary><paramref name="value"/> when <paramref name="valid"/>; otherwise <see cref="ArgumentOutOfRangeException"/> naming <paramref name="parameter"/>.</summary>
-    private protected static double Checked(double value, bool valid, string parameter, string message) =>
-        valid ? value : throw new ArgumentOutOfRangeException(parameter, value, message);
 }

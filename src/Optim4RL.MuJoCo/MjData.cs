@@ -180,32 +180,25 @@ public sealed unsafe class MjData : IDisposable
 
     /// <summary><c>mj_resetData</c>: the default state (qpos0, zero velocity, time 0), without a forward pass.</summary>
     /// <exception cref="MuJoCoException">MuJoCo raised an error.</exception>
-    public void ResetData()
-    {
-        using var m = Model.Use();
-        using var d = Use();
-        if (MuJoCoNative.Fn.ResetData(m.Ptr, d.Ptr) < 0) throw MuJoCoNative.Error("mj_resetData");
-    }
+    public void ResetData() => Call(MuJoCoNative.Fn.ResetData, "mj_resetData");
 
     /// <summary><c>mj_forward</c>: recomputes every derived quantity from the current state without advancing time.</summary>
     /// <returns>The warnings raised.</returns>
     /// <exception cref="MuJoCoException">MuJoCo raised an error (the data is reset).</exception>
-    public MjWarnings Forward()
-    {
-        using var m = Model.Use();
-        using var d = Use();
-        int rc = MuJoCoNative.Fn.Forward(m.Ptr, d.Ptr);
-        if (rc < 0) throw MuJoCoNative.Error("mj_forward");
-        return (MjWarnings)rc;
-    }
+    public MjWarnings Forward() => Call(MuJoCoNative.Fn.Forward, "mj_forward");
 
     /// <summary><c>mj_rnePostConstraint</c>: fills <c>cacc</c>, <c>cfrc_int</c> and <see cref="CfrcExt"/>.</summary>
     /// <exception cref="MuJoCoException">MuJoCo raised an error (the data is reset).</exception>
-    public void RnePostConstraint()
+    public void RnePostConstraint() => Call(MuJoCoNative.Fn.RnePostConstraint, "mj_rnePostConstraint");
+
+    /// <summary>Runs a shim function of (model, data) with both kept alive; its warnings, or <see cref="MuJoCoException"/> when it failed.</summary>
+    private MjWarnings Call(delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int> function, string what)
     {
         using var m = Model.Use();
         using var d = Use();
-        if (MuJoCoNative.Fn.RnePostConstraint(m.Ptr, d.Ptr) < 0) throw MuJoCoNative.Error("mj_rnePostConstraint");
+        int rc = function(m.Ptr, d.Ptr);
+        if (rc < 0) throw MuJoCoNative.Error(what);
+        return (MjWarnings)rc;
     }
 
     /// <summary>

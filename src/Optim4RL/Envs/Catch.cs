@@ -152,23 +152,17 @@ public sealed class Catch : DiscreteGridEnv
     public override void LoadState(BinaryReader reader)
     {
         int n = NumEnvs;
-        var rngs = new Rng[n];
         var ballRow = new int[n];
         var ballCol = new int[n];
         var paddleCol = new int[n];
-        ReadState(reader, SaveTag, SaveVersion, "Catch", () =>
+        ReadState(reader, SaveTag, SaveVersion, "Catch", i =>
         {
-            for (int i = 0; i < n; i++)
-            {
-                rngs[i] = ReadRng(reader);
-                ballRow[i] = reader.ReadInt32();
-                ballCol[i] = reader.ReadInt32();
-                paddleCol[i] = reader.ReadInt32();
-                if ((uint)ballRow[i] >= PaddleRow || (uint)ballCol[i] >= Columns || (uint)paddleCol[i] >= Columns)
-                    throw new InvalidDataException($"Saved Catch state of environment {i} is off the board.");
-            }
+            ballRow[i] = reader.ReadInt32();
+            ballCol[i] = reader.ReadInt32();
+            paddleCol[i] = reader.ReadInt32();
+            if ((uint)ballRow[i] >= PaddleRow || (uint)ballCol[i] >= Columns || (uint)paddleCol[i] >= Columns)
+                throw new InvalidDataException($"Saved Catch state of environment {i} is off the board.");
         });
-        rngs.CopyTo(Rngs, 0);
         ballRow.CopyTo(_ballRow, 0);
         ballCol.CopyTo(_ballCol, 0);
         paddleCol.CopyTo(_paddleCol, 0);

@@ -103,14 +103,16 @@ public abstract class DiscreteGridEnv : IDiscreteVectorEnv
     }
 
     /// <summary>
-    /// Reads a state: checks the header written by <see cref="WriteHeader"/>, then runs <paramref name="body"/>, which
-    /// reads the rest into staging buffers (nothing may change before it returns). <paramref name="kind"/> names the
-    /// state in messages ("Catch", "gridworld").
+    /// Reads a state written as <see cref="WriteHeader"/>, then <paramref name="readShape"/>'s fields, then per environment
+    /// its stream (<see cref="WriteRng"/>) and <paramref name="readEnv"/>'s fields. The callbacks read into staging buffers:
+    /// the streams are replaced only when everything was read, and the caller commits its buffers after this returns.
+    /// <paramref name="kind"/> names the state in messages ("Catch", "gridworld").
     /// </summary>
-    /// <exception cref="InvalidDataException">Another tag, version, task or NumEnvs; the data is truncated; or <paramref name="body"/> rejects it.</exception>
-    private protected void ReadState(BinaryReader reader, string tag, int version, string kind, Action body)
+    /// <exception cref="InvalidDataException">Another tag, version, task or NumEnvs; the data is truncated; or a callback rejects it.</exception>
+    private protected void ReadState(BinaryReader reader, string tag, int version, string kind, Action<int> readEnv, Action? readShape = null)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        var rngs = new Rng[NumEnvs];
         try
         {
             string savedTag = reader.ReadString();
@@ -121,20 +123,20 @@ public abstract class DiscreteGridEnv : IDiscreteVectorEnv
             if (name != Name) throw new InvalidDataException($"Saved state belongs to task '{name}', not '{Name}'.");
             int savedN = reader.ReadInt32();
             if (savedN != NumEnvs) throw new InvalidDataException($"Saved state has {savedN} environments; this batch has {NumEnvs}.");
-            body();
+            readShape?.Invoke();
+            for (int i = 0; i < NumEnvs; i++)
+            {
+                ulong key = reader.ReadUInt64();
+                ulong counter = reader.ReadUInt64();
+                rngs[i] = new Rng(key, counter);
+                readEnv(i);
+            }
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"Saved {kind} state is truncated.", e);
         }
-    }
-
-    /// <summary>Reads a stream written by <see cref="WriteRng"/>.</summary>
-    private protected static Rng ReadRng(BinaryReader reader)
-    {
-        ulong key = reader.ReadUInt64();
-        ulong counter = reader.ReadUInt64();
-        return new Rng(key, counter);
+        rngs.CopyTo(Rngs, 0);
     }
 
     // ---- test hooks ----

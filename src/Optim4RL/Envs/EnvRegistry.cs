@@ -40,33 +40,12 @@ public static class EnvRegistry
     /// The canonical name for a task name or abbreviation (e.g. <c>SDL</c> → <c>small_dense_long</c>;
     /// a registered task's name in lower case), or false when it names no discrete task.
     /// </summary>
-    public static bool TryResolve(string? name, out string canonical)
+    public static bool TryResolve(string? name, out string canonical) =>
+        TryResolve(name, Abbreviations, key => Names.Contains(key) || IsRegistered(key), out canonical);
+
+    private static bool IsRegistered(string key)
     {
-        canonical = "";
-        if (name is null) return false;
-        string key = name.Trim().ToLowerInvariant();
-        if (Abbreviations.TryGetValue(key, out var full))
-        {
-            canonical = full;
-            return true;
-        }
-        foreach (var n in Names)
-        {
-            if (n == key)
-            {
-                canonical = n;
-                return true;
-            }
-        }
-        lock (Custom)
-        {
-            if (Custom.ContainsKey(key))
-            {
-                canonical = key;
-                return true;
-            }
-        }
-        return false;
+        lock (Custom) return Custom.ContainsKey(key);
     }
 
     /// <summary>
@@ -181,24 +160,21 @@ public static class EnvRegistry
     public static bool IsContinuous(string? name) => TryResolveContinuous(name, out _);
 
     /// <summary>The canonical continuous task name for a name or alias, or false when it names none.</summary>
-    public static bool TryResolveContinuous(string? name, out string canonical)
+    public static bool TryResolveContinuous(string? name, out string canonical) =>
+        TryResolve(name, ContinuousAliases, ContinuousNames.Contains, out canonical);
+
+    /// <summary>
+    /// The one name lookup of both task families: <paramref name="name"/> trimmed and in lower case, then its
+    /// alias in <paramref name="aliases"/>, or itself when <paramref name="isName"/> knows it.
+    /// </summary>
+    private static bool TryResolve(string? name, IReadOnlyDictionary<string, string> aliases, Func<string, bool> isName, out string canonical)
     {
         canonical = "";
         if (name is null) return false;
         string key = name.Trim().ToLowerInvariant();
-        if (ContinuousAliases.TryGetValue(key, out var full))
-        {
-            canonical = full;
-            return true;
-        }
-
-        if (ContinuousNames.Contains(key))
-        {
-            canonical = key;
-            return true;
-        }
-
-        return false;
+        if (aliases.TryGetValue(key, out var full)) canonical = full;
+        else if (isName(key)) canonical = key;
+        return canonical.Length > 0;
     }
 
     private static ArgumentException UnknownTask(string? name)

@@ -252,36 +252,32 @@ public sealed class Gridworld : DiscreteGridEnv
     public override void LoadState(BinaryReader reader)
     {
         int n = NumEnvs;
-        var rngs = new Rng[n];
         var time = new int[n];
         var agentRow = new int[n];
         var agentCol = new int[n];
         var objRow = new int[n * _numObjects];
         var objCol = new int[n * _numObjects];
-        ReadState(reader, SaveTag, SaveVersion, "gridworld", () =>
+        ReadState(reader, SaveTag, SaveVersion, "gridworld", readShape: () =>
         {
             int rows = reader.ReadInt32(), cols = reader.ReadInt32(), numObjects = reader.ReadInt32();
             if (rows != _rows || cols != _cols || numObjects != _numObjects)
                 throw new InvalidDataException($"Saved state is for a {rows}×{cols} map with {numObjects} objects; this one is {_rows}×{_cols} with {_numObjects}.");
-            for (int i = 0; i < n; i++)
+        }, readEnv: i =>
+        {
+            time[i] = reader.ReadInt32();
+            agentRow[i] = reader.ReadInt32();
+            agentCol[i] = reader.ReadInt32();
+            if ((uint)time[i] >= (uint)_maxSteps || !IsInterior(agentRow[i], agentCol[i]))
+                throw new InvalidDataException($"Saved gridworld state of environment {i} has an invalid time or agent position.");
+            for (int k = i * _numObjects; k < (i + 1) * _numObjects; k++)
             {
-                rngs[i] = ReadRng(reader);
-                time[i] = reader.ReadInt32();
-                agentRow[i] = reader.ReadInt32();
-                agentCol[i] = reader.ReadInt32();
-                if ((uint)time[i] >= (uint)_maxSteps || !IsInterior(agentRow[i], agentCol[i]))
-                    throw new InvalidDataException($"Saved gridworld state of environment {i} has an invalid time or agent position.");
-                for (int k = i * _numObjects; k < (i + 1) * _numObjects; k++)
-                {
-                    objRow[k] = reader.ReadInt32();
-                    objCol[k] = reader.ReadInt32();
-                    bool absent = objRow[k] == -1 && objCol[k] == -1;
-                    if (!absent && !IsInterior(objRow[k], objCol[k]))
-                        throw new InvalidDataException($"Saved gridworld state of environment {i} has an object off the interior.");
-                }
+                objRow[k] = reader.ReadInt32();
+                objCol[k] = reader.ReadInt32();
+                bool absent = objRow[k] == -1 && objCol[k] == -1;
+                if (!absent && !IsInterior(objRow[k], objCol[k]))
+                    throw new InvalidDataException($"Saved gridworld state of environment {i} has an object off the interior.");
             }
         });
-        rngs.CopyTo(Rngs, 0);
         time.CopyTo(_time, 0);
         agentRow.CopyTo(_agentRow, 0);
         agentCol.CopyTo(_agentCol, 0);

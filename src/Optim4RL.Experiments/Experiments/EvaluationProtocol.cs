@@ -20,28 +20,26 @@ public enum ReturnSeries
 /// </summary>
 public sealed record FinalReturnRule
 {
-    private FinalReturnRule(ReturnSeries series, int count, double fraction)
+    // Made only by the factories below, which check their argument.
+    private FinalReturnRule()
     {
-        Series = series;
-        Count = count;
-        Fraction = fraction;
     }
 
     /// <summary>Which series is averaged.</summary>
-    public ReturnSeries Series { get; }
+    public ReturnSeries Series { get; private init; }
 
     /// <summary>How many of the last values are averaged; 0 when the rule is a fraction.</summary>
-    public int Count { get; }
+    public int Count { get; private init; }
 
     /// <summary>Which fraction of the series' end is averaged; 0 when the rule is a count.</summary>
-    public double Fraction { get; }
+    public double Fraction { get; private init; }
 
     /// <summary>The mean of the last <paramref name="count"/> logged returns (rows of <c>result_&lt;env&gt;.csv</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> &lt; 1.</exception>
     public static FinalReturnRule LastLogged(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        return new FinalReturnRule(ReturnSeries.LearningCurve, count, 0);
+        return new FinalReturnRule { Series = ReturnSeries.LearningCurve, Count = count };
     }
 
     /// <summary>The mean of the last <paramref name="count"/> deterministic evaluations (rows of <c>eval_deterministic_&lt;env&gt;.csv</c>).</summary>
@@ -49,7 +47,7 @@ public sealed record FinalReturnRule
     public static FinalReturnRule LastEvaluations(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        return new FinalReturnRule(ReturnSeries.DeterministicEvaluations, count, 0);
+        return new FinalReturnRule { Series = ReturnSeries.DeterministicEvaluations, Count = count };
     }
 
     /// <summary>The mean of the last ⌈<paramref name="fraction"/>·n⌉ of the n logged returns.</summary>
@@ -57,7 +55,7 @@ public sealed record FinalReturnRule
     public static FinalReturnRule LastFraction(double fraction)
     {
         if (!(fraction > 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The fraction must be in (0, 1].");
-        return new FinalReturnRule(ReturnSeries.LearningCurve, 0, fraction);
+        return new FinalReturnRule { Series = ReturnSeries.LearningCurve, Fraction = fraction };
     }
 
     /// <summary>The file of a run directory this rule reads for task <paramref name="env"/>.</summary>

@@ -89,6 +89,9 @@ public sealed class EvolutionStrategies : IMetaGradientEstimator
     /// <inheritdoc/>
     public string Name => EstimatorName;
 
+    /// <inheritdoc/>
+    public bool SplitsAgentsOverRanks => false;
+
     /// <summary>The fitness of every member in the last <see cref="Estimate"/> (for tests and logs).</summary>
     public IReadOnlyList<double> LastFitness => _fitness;
 

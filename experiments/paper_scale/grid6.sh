@@ -11,7 +11,8 @@
 #     from {3e-2, 1e-2, 3e-3, 1e-3} and Adam's from {3e-2 … 1e-4} chosen on 3 selection seeds (1000…);
 #     then the φ, the untrained φ (param_init.json, same α) and tuned Adam on 10 reported seeds (42…);
 #  3. transfer: PPO on Ant, Humanoid, Walker2d and InvertedDoublePendulum (64 envs, 3e6 steps, 3 seeds)
-#     with the φ, the untrained φ and Adam, all at α = 3e-4 with gradient clip 1.
+#     with the φ, the untrained φ and Adam, all at α = 3e-4 with gradient clip 1; it reads the committed copies
+#     of the two φ files and writes its runs into the committed transfer_logs/, so it resumes on a new machine.
 # FROM=n starts at stage n (earlier stages' logs must exist). Results: docs/results/paper_scale/grid6/.
 source "$(dirname "$0")/../common.sh"
 E=experiments/paper_scale/grid6
@@ -59,16 +60,24 @@ if [ "$FROM" -le 2 ]; then
 fi
 
 if [ "$FROM" -le 3 ]; then
+  # Each run writes straight into the committed folder transfer_logs/ (its .gitignore keeps the policies and
+  # event files out), one index at a time, so a stop loses at most the run in flight: a rerun skips every
+  # index whose wall.txt exists and redoes the others from scratch.
+  runs=$out/transfer_logs
   for t in ant humanoid walker2d inverted_double_pendulum; do
-    jq --arg phi "$phi" --arg init "$init" '.env[0].train_steps = [3e6] | .seed = [42]
+    jq --arg phi "$out/param.json" --arg init "$out/param_init.json" '.env[0].train_steps = [3e6] | .seed = [42]
       | .optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": [3e-4], "grad_clip": [1]}]},
                   {"name": ["Adam"], "kwargs": [{"learning_rate": [3e-4], "grad_clip": [1]}]}]' \
       experiments/transfer/exp4_ppo_$t.json >"$E/transfer_$t.json"
-    rm -rf logs/transfer_$t; timed $O sweep --config "$E/transfer_$t.json" --run --from 1 --to 9
-    $O report logs/transfer_$t --normalise-by optim.name=Adam --untrained "optim.kwargs.param_load_path=*param_init.json" \
+    for k in $(seq 1 9); do
+      d=$runs/transfer_$t/$k
+      [ -f "$d/wall.txt" ] && continue
+      /usr/bin/time -o "$out/wall.tmp" -f "%e s wall, %M KB peak" $O run --config "$E/transfer_$t.json" --config-idx $k --logs "$runs" --overwrite >>"$LOG" 2>&1
+      mv "$out/wall.tmp" "$d/wall.txt"
+    done
+    $O report "$runs/transfer_$t" --normalise-by optim.name=Adam --untrained "optim.kwargs.param_load_path=*param_init.json" \
       --compare-with "optim.kwargs.param_load_path=*param_init.json" --title "PPO on $t, six-gridworld φ (3 seeds)" --output "$out/transfer_$t.md" >/dev/null
-    $O plot logs/transfer_$t --output "$out/transfer_$t" --title "PPO on $t, six-gridworld φ (3 seeds)" >/dev/null
-    mkdir -p "$out/transfer_$t"; for f in logs/transfer_$t/*/eval_deterministic_$t.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/transfer_$t/run$k.csv"; done
+    $O plot "$runs/transfer_$t" --output "$out/transfer_$t" --title "PPO on $t, six-gridworld φ (3 seeds)" >/dev/null
   done
 fi
 echo "done: $out"

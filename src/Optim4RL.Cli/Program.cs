@@ -77,7 +77,7 @@ public static class Program
             if (!world.IsRoot) return 1;
             if (parse.Errors.Count == 0)
             {
-                return Ui.Error($"'optim4rl {topVerb}' runs as one process, but this job has {world.Size} MPI ranks: under mpiexec only 'run' (MetaA2C, MetapA2C), 'sweep --run' and 'mpi-check' use the ranks so far. Run it without mpiexec.");
+                return Ui.Error($"'optim4rl {topVerb}' runs as one process, but this job has {world.Size} MPI ranks: under mpiexec only 'run' (meta-training), 'sweep --run' and 'mpi-check' use the ranks. Run it without mpiexec.");
             }
         }
         if (world.Size > 1)

@@ -78,7 +78,9 @@ public class RepositoryHygieneTests
         int scanned = 0;
         foreach (string file in TextFiles(root))
         {
-            byte[] bytes = File.ReadAllBytes(file);
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(file); }
+            catch (IOException) { continue; } // held exclusively, e.g. the lock of a run in flight: not text of ours
             if (IsBinary(bytes)) continue;
             scanned++;
             string[] lines = System.Text.Encoding.UTF8.GetString(bytes).Split('\n');

@@ -8,7 +8,7 @@ namespace Optim4RL.Experiments;
 /// <param name="Overwrite">Replace the results of a previous run in the same directory (otherwise such a directory is refused unless resuming).</param>
 /// <param name="RestartPopulation">Continue a meta-training run from its small meta-state file (φ, meta-optimizer state, CSV rows) with a fresh population of agents, re-staggered by a warm-up with φ frozen.</param>
 /// <param name="Force">Run despite a failed safety check: the memory estimate (<see cref="MemoryEstimate"/>) above the memory available, or resuming a checkpoint written with other numeric options.</param>
-/// <param name="Ranks">The MPI job whose ranks share this one run (MetaA2C, MetapA2C), or null to run it in this process alone (a sweep's ranks each run their own indices so).</param>
+/// <param name="Ranks">The MPI job whose ranks share this one run (the meta-training kinds, <see cref="RankedMetaRun.Kinds"/>), or null to run it in this process alone (a sweep's ranks each run their own indices so).</param>
 public sealed record RunOptions(string LogsRoot = RunDirectory.DefaultLogsRoot, bool Resume = false, int? Threads = null, int CheckpointEvery = 50,
     bool Overwrite = false, bool Force = false, bool RestartPopulation = false, Distributed.Communicator? Ranks = null);
 
@@ -77,7 +77,7 @@ public static class ExperimentRunner
     }
 
     /// <summary>Refuses, before anything is printed or written, a configuration whose kind does not use <see cref="RunOptions.Ranks"/> when there are several.</summary>
-    /// <exception cref="ConfigException">Another kind than MetaA2C/MetapA2C, or --restart-population, under several ranks.</exception>
+    /// <exception cref="ConfigException">A kind that is not meta-training, under several ranks.</exception>
     public static void CheckRanks(SweepConfig sweep, int configIdx, RunOptions options)
     {
         ArgumentNullException.ThrowIfNull(sweep);
@@ -92,7 +92,7 @@ public static class ExperimentRunner
         Exception? failed = null;
         try
         {
-            meta = BuildMetaA2C(run, agent == "MetaA2C", world).Trainer;
+            meta = (agent is "MetaPPO" or "MetapPPO" ? BuildMetaPpo(run, agent == "MetaPPO", world) : BuildMetaA2C(run, agent == "MetaA2C", world)).Trainer;
             meta.MaxDegreeOfParallelism = options.Threads;
             // Rank 0 resumes from checkpoint.bin, or from checkpoint.prev.bin when the newest is missing: so does this rank.
             string ckpt = dir.PathOf(CheckpointFileName);
@@ -190,8 +190,8 @@ public static class ExperimentRunner
         ["PPO"] = c => PrepareSimple(c.Dir, c.Resume, log => RunPpo(c.Run, c.Dir, log, c.Options, c.Progress, c.Cancel)),
         ["MetaA2C"] = Meta(BuildMetaA2C, pipeline: true),
         ["MetapA2C"] = Meta(BuildMetaA2C, pipeline: false),
-        ["MetaPPO"] = Meta((run, pipeline, _) => BuildMetaPpo(run, pipeline), pipeline: true),
-        ["MetapPPO"] = Meta((run, pipeline, _) => BuildMetaPpo(run, pipeline), pipeline: false),
+        ["MetaPPO"] = Meta(BuildMetaPpo, pipeline: true),
+        ["MetapPPO"] = Meta(BuildMetaPpo, pipeline: false),
     };
 
     private static Func<KindContext, Func<RunLog, RunOutcome>> Meta(Func<RunConfig, bool, Distributed.Communicator?, (IMetaTrainer, string)> build, bool pipeline) =>
@@ -508,10 +508,10 @@ public static class ExperimentRunner
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             agentOptim.GradClip, run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
             StateDtypeSetting.For(run, lopt));
-        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(agentOptim, lopt), MetaEstimators.FromConfig(run), ranks), string.Join(", ", envs));
+        return (new MetaA2C(cfg, lopt, MetaOptimizer(run), InitialPhi(agentOptim, lopt), MetaEstimators.FromConfig(run, ranks), ranks), string.Join(", ", envs));
     }
 
-    internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline)
+    internal static (IMetaTrainer Trainer, string Tasks) BuildMetaPpo(RunConfig run, bool pipeline, Distributed.Communicator? ranks = null)
     {
         var envs = run.GetStringList("env.name");
         if (envs.Count != 1) throw new ConfigException($"config key 'env.name': MetaPPO trains on one task, found {envs.Count}.");
@@ -537,7 +537,7 @@ public static class ExperimentRunner
             throw new ConfigException($"invalid MetaPPO settings: {e.Message}", e);
         }
         var trainer = new MetaPpo(cfg, lopt.Name, MetaOptimizer(run), (count, rng) => ContinuousEnvRegistry.Create(env, count, rng), InitialPhi(agentOptim, lopt),
-            MetaEstimators.FromConfig(run));
+            MetaEstimators.FromConfig(run, ranks), ranks);
         return (trainer, $"{env}, {numAgents} agent(s) × {cfg.EnvsPerAgent} envs");
     }
 

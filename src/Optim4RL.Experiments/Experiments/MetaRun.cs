@@ -125,7 +125,7 @@ internal static class MetaRun
     {
         foreach (string note in notes) log.Info(note);
         if (options.Ranks is { Size: > 1 } world)
-            log.Info($"agents spread over {world.Size} MPI ranks; each rank writes its agents of a checkpoint into {RankedMetaRun.SlicesFolderName}/");
+            log.Info(RankedMetaRun.Describe(meta, world.Size));
         var lopt = meta.LearnedOptimizer;
         var envs = run.GetStringList("env.name");
         string ckpt = dir.PathOf(CheckpointFileName);

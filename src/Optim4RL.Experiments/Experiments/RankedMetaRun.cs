@@ -13,29 +13,41 @@ namespace Optim4RL.Experiments;
 /// meta-iteration's collectives give all ranks the one-process φ, so the files are those of one process.
 /// </summary>
 /// <remarks>
-/// At a checkpoint every rank writes its agents (<see cref="AgentSlices"/>) into
-/// <c>checkpoint.rank-slices/it&lt;iteration&gt;/</c> under rank 0's lock, then rank 0 writes <c>checkpoint.bin</c>
-/// with the meta state only; a run continues from it under any rank count, one process included.
+/// What the ranks share depends on the estimator (<see cref="MetaTrainer.SplitsAgents"/>). With back-propagation
+/// (MetaA2C, MetapA2C, MetaPPO, MetapPPO) each rank holds a slice of the agents; at a checkpoint every rank writes
+/// its agents (<see cref="AgentSlices"/>) into <c>checkpoint.rank-slices/it&lt;iteration&gt;/</c> under rank 0's lock,
+/// then rank 0 writes <c>checkpoint.bin</c> with the meta state only; a run continues from it under any rank count,
+/// one process included. With ES every rank holds all agents and evaluates its share of the perturbation pairs;
+/// rank 0 writes the one-process checkpoint, which also continues under any rank count. <c>--restart-population</c>
+/// sends rank 0's meta state to every rank, and all ranks re-stagger their fresh agents together.
 /// </remarks>
 internal static class RankedMetaRun
 {
-    private const int StopCommand = 0, StepCommand = 1, CheckpointCommand = 2;
+    private const int StopCommand = 0, StepCommand = 1, CheckpointCommand = 2, RestartCommand = 3;
     private const uint SlicedMagic = 0x4B52344F; // "O4RK": a checkpoint.bin whose agents are in slice files
 
     /// <summary>The folder of a run directory that holds the agents of checkpoints written under ranks.</summary>
     public const string SlicesFolderName = "checkpoint.rank-slices";
 
     /// <summary>The run kinds that use the ranks.</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["MetaA2C", "MetapA2C"];
+    public static readonly IReadOnlyList<string> Kinds = ["MetaA2C", "MetapA2C", "MetaPPO", "MetapPPO"];
 
-    /// <summary>Refuses, on every rank alike, what does not run over ranks yet.</summary>
-    /// <exception cref="ConfigException">Another run kind, or continuing a run.</exception>
+    /// <summary>Refuses, on every rank alike, a run kind that does not use ranks.</summary>
+    /// <exception cref="ConfigException">A kind that is not meta-training.</exception>
     public static void CheckSupported(string agent, RunOptions options, Communicator world)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (!Kinds.Contains(agent))
-            throw new ConfigException($"agent.name {agent} runs as one process, but this job has {world.Size} MPI ranks: under mpiexec only {string.Join(" and ", Kinds)} use the ranks so far; run it without mpiexec.");
-        if (options.RestartPopulation)
-            throw new ConfigException("--restart-population does not run over MPI ranks yet; continue the run with --resume, or without mpiexec.");
+            throw new ConfigException($"agent.name {agent} runs as one process, but this job has {world.Size} MPI ranks: under mpiexec only meta-training ({string.Join(", ", Kinds)}) uses the ranks; run it without mpiexec.");
+    }
+
+    /// <summary>The log's line on how <paramref name="meta"/> shares the work among <paramref name="ranks"/> ranks.</summary>
+    public static string Describe(IMetaTrainer meta, int ranks)
+    {
+        var trainer = meta is Leader leader ? leader.Inner : meta;
+        return trainer is MetaTrainer { SplitsAgentsOverRanks: false } t
+            ? $"{t.Estimator.Name} perturbation pairs spread over {ranks} MPI ranks (every rank runs all agents); rank 0 writes the checkpoints"
+            : $"agents spread over {ranks} MPI ranks; each rank writes its agents of a checkpoint into {SlicesFolderName}/";
     }
 
     /// <summary>On rank 0 of several, <paramref name="meta"/> announcing each meta-iteration to the other ranks; otherwise <paramref name="meta"/>.</summary>
@@ -59,7 +71,7 @@ internal static class RankedMetaRun
                 return;
             }
         }
-        if (world is { Size: > 1 })
+        if (world is { Size: > 1 } && trainer is MetaTrainer { SplitsAgentsOverRanks: true })
             throw new InvalidDataException("this checkpoint was written by one process and holds all agents in one file; resume it without mpiexec (checkpoints written under ranks continue under any rank count).");
         stream.Position = start;
         trainer.LoadCheckpoint(stream);
@@ -91,7 +103,8 @@ internal static class RankedMetaRun
             }
             try
             {
-                meta!.Step();
+                if (command == RestartCommand) Restart(meta!, world);
+                else meta!.Step();
             }
             catch (TrainingDivergedException)
             {
@@ -103,6 +116,15 @@ internal static class RankedMetaRun
             }
         }
         return new RunOutcome(dir.Path, true, []);
+    }
+
+    // A rank other than 0: rank 0's φ, meta-optimizer state and iteration, then the warm-up of the fresh agents with the others.
+    private static void Restart(IMetaTrainer meta, Communicator world)
+    {
+        byte[] state = world.Broadcast<byte>(null);
+        long iteration = world.Broadcast<long>(null)[0];
+        using (var r = new BinaryReader(new MemoryStream(state, writable: false))) meta.LoadMetaState(r);
+        meta.ContinueWithFreshPopulation(iteration);
     }
 
     // Every rank writes its agents, then all wait until every file is in place.
@@ -152,7 +174,7 @@ internal static class RankedMetaRun
 
         public int? MaxDegreeOfParallelism { get => inner.MaxDegreeOfParallelism; set => inner.MaxDegreeOfParallelism = value; }
 
-        public bool CanRestartPopulation => false;
+        public bool CanRestartPopulation => inner.CanRestartPopulation;
 
         public int WarmUpIterations => inner.WarmUpIterations;
 
@@ -173,6 +195,11 @@ internal static class RankedMetaRun
 
         public void SaveCheckpoint(Stream stream)
         {
+            if (!inner.SplitsAgentsOverRanks)
+            {
+                inner.SaveCheckpoint(stream); // every rank holds all agents: this rank's are the run's
+                return;
+            }
             try
             {
                 Prune(dir, inner.Iteration);
@@ -192,7 +219,26 @@ internal static class RankedMetaRun
 
         public long LoadMetaState(BinaryReader reader) => inner.LoadMetaState(reader);
 
-        public void ContinueWithFreshPopulation(long iteration) => throw new NotSupportedException("--restart-population does not run over MPI ranks yet.");
+        public void ContinueWithFreshPopulation(long iteration)
+        {
+            if (!inner.CanRestartPopulation) inner.ContinueWithFreshPopulation(iteration); // throws, before the other ranks are told anything
+            world.Broadcast(new[] { RestartCommand });
+            using (var ms = new MemoryStream())
+            {
+                using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) inner.SaveMetaState(w);
+                world.Broadcast(ms.ToArray());
+            }
+            world.Broadcast(new[] { iteration });
+            try
+            {
+                inner.ContinueWithFreshPopulation(iteration);
+            }
+            catch (Exception e) when (e is not TrainingDivergedException and not OutOfMemoryException)
+            {
+                Fail(world, e);
+                throw;
+            }
+        }
 
         public void LoadCheckpoint(Stream stream) => RankedMetaRun.LoadCheckpoint(this, stream, dir, world);
     }

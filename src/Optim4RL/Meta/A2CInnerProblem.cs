@@ -39,7 +39,7 @@ internal enum InnerUpdateMode
 /// the K steps from <see cref="State"/>, still h_0; then the buffers swap roles. So h_0 is kept
 /// without copying the state.
 /// </remarks>
-internal sealed class A2CInnerProblem : IInnerProblem
+internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
 {
     private readonly ILearnedOptimizer _lopt;
     private readonly float _gradClip;
@@ -128,6 +128,12 @@ internal sealed class A2CInnerProblem : IInnerProblem
     public PipelineSchedule Schedule { get; }
     public int B { get; }
     public int P { get; }
+
+    /// <inheritdoc/>
+    public int ParameterCount => P;
+
+    /// <inheritdoc/>
+    public StateDtype StateType => State.Dtype;
     public int N { get; }
     public int K { get; }
     public int StateSize { get; }

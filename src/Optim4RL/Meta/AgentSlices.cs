@@ -1,6 +1,25 @@
 using Optim4RL.Io;
 
+using Optim4RL.Optimizers.Learned;
+
 namespace Optim4RL.Meta;
+
+/// <summary>An inner problem whose agents can be written and read one by one (<see cref="AgentSlices"/>): MetaA2C's and MetaPPO's.</summary>
+internal interface ISlicedProblem : IInnerProblem
+{
+    /// <summary>P, each agent's parameter count (checked when a slice file is read).</summary>
+    int ParameterCount { get; }
+
+    /// <summary>How the learned optimizer's state is stored (checked when a slice file is read).</summary>
+    StateDtype StateType { get; }
+
+    /// <summary>Writes agent <paramref name="agent"/>'s (global index, owned here) whole state.</summary>
+    void SaveAgent(BinaryWriter writer, int agent);
+
+    /// <summary>Restores what <see cref="SaveAgent"/> wrote into owned agent <paramref name="agent"/> (global index).</summary>
+    /// <exception cref="InvalidDataException">The stored sizes differ.</exception>
+    void LoadAgent(BinaryReader reader, int agent);
+}
 
 /// <summary>
 /// The agents' part of a checkpoint written under MPI ranks: each rank writes one file per task for the agents
@@ -14,14 +33,14 @@ public static class AgentSlices
     private const int Version = 1;
 
     /// <summary>Writes this process's agents of every task of <paramref name="trainer"/> into <paramref name="folder"/> (created if needed), each file atomically.</summary>
-    /// <exception cref="NotSupportedException">A task whose agents cannot be saved one by one (MetaPPO).</exception>
+    /// <exception cref="NotSupportedException">A task whose agents cannot be saved one by one.</exception>
     public static void Write(MetaTrainer trainer, string folder)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         Directory.CreateDirectory(folder);
         for (int t = 0; t < trainer.Problems.Count; t++)
         {
-            var task = A2C(trainer.Problems[t]);
+            var task = Sliced(trainer.Problems[t]);
             if (task.OwnedAgents == 0) continue;
             string path = Path.Combine(folder, $"task{t}-agents{task.FirstAgent}-{task.OwnedAgents}.bin");
             AtomicFile.Write(path, stream =>
@@ -34,8 +53,8 @@ public static class AgentSlices
                 w.Write(task.TaskName);
                 w.Write(task.FirstAgent);
                 w.Write(task.OwnedAgents);
-                w.Write(task.P);
-                w.Write((byte)task.State.Dtype);
+                w.Write(task.ParameterCount);
+                w.Write((byte)task.StateType);
                 using var record = new MemoryStream();
                 using var rw = new BinaryWriter(record);
                 for (int j = task.FirstAgent; j < task.FirstAgent + task.OwnedAgents; j++)
@@ -59,7 +78,7 @@ public static class AgentSlices
             throw new InvalidDataException($"the agents of this checkpoint are missing: no folder {folder}; resume from an earlier checkpoint or start again with --overwrite.");
         for (int t = 0; t < trainer.Problems.Count; t++)
         {
-            var task = A2C(trainer.Problems[t]);
+            var task = Sliced(trainer.Problems[t]);
             int from = task.FirstAgent, to = task.FirstAgent + task.OwnedAgents;
             var loaded = new bool[task.OwnedAgents];
             foreach (string file in Directory.EnumerateFiles(folder, $"task{t}-agents*.bin").Order(StringComparer.Ordinal))
@@ -72,9 +91,9 @@ public static class AgentSlices
                     int task2 = r.ReadInt32();
                     string env = r.ReadString();
                     int first = r.ReadInt32(), count = r.ReadInt32(), p = r.ReadInt32();
-                    var dtype = (Optimizers.Learned.StateDtype)r.ReadByte();
-                    if (at != iteration || task2 != t || env != task.TaskName || p != task.P || dtype != task.State.Dtype)
-                        throw new InvalidDataException($"{file} holds agents of iteration {at}, task {task2} ({env}, P = {p}, {dtype}); this checkpoint is iteration {iteration}, task {t} ({task.TaskName}, P = {task.P}, {task.State.Dtype}).");
+                    var dtype = (StateDtype)r.ReadByte();
+                    if (at != iteration || task2 != t || env != task.TaskName || p != task.ParameterCount || dtype != task.StateType)
+                        throw new InvalidDataException($"{file} holds agents of iteration {at}, task {task2} ({env}, P = {p}, {dtype}); this checkpoint is iteration {iteration}, task {t} ({task.TaskName}, P = {task.ParameterCount}, {task.StateType}).");
                     for (int j = first; j < first + count; j++)
                     {
                         int length = r.ReadInt32();
@@ -101,6 +120,6 @@ public static class AgentSlices
         }
     }
 
-    private static A2CInnerProblem A2C(IInnerProblem problem) => problem as A2CInnerProblem
-        ?? throw new NotSupportedException($"the agents of task {problem.TaskName} are not saved in slices (only MetaA2C's are).");
+    private static ISlicedProblem Sliced(IInnerProblem problem) => problem as ISlicedProblem
+        ?? throw new NotSupportedException($"the agents of task {problem.TaskName} are not saved in slices (only MetaA2C's and MetaPPO's are).");
 }

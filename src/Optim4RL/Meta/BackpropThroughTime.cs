@@ -17,6 +17,9 @@ public sealed class BackpropThroughTime : IMetaGradientEstimator
     public string Name => EstimatorName;
 
     /// <inheritdoc/>
+    public bool SplitsAgentsOverRanks => true;
+
+    /// <inheritdoc/>
     public long StepsPerIteration(IInnerProblem problem) => problem.StepsPerIteration;
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using Optim4RL.Agents;
+using Optim4RL.Distributed;
 using Optim4RL.Tensors;
 
 namespace Optim4RL.Meta;
@@ -46,6 +47,10 @@ public sealed record EsSettings(int Population = 32, double Sigma = 0.01, Fitnes
 /// memory serves them all; the directions come from the seed, the meta-iteration, the task and the pair,
 /// and fitnesses are reduced in member order, so the estimate does not depend on the thread count and
 /// needs no state in checkpoints. A meta-iteration costs (N + 1) × updates × the problem's steps per update.
+/// Under MPI ranks every rank holds the whole population and evaluates the pairs i with i mod ranks = its rank
+/// (a static rule), each member from the same snapshot as in one process; the fitnesses are gathered to every
+/// rank and every rank computes the same update and runs the population on with φ, so φ is the one-process φ
+/// for any rank count.
 /// </remarks>
 public sealed class EvolutionStrategies : IMetaGradientEstimator
 {
@@ -53,20 +58,29 @@ public sealed class EvolutionStrategies : IMetaGradientEstimator
     public const string EstimatorName = "ES";
 
     private readonly Rng _root;
+    private readonly Communicator _ranks;
     private float[] _eps = [], _perturbed = [];
     private readonly double[] _fitness;
 
     /// <summary>Creates the estimator.</summary>
     /// <param name="settings">Population, σ, shaping and inner-run length.</param>
     /// <param name="seed">The run's seed; the perturbations come from its child stream 2000.</param>
+    /// <param name="ranks">The MPI job whose ranks share the perturbation pairs, every rank holding the whole population (null: one process).</param>
     /// <exception cref="ArgumentException">An invalid setting.</exception>
-    public EvolutionStrategies(EsSettings settings, ulong seed)
+    public EvolutionStrategies(EsSettings settings, ulong seed, Communicator? ranks = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         Settings = settings;
         _root = new Rng(seed).Split(2000);
         _fitness = new double[settings.Population];
+        _ranks = ranks ?? SingleProcessCommunicator.Instance;
+    }
+
+    /// <summary>The pairs rank <paramref name="rank"/> of <paramref name="ranks"/> evaluates: i = rank, rank + ranks, … below <paramref name="pairs"/>.</summary>
+    public static IEnumerable<int> PairsOf(int rank, int ranks, int pairs)
+    {
+        for (int i = rank; i < pairs; i += ranks) yield return i;
     }
 
     /// <summary>The settings.</summary>
@@ -74,6 +88,9 @@ public sealed class EvolutionStrategies : IMetaGradientEstimator
 
     /// <inheritdoc/>
     public string Name => EstimatorName;
+
+    /// <inheritdoc/>
+    public bool SplitsAgentsOverRanks => false;
 
     /// <summary>The fitness of every member in the last <see cref="Estimate"/> (for tests and logs).</summary>
     public IReadOnlyList<double> LastFitness => _fitness;
@@ -90,14 +107,20 @@ public sealed class EvolutionStrategies : IMetaGradientEstimator
             for (int j = problem.FirstAgent; j < problem.FirstAgent + problem.OwnedAgents; j++) problem.ResetAgent(j); // full runs start from fresh agents
         byte[] snapshot = Snapshot(problem);
         DrawDirections(iteration, task, phi.Length);
-        for (int m = 0; m < n; m++)
+        if (_ranks.Size == 1)
         {
-            if (m > 0) Restore(problem, snapshot);
-            Perturb(phi, m, _perturbed);
-            _fitness[m] = problem.Unroll(_perturbed, updates, record: false, iteration) / problem.Agents;
-            if (!double.IsFinite(_fitness[m]))
-                throw new TrainingDivergedException($"ES member {m} of task {problem.TaskName} has a non-finite fitness at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}.");
-            problem.DrainReturns(); // the members' episodes are not the population's
+            for (int m = 0; m < n; m++)
+            {
+                if (m > 0) Restore(problem, snapshot);
+                Perturb(phi, m, _perturbed);
+                _fitness[m] = problem.Unroll(_perturbed, updates, record: false, iteration) / problem.Agents;
+                if (!double.IsFinite(_fitness[m])) throw new TrainingDivergedException(NonFinite(problem, m, iteration));
+                problem.DrainReturns(); // the members' episodes are not the population's
+            }
+        }
+        else
+        {
+            EvaluateStriped(problem, phi, snapshot, updates, iteration);
         }
         Restore(problem, snapshot);
         problem.Unroll(phi, updates, record: false, iteration);
@@ -106,6 +129,57 @@ public sealed class EvolutionStrategies : IMetaGradientEstimator
         foreach (double f in _fitness) mean += f;
         return new MetaEstimate(-mean / n, StepsPerIteration(problem));
     }
+
+    /// <summary>
+    /// Under ranks: this rank's pairs (<see cref="PairsOf"/>), each member from the snapshot, then every rank's fitnesses
+    /// into <see cref="_fitness"/> on every rank. A member that diverges on one rank is kept until all fitnesses are
+    /// gathered; then every rank throws the message of the first such member, as one process would.
+    /// </summary>
+    private void EvaluateStriped(IInnerProblem problem, ReadOnlySpan<float> phi, byte[] snapshot, int updates, long iteration)
+    {
+        int pairs = Settings.Population / 2, ranks = _ranks.Size;
+        var mine = new List<double>();
+        string? failure = null;
+        foreach (int pair in PairsOf(_ranks.Rank, ranks, pairs))
+        {
+            for (int m = 2 * pair; m <= 2 * pair + 1; m++)
+            {
+                if (mine.Count > 0) Restore(problem, snapshot); // the first member starts from the population as it is: the snapshot
+                Perturb(phi, m, _perturbed);
+                double fitness;
+                try
+                {
+                    fitness = problem.Unroll(_perturbed, updates, record: false, iteration) / problem.Agents;
+                }
+                catch (TrainingDivergedException e)
+                {
+                    fitness = double.NaN;
+                    failure ??= e.Message;
+                }
+                if (!double.IsFinite(fitness)) failure ??= NonFinite(problem, m, iteration);
+                mine.Add(fitness);
+                problem.DrainReturns(); // the members' episodes are not the population's
+            }
+        }
+        var all = _ranks.AllGather(mine.ToArray());
+        for (int r = 0; r < ranks; r++)
+        {
+            int k = 0;
+            foreach (int pair in PairsOf(r, ranks, pairs))
+            {
+                _fitness[2 * pair] = all[r][k++];
+                _fitness[2 * pair + 1] = all[r][k++];
+            }
+        }
+        int bad = Array.FindIndex(_fitness, f => !double.IsFinite(f));
+        if (bad < 0) return;
+        // Every rank knows a member failed; the rank that ran the first one tells the others why (its first failure is that member's).
+        var messages = _ranks.AllGather(System.Text.Encoding.UTF8.GetBytes(failure ?? ""));
+        throw new TrainingDivergedException(System.Text.Encoding.UTF8.GetString(messages[bad / 2 % ranks]));
+    }
+
+    private static string NonFinite(IInnerProblem problem, int member, long iteration) =>
+        $"ES member {member} of task {problem.TaskName} has a non-finite fitness at meta-iteration {iteration}; φ is kept at its value after iteration {iteration - 1}.";
 
     /// <summary>
     /// The perturbation δ = ±σε_i of member <paramref name="member"/> (+ for even, − for odd members of pair

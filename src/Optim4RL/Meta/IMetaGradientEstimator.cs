@@ -24,6 +24,13 @@ public interface IMetaGradientEstimator
     /// <summary>The name configs use (<c>meta_estimator.name</c>).</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Under MPI ranks: true when each rank runs a static slice of every population and the partial meta-gradients
+    /// are added in global order (back-propagation); false when every rank holds the whole population and the
+    /// estimator spreads its own work over the ranks (ES: the perturbation pairs).
+    /// </summary>
+    bool SplitsAgentsOverRanks { get; }
+
     /// <summary>Environment steps one meta-iteration costs on <paramref name="problem"/>; the run lasts <c>env.train_steps</c> ÷ this (first task) meta-iterations.</summary>
     long StepsPerIteration(IInnerProblem problem);
 

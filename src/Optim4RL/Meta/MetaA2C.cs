@@ -29,13 +29,14 @@ public sealed class MetaA2C : MetaTrainer
     /// <param name="initialPhi">Starting φ (e.g. loaded from a file); null draws the architecture's initial values.</param>
     /// <param name="estimator">The meta-gradient estimator; null = <see cref="BackpropThroughTime"/>.</param>
     /// <param name="ranks">
-    /// The job whose ranks share the agents (null: one process). Each rank runs the agents
-    /// <see cref="StaticPartition.TasksAndAgents"/> gives it (cost P per agent) and every rank ends each
+    /// The job whose ranks share the run (null: one process). With back-propagation each rank runs the agents
+    /// <see cref="StaticPartition.TasksAndAgents"/> gives it (cost P per agent); with ES every rank runs all agents
+    /// and the estimator spreads its perturbation pairs (give it the same ranks). Every rank ends each
     /// meta-iteration with the same φ, bit for bit the one-process φ.
     /// </param>
     /// <exception cref="ArgumentException">No task, an unknown task name, or <paramref name="initialPhi"/> of the wrong length.</exception>
     /// <exception cref="NotSupportedException"><paramref name="lopt"/> cannot keep its state in the configured storage type (<see cref="MetaA2CConfig.StateDtype"/>),
-    /// or, under several ranks, the estimator is not back-propagation or the architecture has no per-chunk partials.</exception>
+    /// or, under several ranks with back-propagation, the architecture has no per-chunk partials.</exception>
     public MetaA2C(MetaA2CConfig cfg, ILearnedOptimizer lopt, IOptimizer metaOptimizer, float[]? initialPhi = null, IMetaGradientEstimator? estimator = null,
         Communicator? ranks = null)
         : base(BuildTasks(cfg, lopt, ranks, estimator), lopt, metaOptimizer, estimator ?? new BackpropThroughTime(),
@@ -69,16 +70,16 @@ public sealed class MetaA2C : MetaTrainer
         var root = new Rng(cfg.Seed);
         var tasks = new A2CInnerProblem[cfg.Tasks.Count];
         var slices = Slices(cfg, lopt, ranks, estimator, root);
-        for (int i = 0; i < tasks.Length; i++) tasks[i] = new A2CInnerProblem(cfg.Tasks[i], cfg, lopt, root.Split((ulong)i), ranks, slices?[i]);
+        // Agents that are not split (one process, or ES over ranks: every rank holds them all) need no collectives.
+        var shared = slices is null ? null : ranks;
+        for (int i = 0; i < tasks.Length; i++) tasks[i] = new A2CInnerProblem(cfg.Tasks[i], cfg, lopt, root.Split((ulong)i), shared, slices?[i]);
         return tasks;
     }
 
-    /// <summary>This rank's agents of every task (a task it has none of: an empty slice), or null in one process.</summary>
+    /// <summary>This rank's agents of every task (a task it has none of: an empty slice), or null when this process runs them all.</summary>
     private static (int First, int Count)[]? Slices(MetaA2CConfig cfg, ILearnedOptimizer lopt, Communicator? ranks, IMetaGradientEstimator? estimator, Rng root)
     {
-        if (ranks is null || ranks.Size == 1) return null;
-        if (estimator is not null and not BackpropThroughTime)
-            throw new NotSupportedException($"the {estimator.Name} estimator does not run over MPI ranks yet; run it without mpiexec, or use meta_estimator BPTT.");
+        if (ranks is null || ranks.Size == 1 || !SplitsAgents(estimator)) return null;
         if (!lopt.HasChunkPartials)
             throw new NotSupportedException($"{lopt.Name} is not meta-trained over MPI ranks (its meta-gradient has no per-chunk partial sums); run it without mpiexec.");
         var costs = cfg.Tasks.Select((t, i) => (t.NumAgents, (long)A2CInnerProblem.SpecOf(t, cfg, root.Split((ulong)i)).Layout.Count)).ToList();

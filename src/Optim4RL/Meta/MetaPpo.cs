@@ -1,4 +1,5 @@
 using Optim4RL.Agents;
+using Optim4RL.Distributed;
 using Optim4RL.Envs;
 using Optim4RL.Optimizers;
 using Optim4RL.Optimizers.Learned;
@@ -25,6 +26,8 @@ namespace Optim4RL.Meta;
 /// <remarks>
 /// Agents run in parallel, each with its own environments, kernel state and RNG streams, and
 /// their meta-gradients are summed in agent order, so results do not depend on the thread count.
+/// Under MPI ranks the agents are split over the ranks (back-propagation) or held whole on every rank while
+/// ES spreads its perturbation pairs; either way every rank ends each meta-iteration with the one-process φ.
 /// </remarks>
 public sealed class MetaPpo : MetaTrainer
 {
@@ -35,16 +38,22 @@ public sealed class MetaPpo : MetaTrainer
     /// <param name="envFactory">Creates one agent's environments: (count, stream) → a vector environment of the task.</param>
     /// <param name="initialPhi">Starting φ (e.g. loaded from a file); null draws the architecture's initial values.</param>
     /// <param name="estimator">The meta-gradient estimator; null = <see cref="BackpropThroughTime"/>.</param>
+    /// <param name="ranks">
+    /// The job whose ranks share the run (null: one process). With back-propagation each rank runs the agents
+    /// <see cref="StaticPartition.Even"/> gives it and the agents' meta-gradients are added in global agent order;
+    /// with ES every rank runs all agents and the estimator spreads its perturbation pairs (give it the same ranks).
+    /// Every rank ends each meta-iteration with the same φ, bit for bit the one-process φ.
+    /// </param>
     /// <exception cref="ArgumentException">Invalid settings, an unknown learned optimizer, or <paramref name="initialPhi"/> of the wrong length.</exception>
     public MetaPpo(MetaPpoConfig cfg, string learnedOptimizer, IOptimizer metaOptimizer, Func<int, Rng, IContinuousVectorEnv> envFactory,
-        float[]? initialPhi = null, IMetaGradientEstimator? estimator = null)
-        : this(cfg, Validated(cfg, LearnedOptimizers.Create(learnedOptimizer)), metaOptimizer, envFactory, initialPhi, estimator)
+        float[]? initialPhi = null, IMetaGradientEstimator? estimator = null, Communicator? ranks = null)
+        : this(cfg, Validated(cfg, LearnedOptimizers.Create(learnedOptimizer)), metaOptimizer, envFactory, initialPhi, estimator, ranks)
     {
     }
 
     private MetaPpo(MetaPpoConfig cfg, ILearnedOptimizer kernel, IOptimizer metaOptimizer, Func<int, Rng, IContinuousVectorEnv> envFactory,
-        float[]? initialPhi, IMetaGradientEstimator? estimator)
-        : base([new PpoInnerProblem(cfg, kernel, envFactory ?? throw new ArgumentNullException(nameof(envFactory)), new Rng(cfg.Seed))], kernel,
+        float[]? initialPhi, IMetaGradientEstimator? estimator, Communicator? ranks)
+        : base([BuildProblem(cfg, kernel, envFactory ?? throw new ArgumentNullException(nameof(envFactory)), estimator, ranks)], kernel,
             metaOptimizer, estimator ?? new BackpropThroughTime(),
             new MetaTrainerSettings(cfg.TrainSteps, cfg.MaxNorm, cfg.Seed, new CheckpointLayout(0x5050344F, 2, "MetaPPO", cfg.Env, CountsTasks: false)), // "O4PP"; 2: episode trackers saved
             initialPhi)
@@ -60,11 +69,19 @@ public sealed class MetaPpo : MetaTrainer
     /// <summary>The staggered reset schedule.</summary>
     public PipelineSchedule Schedule => Problem.Schedule;
 
-    /// <summary>The B agents (for inspection).</summary>
+    /// <summary>The agents this process runs, all B in one process (for inspection).</summary>
     public IReadOnlyList<Ppo> Agents => Problem.AgentList;
 
     /// <summary>Run settings.</summary>
     public MetaPpoConfig Config { get; }
+
+    /// <summary>The agents, all of them or, when back-propagation runs over several ranks, this rank's share.</summary>
+    private static PpoInnerProblem BuildProblem(MetaPpoConfig cfg, ILearnedOptimizer kernel, Func<int, Rng, IContinuousVectorEnv> envFactory,
+        IMetaGradientEstimator? estimator, Communicator? ranks)
+    {
+        if (ranks is null || ranks.Size == 1 || !SplitsAgents(estimator)) return new PpoInnerProblem(cfg, kernel, envFactory, new Rng(cfg.Seed));
+        return new PpoInnerProblem(cfg, kernel, envFactory, new Rng(cfg.Seed), ranks, StaticPartition.Even(cfg.NumAgents, ranks.Size, ranks.Rank));
+    }
 
     /// <summary>The kernel, after checking the settings (one kernel instance serves all agents at once).</summary>
     private static ILearnedOptimizer Validated(MetaPpoConfig cfg, ILearnedOptimizer kernel)

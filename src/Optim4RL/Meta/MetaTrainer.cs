@@ -88,6 +88,16 @@ public class MetaTrainer : IMetaTrainer
     /// <summary>The tasks' populations.</summary>
     public IReadOnlyList<IInnerProblem> Problems => _tasks;
 
+    /// <summary>
+    /// Whether, under MPI ranks, <paramref name="estimator"/> (null: back-propagation) has the agents split over the ranks
+    /// (back-propagation: each rank runs a slice of every population) rather than held whole on every rank while the
+    /// estimator spreads its own work (ES: the perturbation pairs).
+    /// </summary>
+    internal static bool SplitsAgents(IMetaGradientEstimator? estimator) => estimator?.SplitsAgentsOverRanks ?? true;
+
+    /// <summary>Whether, under MPI ranks, this trainer's agents are split over the ranks (see <see cref="SplitsAgents"/>); its checkpoints then keep them in slice files.</summary>
+    internal bool SplitsAgentsOverRanks => SplitsAgents(Estimator);
+
     /// <inheritdoc/>
     public long Iteration { get; private set; }
 

@@ -132,7 +132,7 @@ public class MpiJobTests
         var (code, output) = MpiJob.Run(2, ["run", "--config", Path.Combine(ExternalProcess.RepoRoot(), "configs", "quick_a2c_catch.json")], Path.GetTempPath(), Limit);
         Assert.NotEqual(0, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("error: agent.name A2C runs as one process, but this job has 2 MPI ranks: under mpiexec only MetaA2C and MetapA2C use the ranks so far; run it without mpiexec.",
+        Assert.Equal("error: agent.name A2C runs as one process, but this job has 2 MPI ranks: under mpiexec only meta-training (MetaA2C, MetapA2C, MetaPPO, MetapPPO) uses the ranks; run it without mpiexec.",
             Assert.Single(lines).TrimEnd('\r'));
     }
 

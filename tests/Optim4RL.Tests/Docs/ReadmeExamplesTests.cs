@@ -22,7 +22,7 @@ public class ReadmeExamplesTests(ITestOutputHelper log)
     private static readonly string[] Documents = ["README.md", "pretrained/README.md"];
 
     /// <summary>A user's console project's implicit usings (ImplicitUsings=enable).</summary>
-    private const string ImplicitUsings = """
+    internal const string ImplicitUsings = """
         global using System;
         global using System.Collections.Generic;
         global using System.IO;

@@ -24,7 +24,7 @@ public sealed class DemoOutputTests : IDisposable
         };
         var result = Demo.Run(o);
         Assert.True(File.Exists(Path.Combine(_out, "param_init.json")));
-        Assert.Equal(6, Directory.GetDirectories(Path.Combine(_out, "eval")).Length); // 3 optimizers × 2 seeds
+        Assert.Equal(8, Directory.GetDirectories(Path.Combine(_out, "eval")).Length); // 4 optimizers × 2 seeds
 
         var (code, output, err) = CliHarness.Run("report", Path.Combine(_out, "eval"), "--normalise-by", "none");
         Assert.True(code == 0, err);
@@ -32,6 +32,10 @@ public sealed class DemoOutputTests : IDisposable
         Assert.Contains("| Adam α=1e-3 |", output, StringComparison.Ordinal);
         Assert.Contains("| Optim4RL (learned φ) α=1e-3 |", output, StringComparison.Ordinal);
         Assert.Contains("| Optim4RL (untrained φ) α=1e-3 |", output, StringComparison.Ordinal);
+        Assert.Contains("| Optim4RL (pretrained φ (optim4rl-grid6)) α=1e-3 |", output, StringComparison.Ordinal);
+        // The fourth row: the shipped six-gridworld φ on Catch, a task it never saw (PretrainedTests check that it learns there).
+        var pretrained = result.Rows.Single(r => r.Optimizer == Demo.Pretrained);
+        Assert.Equal(2, pretrained.Seeds);
         // The report's final returns are the demo table's (the same protocol, the same runs).
         var adam = result.Rows.Single(r => r.Optimizer == Demo.AdamName);
         Assert.Contains(adam.FinalMean.ToString("F3", System.Globalization.CultureInfo.InvariantCulture), output, StringComparison.Ordinal);

@@ -119,6 +119,9 @@ public static class Demo
 
         // 2. Evaluate: every (task, optimizer, seed) is an independent A2C run.
         string[] optimizers = [Learned, AdamName, Untrained, Pretrained];
+        // Read the shipped φ once; every run wraps it with its task's α (the kernel keeps no per-call state).
+        var pretrained = LearnedOptimizer.Load(PretrainedName, 1e-3);
+        float[] pretrainedPhi = pretrained.MetaParams.ToArray();
         var jobs = (from t in o.EvalTasks from opt in optimizers from s in Enumerable.Range(0, o.Seeds) select (Task: t, Opt: opt, Seed: s)).ToArray();
         var results = new (List<IterationLog> Logs, double Seconds)[jobs.Length];
         long totalSteps = jobs.Sum(j => j.Task.TrainSteps), doneSteps = 0;
@@ -132,7 +135,7 @@ public static class Demo
                 // The kernel keeps no per-call state, so the parallel runs share the meta-trained one (and its thread cap).
                 Learned => new LearnedOptimizer(lopt, learned, (float)task.LearnedAlpha),
                 // With the gradient clip it was meta-trained with (its file's recommendation, 1).
-                Pretrained => LearnedOptimizer.Load(PretrainedName, task.LearnedAlpha),
+                Pretrained => new LearnedOptimizer(pretrained.Kernel, pretrainedPhi, (float)task.LearnedAlpha, pretrained.GradClip),
                 _ => new LearnedOptimizer(lopt, untrained, (float)task.LearnedAlpha),
             };
             var rng = new Rng(o.Seed + 1).Split((ulong)seed);
@@ -172,7 +175,7 @@ public static class Demo
             }
         }
         AtomicFile.WriteAllText(Path.Combine(o.OutputDir, "curves.csv"), curves.ToString());
-        WriteRunDirectories(Path.Combine(o.OutputDir, "eval"), o, jobs.Select(j => (j.Task, j.Opt, j.Seed)).ToArray(), results.Select(r => r.Logs).ToArray());
+        WriteRunDirectories(Path.Combine(o.OutputDir, "eval"), o, jobs.Select(j => (j.Task, j.Opt, j.Seed)).ToArray(), results.Select(r => r.Logs).ToArray(), pretrained.GradClip);
         var summary = new StringBuilder("task,optimizer,final_return_mean,final_return_stderr,seeds,steps_to_80pct_best,seeds_reaching_80pct,wall_seconds\n");
         foreach (var r in rows)
             summary.Append(CultureInfo.InvariantCulture,
@@ -185,9 +188,8 @@ public static class Demo
     /// Every evaluation run as a run directory (<c>eval/&lt;k&gt;/config.json</c> and <c>result_&lt;env&gt;.csv</c>),
     /// so <c>optim4rl plot</c> and <c>report</c> read the demo's output like any sweep's.
     /// </summary>
-    private static void WriteRunDirectories(string root, DemoOptions o, (DemoEvalTask Task, string Opt, int Seed)[] jobs, List<IterationLog>[] logs)
+    private static void WriteRunDirectories(string root, DemoOptions o, (DemoEvalTask Task, string Opt, int Seed)[] jobs, List<IterationLog>[] logs, double pretrainedClip)
     {
-        double pretrainedClip = LearnedOptimizer.Load(PretrainedName, 1e-3).GradClip;
         for (int i = 0; i < jobs.Length; i++)
         {
             var (task, opt, seed) = jobs[i];

@@ -43,7 +43,7 @@ internal static class BenchScalingTable
     }
 
     private static string Ratio(double ratio, bool self) =>
-        self ? "1.00" : $"{F(ratio, "F2")} {(ratio >= Target ? "(within 10 %)" : "(below target)")}";
+        self ? "1.00" : $"{F(ratio, "F2")} {(ratio >= Target ? "(target met)" : "(below target)")}";
 
     private static string Share(ScalingMeasurement s) =>
         s.Ranks == 1 ? "0 %" : $"{F(100 * s.CommunicationShare.Max(), "F1")} % ({F(100 * s.CommunicationShare[0], "F1")} %)";

@@ -20,7 +20,7 @@ public static partial class Bench
     /// </summary>
     public static IReadOnlyList<ScalingRow> ScalingRows =>
     [
-        new("scaling_1x2", 1, 2, "none (one process)", new Dictionary<string, string>()),
+        new("scaling_1x2", 1, 2, "no MPI", new Dictionary<string, string>()),
         new("scaling_2x1_shm", 2, 1, "shared memory (MPICH default)", new Dictionary<string, string>()),
         new("scaling_2x1_tcp", 2, 1, "TCP over loopback", new Dictionary<string, string>
         {

@@ -64,8 +64,9 @@ public static class Program
         }
     }
 
-    // The verbs that spread their work over ranks; every other verb runs as one process.
-    private static readonly string[] RankParallelVerbs = ["sweep", "mpi-check", "run"];
+    // The verbs that spread their work over ranks; every other verb runs as one process. (bench runs under ranks only as
+    // the child of one of its scaling rows, which it starts itself; it refuses anything else there.)
+    private static readonly string[] RankParallelVerbs = ["sweep", "mpi-check", "run", "bench"];
 
     private static int Run(RootCommand root, string[] args, Communicator world)
     {

@@ -13,7 +13,11 @@ namespace Optim4RL.Experiments;
 /// <param name="SecondaryUnit">Unit of <see cref="Secondary"/>.</param>
 /// <param name="PeakWorkingSetBytes">The process's peak working set after the workload.</param>
 public sealed record BenchResult(string Workload, string Description, string Unit, double Median, double[] Samples,
-    double Secondary, string SecondaryUnit, long PeakWorkingSetBytes);
+    double Secondary, string SecondaryUnit, long PeakWorkingSetBytes)
+{
+    /// <summary>A scaling row's communication and per-rank figures (<see cref="Bench.ScalingRows"/>); null for the other workloads.</summary>
+    public ScalingMeasurement? Scaling { get; init; }
+}
 
 /// <summary>
 /// The throughput workloads of <c>optim4rl bench</c> (issue targets in parentheses): A2C
@@ -37,6 +41,7 @@ public static partial class Bench
         ("ppo_ant_256", "PPO + Adam end to end, ant, 256 envs (memory)"),
         ("ppo_lopt_overhead", "Optim4RL vs Adam: extra time per PPO update (ant), % of a minibatch step"),
         .. ScaleWorkloads,
+        .. ScalingRows.Select(r => (r.Name, ScalingDescription(r, ScalingTask.Default))),
     ];
 
     private static IReadOnlyList<(string Name, string Description)> CoreWorkloads =>
@@ -60,6 +65,8 @@ public static partial class Bench
         string desc = Workloads.FirstOrDefault(w => w.Name == workload).Description
             ?? throw new ArgumentException($"Unknown bench workload '{workload}'. Valid: {string.Join(", ", Workloads.Select(w => w.Name))}.");
         if (RunScale(workload, desc, repeats, threads) is { } scale) return scale;
+        if (ScalingRows.Any(r => r.Name == workload))
+            return RunScaling(workload, repeats, ScalingTask.Default, Distributed.Cluster.Current) ?? throw new InvalidOperationException($"{workload}: only rank 0 returns the result.");
         return workload switch
         {
             "a2c_catch" => A2CWorkload(workload, desc, "catch", 64, 200, repeats, threads),

@@ -53,12 +53,7 @@ public static partial class Bench
     private static BenchResult ScaleMetaWorkload(string name, string desc, string[] envs, ConvLayout layout, int repeats, int? threads,
         StateDtype stateDtype = StateDtype.Float32)
     {
-        var tasks = envs.Select(e => new MetaTaskConfig(e, 512, 3e-3f, 1f, 144)).ToList();
-        var cfg = new MetaA2CConfig(tasks, long.MaxValue / 4, 4, true, 1, -1, new A2CConfig(), 7, layout, stateDtype);
-        var meta = new MetaA2C(cfg, LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 3e-4, gradNorm: 0.5))
-        {
-            MaxDegreeOfParallelism = threads,
-        };
+        var meta = ScaleMetaTrainer(envs, 512, layout, stateDtype, threads);
         meta.Step();
         var samples = new double[repeats];
         for (int r = 0; r < repeats; r++)
@@ -70,6 +65,22 @@ public static partial class Bench
 
         double median = Median(samples);
         return Result(name, desc, "s/meta-iteration", samples, median * ReferenceMetaIterations / 60, $"min projected (× {ReferenceMetaIterations})");
+    }
+
+    /// <summary>
+    /// The paper-scale meta-trainer of the <c>scale</c> and <c>scaling</c> rows: MetaA2C + Optim4RL with
+    /// <paramref name="agents"/> agents per task, α = 3·10⁻³, reset interval 144, K = 4, grad_clip 1, meta-optimizer
+    /// Adam 3·10⁻⁴ with grad_norm 0.5; over <paramref name="ranks"/> as <c>run</c> builds it under mpiexec (null: one process).
+    /// </summary>
+    private static MetaA2C ScaleMetaTrainer(IEnumerable<string> envs, int agents, ConvLayout layout, StateDtype stateDtype, int? threads,
+        Distributed.Communicator? ranks = null)
+    {
+        var tasks = envs.Select(e => new MetaTaskConfig(e, agents, 3e-3f, 1f, 144)).ToList();
+        var cfg = new MetaA2CConfig(tasks, long.MaxValue / 4, 4, true, 1, -1, new A2CConfig(), 7, layout, stateDtype);
+        return new MetaA2C(cfg, LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 3e-4, gradNorm: 0.5), ranks: ranks)
+        {
+            MaxDegreeOfParallelism = threads,
+        };
     }
 
     /// <summary>

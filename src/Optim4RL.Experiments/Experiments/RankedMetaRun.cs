@@ -89,8 +89,9 @@ internal static class RankedMetaRun
     /// <summary>
     /// A rank other than 0: steps <paramref name="meta"/> whenever rank 0 says so, until it says stop. A trainer that
     /// could not be built (<paramref name="failed"/>) or a step that fails stops the whole job with a message naming the rank.
+    /// <paramref name="afterStep"/>, when given, is called after each meta-iteration (measurements).
     /// </summary>
-    public static RunOutcome Follow(IMetaTrainer? meta, Exception? failed, Communicator world, RunDirectory dir)
+    public static RunOutcome Follow(IMetaTrainer? meta, Exception? failed, Communicator world, RunDirectory dir, Action? afterStep = null)
     {
         int command;
         while ((command = world.Broadcast<int>(null)[0]) != StopCommand)
@@ -104,7 +105,11 @@ internal static class RankedMetaRun
             try
             {
                 if (command == RestartCommand) Restart(meta!, world);
-                else meta!.Step();
+                else
+                {
+                    meta!.Step();
+                    afterStep?.Invoke();
+                }
             }
             catch (TrainingDivergedException)
             {

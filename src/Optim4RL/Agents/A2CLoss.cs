@@ -137,11 +137,15 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     {
         Span<T> obsAll = _obs.Value.Span;
         int block = _n * _obsSize;
+        long clock = PhaseClock.Now(); // the laps: measurements only (OPTIM4RL_PHASES=1), nothing otherwise
         for (int t = 0; t < _t; t++)
         {
             ObserveInto(obsAll.Slice(t * block, block));
+            clock = PhaseClock.Lap(AgentPhase.Observe, clock);
             _loss.ForwardRows(0, _netEnd, t * _n, _n);
+            clock = PhaseClock.Lap(AgentPhase.NetForward, clock);
             SampleActions(_logits.Value.Span.Slice(t * _n * _actions, _n * _actions), ref rng);
+            clock = PhaseClock.Lap(AgentPhase.Sample, clock);
             _env.Step(_stepActions, _stepRewards, _terminated, _truncated);
             for (int i = 0; i < _n; i++)
             {
@@ -152,9 +156,12 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
                 _dones[r] = done;
                 tracker?.Record(i, _stepRewards[i], done);
             }
+            clock = PhaseClock.Lap(AgentPhase.EnvStep, clock);
         }
         ObserveInto(obsAll.Slice(_t * block, block));
+        clock = PhaseClock.Lap(AgentPhase.Observe, clock);
         _loss.ForwardRows(0, _netEnd, _t * _n, _n);
+        PhaseClock.Lap(AgentPhase.NetForward, clock);
     }
 
     /// <summary>
@@ -177,10 +184,13 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     /// <summary>The loss and ∇θ using the network activations that <see cref="Rollout"/> left (θ unchanged since).</summary>
     private double LossAndGradientAfterRollout(bool recomputeTargets)
     {
+        long clock = PhaseClock.Now();
         if (recomputeTargets) ComputeTargets();
         _loss.Forward(_netEnd, _loss.Count);
         _grad.AsSpan(_offset, _paramCount).Clear();
+        clock = PhaseClock.Lap(AgentPhase.LossForward, clock);
         _loss.Backward(_total);
+        PhaseClock.Lap(AgentPhase.Backward, clock);
         return double.CreateChecked(_total.Value.Span[0]);
     }
 

@@ -188,7 +188,10 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         if (UpdateMode == InnerUpdateMode.SnapshotCopy) h0.Span.CopyTo(h.Span);
         for (int k = 0; k < updates; k++)
         {
+            var rollouts = PhaseClock.Begin(PhaseRegion.Inner);
             Parallel.For(0, OwnedAgents, _parallel, j => Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+            PhaseClock.End(MetaPhase.InnerRollouts, rollouts);
+            var kernel = PhaseClock.Begin();
             var gk = Grads.AsSpan((record ? k : 0) * N, N);
             var from = k == 0 && UpdateMode != InnerUpdateMode.SnapshotCopy ? h0 : h;
             if (UpdateMode == InnerUpdateMode.Fused)
@@ -202,6 +205,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
                 _lopt.StepGrouped(_phi, from.Span, h.Span, gk, Updates, alpha, P);
                 TP.Add(Theta, Updates, Theta);
             }
+            PhaseClock.End(MetaPhase.InnerKernel, kernel);
         }
         Advance();
         _h0 = record ? h0 : null;

@@ -27,9 +27,13 @@ public sealed class BackpropThroughTime : IMetaGradientEstimator
         ref A2CLossTerms terms, double termsWeight)
     {
         problem.Unroll(phi, problem.InnerUpdates, record: true, iteration);
+        var metaLoss = PhaseClock.Begin(PhaseRegion.MetaLoss);
         double loss = problem.MetaLoss(iteration, ref terms, termsWeight);
+        PhaseClock.End(MetaPhase.MetaLossRollout, metaLoss);
+        var kernel = PhaseClock.Begin();
         metaGradient.Clear();
         problem.AccumulateMetaGradient(metaGradient);
+        PhaseClock.End(MetaPhase.MetaGradientKernel, kernel);
         TP.Multiply(metaGradient, 1f / problem.Agents, metaGradient);
         return new MetaEstimate(loss / problem.Agents, problem.EnvStepsPerIteration);
     }

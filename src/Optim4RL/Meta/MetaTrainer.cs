@@ -122,7 +122,9 @@ public class MetaTrainer : IMetaTrainer
     {
         long t = Iteration + 1;
         var (lossSum, retSum, episodes, terms, envSteps) = MetaGradient(t);
+        var update = PhaseClock.Begin();
         float gradNorm = MetaUpdate.Apply(_metaOptimizer, _metaState, _phi, _metaGrad, _phiUpdate, t, out float updateNorm);
+        PhaseClock.End(MetaPhase.MetaUpdate, update);
         Iteration = t;
         return new MetaIterationLog(t, t * Estimator.StepsPerIteration(_tasks[0]), lossSum / _tasks.Length, gradNorm, retSum, episodes)
         {
@@ -171,8 +173,10 @@ public class MetaTrainer : IMetaTrainer
         {
             var task = _tasks[ti];
             // 1. Pipeline reset.
+            var resets = PhaseClock.Begin();
             for (int j = task.FirstAgent; j < task.FirstAgent + task.OwnedAgents; j++)
                 if (task.Schedule.ShouldReset(j, t)) task.ResetAgent(j);
+            PhaseClock.End(MetaPhase.Resets, resets);
 
             // 2–4. The estimator advances the population and writes the task's meta-gradient.
             var estimate = Estimator.Estimate(task, _phi, t, ti, _taskGrad, ref terms, 1.0 / (task.Agents * _tasks.Length));

@@ -175,7 +175,9 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
         foreach (int point in points)
         {
             while (a.Iteration < point) a.Step();
-            using var ms = new MemoryStream();
+            // A temporary file, not a MemoryStream: the float32 checkpoint is ≈ 1.4 GB, and a growing MemoryStream
+            // would hold up to twice that in RAM beside the two populations.
+            using var ms = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
             a.SaveCheckpoint(ms);
 
             float[] g32 = a.MetaGradientOfNextIteration();
@@ -211,6 +213,169 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
             output.WriteLine(row);
         }
         output.WriteLine($"rule for bfloat16 as the default: cos ≥ 0.999 and rel. err ≤ 1e-3 (plus curves within seed noise)");
+    }
+
+    private static readonly string[] SixGridworlds = ["small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long", "big_dense_long"];
+
+    /// <summary>
+    /// The bench's scale workloads with <paramref name="agents"/> agents per task: "bdl" (meta_bdl_512), "bdl_bf16"
+    /// (meta_bdl_512_bf16), "rows_cols" (meta_bdl_512_rows_cols), "grid6" (meta_grid6_512).
+    /// </summary>
+    private static MetaA2C MakeWorkload(string workload, int agents)
+    {
+        var (envs, layout, dtype) = workload switch
+        {
+            "bdl" => (new[] { "big_dense_long" }, Optim4RL.Nn.ConvLayout.Reference, StateDtype.Float32),
+            "bdl_bf16" => (["big_dense_long"], Optim4RL.Nn.ConvLayout.Reference, StateDtype.BFloat16),
+            "rows_cols" => (["big_dense_long"], Optim4RL.Nn.ConvLayout.RowsCols, StateDtype.Float32),
+            "grid6" => (SixGridworlds, Optim4RL.Nn.ConvLayout.Reference, StateDtype.Float32),
+            _ => throw new ArgumentException($"unknown workload {workload} (bdl, bdl_bf16, rows_cols, grid6)"),
+        };
+        var tasks = envs.Select(e => new MetaTaskConfig(e, agents, 3e-3f, 1f, 144)).ToList();
+        return new MetaA2C(new MetaA2CConfig(tasks, long.MaxValue / 4, K, true, 1, -1, new A2CConfig(), 7, layout, dtype),
+            LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 3e-4, gradNorm: 0.5));
+    }
+
+    private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
+
+    private static string GiB(double bytes) => $"{bytes / (1L << 30):F3} GiB";
+
+    /// <summary>
+    /// Where the memory of a scale workload goes (memory is not distorted by a loaded machine): every large
+    /// buffer of every task, sized from P, B, K and the state's units (θ, ∇θ, the K recorded gradients, the
+    /// two recurrent-state buffers, the meta-gradient's per-chunk partials), each agent's own allocations (its
+    /// autodiff graph with every activation and activation gradient kept for the backward pass, the im2col
+    /// scratch, rollout buffers and environment; measured by allocating one), then the process's peak working
+    /// set after a few meta-iterations. OPTIM4RL_BENCH_WORKLOAD = bdl (default), bdl_bf16, rows_cols or grid6;
+    /// OPTIM4RL_BENCH_AGENTS = B per task (default 512); OPTIM4RL_BENCH_ITERATIONS (default 2). Run each
+    /// workload in its own process, as the bench does, to read its own peak.
+    /// </summary>
+    [Fact]
+    public void Memory_account_of_scale_workloads()
+    {
+        if (!Enabled) return;
+        string workload = Env("OPTIM4RL_BENCH_WORKLOAD", "bdl");
+        int agents = int.Parse(Env("OPTIM4RL_BENCH_AGENTS", "512"));
+        int iterations = int.Parse(Env("OPTIM4RL_BENCH_ITERATIONS", "2"));
+        var proc = Process.GetCurrentProcess();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        proc.Refresh();
+        long baseline = proc.WorkingSet64;
+        output.WriteLine($"workload {workload}, B = {agents} agents per task, K = {K}, {Environment.ProcessorCount} cores; GiB = 2^30 bytes (the bench's \"GB\")");
+        output.WriteLine($"process before the population: working set {GiB(baseline)}, GC heap {GiB(GC.GetTotalMemory(false))}");
+
+        // One agent's own allocations per task: environment, A2C loss graph (activations, their gradients, im2col), tracker.
+        var agentBytes = new Dictionary<string, long>();
+        var meta = MakeWorkload(workload, agents);
+        foreach (var task in meta.Tasks)
+        {
+            var rng = new Optim4RL.Tensors.Rng(11);
+            var theta = new float[task.P];
+            var grad = new float[task.P];
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var env = Optim4RL.Envs.EnvRegistry.CreateDiscrete(task.Config.Env, 1, rng, 1f);
+            var loss = new A2CLoss<float>(task.Spec, env, new A2CConfig(), theta, grad, 0);
+            var tracker = new EpisodeTracker(1);
+            agentBytes[task.Config.Env] = GC.GetAllocatedBytesForCurrentThread() - before;
+            GC.KeepAlive(loss);
+            GC.KeepAlive(tracker);
+        }
+
+        double total = 0;
+        var lopt = meta.LearnedOptimizer;
+        foreach (var task in meta.Tasks)
+        {
+            long n = task.N;
+            int bytes = task.State.Dtype.Bytes();
+            long chunks = Optim4RL.Optimizers.Learned.LearnedKernelDriver.ChunkCount(task.N, task.P);
+            long partials = chunks * lopt.Layout.Count;
+            long pooled = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)partials) * 8;
+            var rows = new (string Name, string Formula, double Bytes)[]
+            {
+                ("θ", "B·P·4 B", n * 4.0),
+                ("∇θ of the last rollout (the adjoint λ after the meta-loss)", "B·P·4 B", n * 4.0),
+                ($"K = {task.K} recorded clipped gradients g_k", "K·B·P·4 B", task.K * n * 4.0),
+                ($"recurrent state, 2 buffers (h_0 and the running state), {task.StateSize} units, {task.State.Dtype.Name()}", $"2·{task.StateSize}·B·P·{bytes} B", 2.0 * task.StateSize * n * bytes),
+                ($"meta-gradient per-chunk partials ({chunks:N0} chunks × {lopt.Layout.Count} φ, double; pooled)", "⌈B·P/4096⌉·|φ|·8 B, to 2^k", pooled),
+                ("agents' own: graph (activations + their gradients, im2col), env, buffers", $"B × {agentBytes[task.Config.Env]:N0} B", (double)task.B * agentBytes[task.Config.Env]),
+            };
+            output.WriteLine($"task {task.Config.Env} ({task.Spec.ConvLayout}): P = {task.P:N0}, N = B·P = {n:N0}");
+            foreach (var r in rows) output.WriteLine($"  {r.Name,-100} {r.Formula,-28} {GiB(r.Bytes)}");
+            double sum = rows.Sum(r => r.Bytes);
+            output.WriteLine($"  {"task total",-100} {"",-28} {GiB(sum)}  ({sum / n:F1} B per coordinate)");
+            total += sum;
+        }
+        output.WriteLine($"all tasks: {GiB(total)}");
+        GC.Collect();
+        proc.Refresh();
+        output.WriteLine($"after construction: GC heap {GiB(GC.GetTotalMemory(false))}, working set {GiB(proc.WorkingSet64)} (buffers are touched by the first iteration)");
+        for (int i = 0; i < iterations; i++) meta.Step();
+        proc.Refresh();
+        var info = GC.GetGCMemoryInfo();
+        output.WriteLine($"after {iterations} meta-iterations: peak working set {GiB(proc.PeakWorkingSet64)}; GC heap {GiB(info.HeapSizeBytes)}, committed {GiB(info.TotalCommittedBytes)}, fragmented {GiB(info.FragmentedBytes)}");
+        output.WriteLine($"peak − process before the population − the buffers above: {GiB(proc.PeakWorkingSet64 - baseline - total)} (runtime, JIT, BLAS threads' buffers, GC slack)");
+        GC.KeepAlive(meta);
+    }
+
+    /// <summary>
+    /// Shares of a meta_bdl_512 meta-iteration by phase (needs OPTIM4RL_PHASES=1 as well, which turns on the
+    /// <see cref="PhaseClock"/> hooks; without it they compile to nothing): the trainer's phases in wall and process CPU
+    /// time, and, inside the two parallel rollout regions (inner updates, meta-loss), the agents' thread time by part
+    /// (observation, network forward, sampling, environment step, loss forward, backward). One warm-up iteration,
+    /// then OPTIM4RL_BENCH_REPEATS (default 5). OPTIM4RL_BENCH_WORKLOAD picks another workload (bdl_bf16, rows_cols, grid6).
+    /// </summary>
+    [Fact]
+    public void Phase_shares_at_paper_scale()
+    {
+        if (!Enabled) return;
+        if (!PhaseClock.Enabled)
+        {
+            output.WriteLine("set OPTIM4RL_PHASES=1 as well (the phase hooks are read once, when the process starts)");
+            return;
+        }
+        string workload = Env("OPTIM4RL_BENCH_WORKLOAD", "bdl");
+        var meta = MakeWorkload(workload, int.Parse(Env("OPTIM4RL_BENCH_AGENTS", "512")));
+        meta.Step(); // warm-up: touches every page, tiers up the JIT
+        PhaseClock.Reset();
+        var iterations = new List<double>();
+        var cpu0 = Environment.CpuUsage.TotalTime;
+        var all = Stopwatch.StartNew();
+        for (int r = 0; r < Repeats; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            meta.Step();
+            iterations.Add(sw.Elapsed.TotalSeconds);
+        }
+        double wall = all.Elapsed.TotalSeconds, cpu = (Environment.CpuUsage.TotalTime - cpu0).TotalSeconds;
+        output.WriteLine($"workload {workload}: {Repeats} meta-iterations after 1 warm-up, {Environment.ProcessorCount} cores; {wall:F2} s wall, {cpu:F2} s process CPU ({cpu / wall:F2} cores busy on average)");
+        output.WriteLine("  " + Line("per meta-iteration (wall)", iterations));
+        output.WriteLine($"  {"phase",-58} {"wall s",9} {"wall %",7} {"CPU s",9} {"CPU %",7} {"cores",6}");
+        double wSum = 0, cSum = 0;
+        foreach (var phase in Enum.GetValues<MetaPhase>())
+        {
+            double w = PhaseClock.WallSeconds(phase), c = PhaseClock.CpuSeconds(phase);
+            wSum += w;
+            cSum += c;
+            output.WriteLine($"  {phase,-58} {w,9:F3} {100 * w / wall,6:F1}% {c,9:F3} {100 * c / cpu,6:F1}% {c / w,6:F2}");
+        }
+        output.WriteLine($"  {"other (CSV rows, returns, task loop)",-58} {wall - wSum,9:F3} {100 * (wall - wSum) / wall,6:F1}% {cpu - cSum,9:F3} {100 * (cpu - cSum) / cpu,6:F1}%");
+        foreach (var region in Enum.GetValues<PhaseRegion>())
+        {
+            double regionSum = Enum.GetValues<AgentPhase>().Sum(p => PhaseClock.AgentSeconds(region, p));
+            var top = region == PhaseRegion.Inner ? MetaPhase.InnerRollouts : MetaPhase.MetaLossRollout;
+            double topShare = PhaseClock.CpuSeconds(top) / cpu;
+            output.WriteLine($"  agents' thread time in {region} ({regionSum:F3} s summed over threads), and × that region's CPU share = share of the iteration:");
+            foreach (var p in Enum.GetValues<AgentPhase>())
+            {
+                double s = PhaseClock.AgentSeconds(region, p);
+                output.WriteLine($"    {p,-20} {s,9:F3} s {100 * s / regionSum,6:F1}% of the region  ≈ {100 * topShare * s / regionSum,5:F1}% of the iteration (CPU)");
+            }
+        }
+        long coordinateSteps = (long)Repeats * meta.Tasks.Sum(t => (long)t.K * t.N);
+        double inner = PhaseClock.WallSeconds(MetaPhase.InnerKernel), mg = PhaseClock.WallSeconds(MetaPhase.MetaGradientKernel);
+        output.WriteLine($"kernel rates in the run (wall): forward (fused clip/step/θ += Δ) {coordinateSteps / inner / 1e6:F1} M coordinate-steps/s; "
+            + $"forward + meta-gradient {coordinateSteps / (inner + mg) / 1e6:F1} M/s (the bench's idle streaming rows: 73 and 34)");
     }
 
     private static double Cos(float[] a, float[] b)

@@ -65,8 +65,8 @@ for t in catch sdl; do
   fi
   $O report logs/est_${t}_eval --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init_$t.json" \
     --compare-with "agent_optim.kwargs.param_load_path=*param_init_$t.json" --title "$t: BPTT vs ES (10 reported seeds)" --output "$out/report_$t.md" >/dev/null
-  $O plot logs/est_${t}_eval --output "$out/curves_$t" --title "A2C on $t: φ meta-trained by BPTT and by ES (10 seeds, 90% CI)" >/dev/null
-  mkdir -p "$out/curves_$t"
-  for f in logs/est_${t}_eval/*/result_*.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves_$t/run$k.csv"; done
+  $O plot logs/est_${t}_eval --output "$out/curves_$t" --title "A2C on $t: φ meta-trained by BPTT (param_${t}_1) and by ES (param_${t}_2), 10 seeds, 90% CI" >/dev/null
+  mkdir -p "$out/curves_${t}_runs"
+  for f in logs/est_${t}_eval/*/result_*.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves_${t}_runs/run$k.csv"; done
 done
 echo "done: $out"

@@ -407,9 +407,9 @@ $c3 << EOD
 494170.505 0.995833333 0.994010417 0.99765625
 499200 0.996875 0.99453125 0.99921875
 EOD
-set terminal svg size 1224,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 1116,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves_catch.svg'
-set multiplot layout 1,1 title "A2C on catch: φ meta-trained by BPTT and by ES (10 seeds, 90% CI)" noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on catch: φ meta-trained by BPTT (param_catch_1) and by ES (param_catch_2), 10 seeds, 90% CI" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
@@ -417,9 +417,9 @@ set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
 set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
 set title 'catch (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=1e-3 φ=docs/results/estimators/param_catch_1.json (n=10)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=1e-3 φ=estimators/param_catch_1 (n=10)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=1e-3 φ=docs/results/estimators/param_catch_2.json (n=10)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=1e-3 φ=estimators/param_catch_2 (n=10)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
      $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'Optim4RL (untrained φ) α=1e-3 (n=10)', \
      $c3 using ($1/1000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
@@ -427,9 +427,9 @@ plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent s
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 1224,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 1116,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves_catch.png'
-set multiplot layout 1,1 title "A2C on catch: φ meta-trained by BPTT and by ES (10 seeds, 90% CI)" noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on catch: φ meta-trained by BPTT (param_catch_1) and by ES (param_catch_2), 10 seeds, 90% CI" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (thousands)' noenhanced
@@ -437,9 +437,9 @@ set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
 set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
 set title 'catch (training episodes)' noenhanced
 plot $c0 using ($1/1000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=1e-3 φ=docs/results/estimators/param_catch_1.json (n=10)', \
+     $c0 using ($1/1000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=1e-3 φ=estimators/param_catch_1 (n=10)', \
      $c1 using ($1/1000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=1e-3 φ=docs/results/estimators/param_catch_2.json (n=10)', \
+     $c1 using ($1/1000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=1e-3 φ=estimators/param_catch_2 (n=10)', \
      $c2 using ($1/1000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
      $c2 using ($1/1000):2 with lines lw 2 lc rgb '#2ca02c' title 'Optim4RL (untrained φ) α=1e-3 (n=10)', \
      $c3 using ($1/1000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \

@@ -509,9 +509,9 @@ $c4 << EOD
 29690104.2 31.0712466 30.7028275 31.4703765
 29992960 31.5252283 30.9111676 32.1246892
 EOD
-set terminal svg size 1428,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
+set terminal svg size 1248,474 dynamic enhanced font 'DejaVu Sans,13' background rgb '#ffffff'
 set output 'curves_sdl.svg'
-set multiplot layout 1,1 title "A2C on sdl: φ meta-trained by BPTT and by ES (10 seeds, 90% CI)" noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on sdl: φ meta-trained by BPTT (param_sdl_1) and by ES (param_sdl_2), 10 seeds, 90% CI" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (millions)' noenhanced
@@ -519,11 +519,11 @@ set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
 set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
 set title 'small_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=3e-2 φ=docs/results/estimators/param_sdl_1.json (n=10)', \
+     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=3e-2 φ=estimators/param_sdl_1 (n=10)', \
      $c1 using ($1/1000000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=3e-2 φ=docs/results/estimators/param_sdl_2.json (n=10)', \
+     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=3e-2 φ=estimators/param_sdl_2 (n=10)', \
      $c2 using ($1/1000000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Optim4RL (learned φ) α=3e-2 φ=docs/results/paper_scale/small_dense_long/param_small_dense_long_full_4.json (n=10)', \
+     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Optim4RL (learned φ) α=3e-2 φ=small_dense_long/param_small_dense_long_full_4 (n=10)', \
      $c3 using ($1/1000000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
      $c3 using ($1/1000000):2 with lines lw 2 lc rgb '#d62728' title 'Optim4RL (untrained φ) α=3e-2 (n=10)', \
      $c4 using ($1/1000000):3:4 with filledcurves fc rgb '#9467bd' fs transparent solid 0.18 noborder notitle, \
@@ -531,9 +531,9 @@ plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparen
 unset multiplot
 unset output
 reset
-set terminal pngcairo size 1428,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
+set terminal pngcairo size 1248,474 enhanced font 'DejaVu Sans,11' background rgb '#ffffff'
 set output 'curves_sdl.png'
-set multiplot layout 1,1 title "A2C on sdl: φ meta-trained by BPTT and by ES (10 seeds, 90% CI)" noenhanced font ',15'
+set multiplot layout 1,1 title "A2C on sdl: φ meta-trained by BPTT (param_sdl_1) and by ES (param_sdl_2), 10 seeds, 90% CI" noenhanced font ',15'
 set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
 set xlabel 'environment steps (millions)' noenhanced
@@ -541,11 +541,11 @@ set ylabel 'return (mean over seeds, 90 % bootstrap CI)' noenhanced
 set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'
 set title 'small_dense_long (training episodes)' noenhanced
 plot $c0 using ($1/1000000):3:4 with filledcurves fc rgb '#1f77b4' fs transparent solid 0.18 noborder notitle, \
-     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=3e-2 φ=docs/results/estimators/param_sdl_1.json (n=10)', \
+     $c0 using ($1/1000000):2 with lines lw 2 lc rgb '#1f77b4' title 'Optim4RL (learned φ) α=3e-2 φ=estimators/param_sdl_1 (n=10)', \
      $c1 using ($1/1000000):3:4 with filledcurves fc rgb '#ff7f0e' fs transparent solid 0.18 noborder notitle, \
-     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=3e-2 φ=docs/results/estimators/param_sdl_2.json (n=10)', \
+     $c1 using ($1/1000000):2 with lines lw 2 lc rgb '#ff7f0e' title 'Optim4RL (learned φ) α=3e-2 φ=estimators/param_sdl_2 (n=10)', \
      $c2 using ($1/1000000):3:4 with filledcurves fc rgb '#2ca02c' fs transparent solid 0.18 noborder notitle, \
-     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Optim4RL (learned φ) α=3e-2 φ=docs/results/paper_scale/small_dense_long/param_small_dense_long_full_4.json (n=10)', \
+     $c2 using ($1/1000000):2 with lines lw 2 lc rgb '#2ca02c' title 'Optim4RL (learned φ) α=3e-2 φ=small_dense_long/param_small_dense_long_full_4 (n=10)', \
      $c3 using ($1/1000000):3:4 with filledcurves fc rgb '#d62728' fs transparent solid 0.18 noborder notitle, \
      $c3 using ($1/1000000):2 with lines lw 2 lc rgb '#d62728' title 'Optim4RL (untrained φ) α=3e-2 (n=10)', \
      $c4 using ($1/1000000):3:4 with filledcurves fc rgb '#9467bd' fs transparent solid 0.18 noborder notitle, \

@@ -170,14 +170,26 @@ public static class RunGrouping
     private static bool Differs(IReadOnlyList<IReadOnlyDictionary<string, string>> all, string key) =>
         all.Select(a => a.TryGetValue(key, out string? v) ? v : null).Distinct().Count() > 1;
 
+    /// <summary>
+    /// A φ path as legends show it: a run's φ (<c>logs/meta/3/param.json</c>) as <c>meta/3</c>; any other file
+    /// as its folder and name without <c>.json</c> (<c>docs/results/estimators/param_sdl_2.json</c> →
+    /// <c>estimators/param_sdl_2</c>), enough to tell φ files apart without a legend wider than the plot.
+    /// </summary>
+    internal static string ShortPhiPath(string value)
+    {
+        string v = value.Replace('\\', '/');
+        if (v.StartsWith("logs/", StringComparison.Ordinal)) v = v["logs/".Length..];
+        if (v.EndsWith("/param.json", StringComparison.Ordinal)) return v[..^"/param.json".Length];
+        if (v.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) v = v[..^".json".Length];
+        string[] parts = v.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length > 2 ? string.Join('/', parts[^2..]) : v;
+    }
+
     private static string Part(string key, string value)
     {
         if (key.EndsWith("param_load_path", StringComparison.Ordinal))
         {
-            string v = value.Replace('\\', '/');
-            if (v.StartsWith("logs/", StringComparison.Ordinal)) v = v["logs/".Length..];
-            if (v.EndsWith("/param.json", StringComparison.Ordinal)) v = v[..^"/param.json".Length];
-            return "φ=" + v;
+            return "φ=" + ShortPhiPath(value);
         }
 
         int dot = key.LastIndexOf('.');

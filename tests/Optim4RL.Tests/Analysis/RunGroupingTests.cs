@@ -100,6 +100,16 @@ public sealed class RunGroupingTests : IDisposable
     }
 
     [Theory]
+    [InlineData("logs/meta/3/param.json", "meta/3")]
+    [InlineData("meta/3/param.json", "meta/3")]
+    [InlineData("docs/results/estimators/param_sdl_2.json", "estimators/param_sdl_2")]
+    [InlineData("docs\\results\\paper_scale\\catch\\param_best.json", "catch/param_best")]
+    [InlineData("phi.json", "phi")]
+    [InlineData("pretrained:optim4rl-grid6", "pretrained:optim4rl-grid6")]
+    public void Phi_paths_in_legends_keep_the_folder_and_name(string path, string shown) =>
+        Assert.Equal(shown, RunGrouping.ShortPhiPath(path));
+
+    [Theory]
     [InlineData("0.001", "1e-3")]
     [InlineData("0.0003", "3e-4")]
     [InlineData("0.03", "3e-2")]

@@ -65,7 +65,7 @@ public static partial class Bench
         string desc = Workloads.FirstOrDefault(w => w.Name == workload).Description
             ?? throw new ArgumentException($"Unknown bench workload '{workload}'. Valid: {string.Join(", ", Workloads.Select(w => w.Name))}.");
         if (RunScale(workload, desc, repeats, threads) is { } scale) return scale;
-        if (ScalingRows.Any(r => r.Name == workload))
+        if (FindScalingRow(workload) is not null)
             return RunScaling(workload, repeats, ScalingTask.Default, Distributed.Cluster.Current) ?? throw new InvalidOperationException($"{workload}: only rank 0 returns the result.");
         return workload switch
         {

@@ -14,7 +14,8 @@ public static partial class Bench
     /// <summary>Meta-iterations of a reference-scale run: 3·10⁷ environment steps ÷ (512 agents · 20 steps · 5 rollouts).</summary>
     public const int ReferenceMetaIterations = 585;
 
-    private static readonly string[] SixGridworlds = ["small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long", "big_dense_long"];
+    /// <summary>The six gridworlds of the reference's multi-task meta-training (<c>meta_grid6_512</c>).</summary>
+    internal static readonly string[] SixGridworlds = ["small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long", "big_dense_long"];
 
     private static IReadOnlyList<(string Name, string Description)> ScaleWorkloads =>
     [
@@ -72,7 +73,7 @@ public static partial class Bench
     /// <paramref name="agents"/> agents per task, α = 3·10⁻³, reset interval 144, K = 4, grad_clip 1, meta-optimizer
     /// Adam 3·10⁻⁴ with grad_norm 0.5; over <paramref name="ranks"/> as <c>run</c> builds it under mpiexec (null: one process).
     /// </summary>
-    private static MetaA2C ScaleMetaTrainer(IEnumerable<string> envs, int agents, ConvLayout layout, StateDtype stateDtype, int? threads,
+    internal static MetaA2C ScaleMetaTrainer(IEnumerable<string> envs, int agents, ConvLayout layout, StateDtype stateDtype, int? threads,
         Distributed.Communicator? ranks = null)
     {
         var tasks = envs.Select(e => new MetaTaskConfig(e, agents, 3e-3f, 1f, 144)).ToList();

@@ -22,11 +22,9 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
 
     private static int Repeats => int.TryParse(Environment.GetEnvironmentVariable("OPTIM4RL_BENCH_REPEATS"), out int r) ? r : 5;
 
-    /// <summary>The bench's meta_bdl_512 settings.</summary>
+    /// <summary>The bench's meta_bdl_512 trainer with the given state type.</summary>
     private static MetaA2C Make(StateDtype dtype) =>
-        new(new MetaA2CConfig([new MetaTaskConfig("big_dense_long", B, 3e-3f, 1f, 144)], long.MaxValue / 4, K, true, 1, -1, new A2CConfig(), 7,
-                StateDtype: dtype),
-            LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 3e-4, gradNorm: 0.5));
+        Optim4RL.Experiments.Bench.ScaleMetaTrainer(["big_dense_long"], B, Optim4RL.Nn.ConvLayout.Reference, dtype, threads: null);
 
     private static double Median(List<double> x)
     {
@@ -215,8 +213,6 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
         output.WriteLine($"rule for bfloat16 as the default: cos ≥ 0.999 and rel. err ≤ 1e-3 (plus curves within seed noise)");
     }
 
-    private static readonly string[] SixGridworlds = ["small_dense_long", "small_dense_short", "big_sparse_short", "big_dense_short", "big_sparse_long", "big_dense_long"];
-
     /// <summary>
     /// The bench's scale workloads with <paramref name="agents"/> agents per task: "bdl" (meta_bdl_512), "bdl_bf16"
     /// (meta_bdl_512_bf16), "rows_cols" (meta_bdl_512_rows_cols), "grid6" (meta_grid6_512).
@@ -228,12 +224,10 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
             "bdl" => (new[] { "big_dense_long" }, Optim4RL.Nn.ConvLayout.Reference, StateDtype.Float32),
             "bdl_bf16" => (["big_dense_long"], Optim4RL.Nn.ConvLayout.Reference, StateDtype.BFloat16),
             "rows_cols" => (["big_dense_long"], Optim4RL.Nn.ConvLayout.RowsCols, StateDtype.Float32),
-            "grid6" => (SixGridworlds, Optim4RL.Nn.ConvLayout.Reference, StateDtype.Float32),
+            "grid6" => (Optim4RL.Experiments.Bench.SixGridworlds, Optim4RL.Nn.ConvLayout.Reference, StateDtype.Float32),
             _ => throw new ArgumentException($"unknown workload {workload} (bdl, bdl_bf16, rows_cols, grid6)"),
         };
-        var tasks = envs.Select(e => new MetaTaskConfig(e, agents, 3e-3f, 1f, 144)).ToList();
-        return new MetaA2C(new MetaA2CConfig(tasks, long.MaxValue / 4, K, true, 1, -1, new A2CConfig(), 7, layout, dtype),
-            LearnedOptimizers.Create("Optim4RL"), Optax.FromConfig("Adam", 3e-4, gradNorm: 0.5));
+        return Optim4RL.Experiments.Bench.ScaleMetaTrainer(envs, agents, layout, dtype, threads: null);
     }
 
     private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;

@@ -13,7 +13,7 @@
 #  3. transfer: PPO on Ant, Humanoid, Walker2d and InvertedDoublePendulum (64 envs, 3e6 steps, 3 seeds)
 #     with the φ, the untrained φ and Adam, all at α = 3e-4 with gradient clip 1; it reads the committed copies
 #     of the two φ files and writes its runs into the committed transfer_logs/, so it resumes on a new machine.
-# FROM=n starts at stage n (earlier stages' logs must exist). Results: docs/results/paper_scale/grid6/.
+# FROM=n starts at stage n (earlier stages' logs must exist); TASKS="…" picks the transfer tasks and their order. Results: docs/results/paper_scale/grid6/.
 source "$(dirname "$0")/../common.sh"
 E=experiments/paper_scale/grid6
 out=docs/results/paper_scale/grid6; mkdir -p "$out"
@@ -64,7 +64,7 @@ if [ "$FROM" -le 3 ]; then
   # event files out), one index at a time, so a stop loses at most the run in flight: a rerun skips every
   # index whose wall.txt exists and redoes the others from scratch.
   runs=$out/transfer_logs
-  for t in ant humanoid walker2d inverted_double_pendulum; do
+  for t in ${TASKS:-ant humanoid walker2d inverted_double_pendulum}; do
     jq --arg phi "$out/param.json" --arg init "$out/param_init.json" '.env[0].train_steps = [3e6] | .seed = [42]
       | .optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": [3e-4], "grad_clip": [1]}]},
                   {"name": ["Adam"], "kwargs": [{"learning_rate": [3e-4], "grad_clip": [1]}]}]' \

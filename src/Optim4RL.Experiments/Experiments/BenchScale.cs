@@ -19,8 +19,8 @@ public static partial class Bench
 
     private static IReadOnlyList<(string Name, string Description)> ScaleWorkloads =>
     [
-        ("meta_bdl_512", "MetaA2C + Optim4RL, big_dense_long, 512 agents, reference network (paper scale)"),
-        ("meta_bdl_512_bf16", "MetaA2C + Optim4RL, big_dense_long, 512 agents, reference network, bfloat16 recurrent state"),
+        ("meta_bdl_512", "MetaA2C + Optim4RL, big_dense_long, 512 agents, reference network (paper scale; bfloat16 state, the default)"),
+        ("meta_bdl_512_f32", "MetaA2C + Optim4RL, big_dense_long, 512 agents, reference network, float32 recurrent state"),
         ("meta_bdl_512_rows_cols", "MetaA2C + Optim4RL, big_dense_long, 512 agents, rows_cols network"),
         ("meta_grid6_512", "MetaA2C + Optim4RL, six gridworlds × 512 agents, reference networks (paper scale)"),
         ("lopt_l2_forward", "Optim4RL kernel forward, 16k coordinates (in L2)"),
@@ -36,7 +36,7 @@ public static partial class Bench
     private static BenchResult? RunScale(string workload, string desc, int repeats, int? threads) => workload switch
     {
         "meta_bdl_512" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.Reference, repeats, threads),
-        "meta_bdl_512_bf16" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.Reference, repeats, threads, StateDtype.BFloat16),
+        "meta_bdl_512_f32" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.Reference, repeats, threads, StateDtype.Float32),
         "meta_bdl_512_rows_cols" => ScaleMetaWorkload(workload, desc, ["big_dense_long"], ConvLayout.RowsCols, repeats, threads),
         "meta_grid6_512" => ScaleMetaWorkload(workload, desc, SixGridworlds, ConvLayout.Reference, Math.Min(repeats, 2), threads),
         "lopt_l2_forward" => ScaleKernelWorkload(workload, desc, 16_384, backward: false, 200, repeats, threads),
@@ -52,7 +52,7 @@ public static partial class Bench
     /// population's buffers, is excluded); secondary: the projected minutes of a 585-iteration run.
     /// </summary>
     private static BenchResult ScaleMetaWorkload(string name, string desc, string[] envs, ConvLayout layout, int repeats, int? threads,
-        StateDtype stateDtype = StateDtype.Float32)
+        StateDtype? stateDtype = null)
     {
         var meta = ScaleMetaTrainer(envs, 512, layout, stateDtype, threads);
         meta.Step();
@@ -73,7 +73,7 @@ public static partial class Bench
     /// <paramref name="agents"/> agents per task, α = 3·10⁻³, reset interval 144, K = 4, grad_clip 1, meta-optimizer
     /// Adam 3·10⁻⁴ with grad_norm 0.5; over <paramref name="ranks"/> as <c>run</c> builds it under mpiexec (null: one process).
     /// </summary>
-    internal static MetaA2C ScaleMetaTrainer(IEnumerable<string> envs, int agents, ConvLayout layout, StateDtype stateDtype, int? threads,
+    internal static MetaA2C ScaleMetaTrainer(IEnumerable<string> envs, int agents, ConvLayout layout, StateDtype? stateDtype, int? threads,
         Distributed.Communicator? ranks = null)
     {
         var tasks = envs.Select(e => new MetaTaskConfig(e, agents, 3e-3f, 1f, 144)).ToList();

@@ -66,7 +66,7 @@ public static partial class Bench
         }
 
         var counting = new CountingCommunicator(world);
-        var meta = ScaleMetaTrainer([task.Env], task.Agents, ConvLayout.Reference, StateDtype.Float32, row.ThreadsPerRank, counting);
+        var meta = ScaleMetaTrainer([task.Env], task.Agents, ConvLayout.Reference, null, row.ThreadsPerRank, counting);
         // Never written: the leader touches its run directory only at checkpoints, and none is taken here.
         var dir = new RunDirectory(Path.Combine(Path.GetTempPath(), "optim4rl-bench-scaling"));
         var iterations = new List<(double Wall, CommunicationCounts Communication)>();

@@ -215,8 +215,8 @@ public static class ConfigKeys
             ResetInterval(ConfigType.IntegerPerTask, pipeline, "R: meta-iterations between two resets of an agent (resets staggered over the agents)"),
             .. A2CAgentKeys(),
             .. MetaTrainingKeys(perTask: true,
-                Key("agent_optim.kwargs.state_dtype", ConfigType.String, ConfigRange.OneOf("state type", ["float32", "bfloat16"]), "float32",
-                    "storage of the learned optimizer's recurrent state during meta-training: float32, or bfloat16 (2 bytes per value, float32 arithmetic; Optim4RL, LinearOptim and L2LGD2 only)")),
+                Key("agent_optim.kwargs.state_dtype", ConfigType.String, ConfigRange.OneOf("state type", ["float32", "bfloat16"]), "bfloat16 (STAR: float32)",
+                    "storage of the learned optimizer's recurrent state during meta-training: bfloat16 (2 bytes per value, float32 arithmetic; Optim4RL, LinearOptim and L2LGD2), or float32 (the reference's storage; every optimizer)")),
         ];
         List<ConfigRule> rules =
         [
@@ -459,8 +459,9 @@ public static class ConfigKeys
         int steps = c.Int("agent.rollout_steps"), inner = c.Int("agent.inner_updates");
         var lopt = LearnedOptimizers.Create(c.String("agent_optim.name"));
         double total = 0, totalAgents = agents.Sum(a => (double)a);
+        int stateBytes = StateDtypeSetting.Of(c.Run).Bytes();
         for (int i = 0; i < tasks.Count; i++)
-            total += agents[i] * MemoryEstimate.MetaAgentBytes(NetworkOf(tasks[i]), steps, inner, lopt.StateSize);
+            total += agents[i] * MemoryEstimate.MetaAgentBytes(NetworkOf(tasks[i]), steps, inner, lopt.StateSize, stateBytes);
         CheckAvailable(c, "env.num_envs", total, $"{MemoryEstimate.Format(total / totalAgents)} per agent on average × {totalAgents} agents over {tasks.Count} task(s)");
         for (int i = 0; i < tasks.Count; i++)
         {

@@ -38,7 +38,8 @@ internal static class MetaRun
     private const string CsvHeader = "iteration,step,meta_loss,meta_grad_norm,agents_mean_return\n";
 
     /// <summary>Settings that may change between a checkpoint and its resumption: they do not change any result.</summary>
-    private static readonly string[] ResumableKeys = ["display_interval", "env.train_steps"];
+    // state_dtype is compared as the storage each side resolves to (the numeric options below), so naming the default changes nothing.
+    private static readonly string[] ResumableKeys = ["display_interval", "env.train_steps", StateDtypeSetting.Key];
 
     /// <summary>Builds the trainer and, when resuming, restores it; returns the loop to run once the directory is set up.</summary>
     /// <exception cref="ConfigException">A setting is invalid, or differs from the checkpoint's.</exception>
@@ -261,7 +262,15 @@ internal static class MetaRun
 
         var savedProv = header["provenance"] as JsonObject;
         string savedNumerics = savedProv?["numerics"]?.ToJsonString() ?? "{}";
-        string nowNumerics = Provenance.NumericOptions(StateDtypeSetting.Of(run)).ToJsonString();
+        var nowDtype = StateDtypeSetting.Of(run);
+        string nowNumerics = Provenance.NumericOptions(nowDtype).ToJsonString();
+        string? savedDtype = savedProv?["numerics"]?["state_dtype"]?.GetValue<string>();
+        if (!StateDtypeSetting.IsExplicit(run) && savedDtype is not null && savedDtype != nowDtype.Name())
+        {
+            // Checkpoints written before bfloat16 became the default, resumed with a config that names no storage type.
+            throw new ConfigException($"--resume: {path} keeps the learned optimizer's state in {savedDtype}, and this config names no storage type, so it would use {nowDtype.Name()}; "
+                + $"add \"state_dtype\": [\"{savedDtype}\"] to agent_optim.kwargs to continue the run exactly.");
+        }
         if (savedNumerics != nowNumerics)
         {
             string message = $"--resume: {path} was written with numeric options {savedNumerics}, this machine/build uses {nowNumerics}, so the run would not continue exactly";

@@ -2,17 +2,31 @@ namespace Optim4RL.Experiments;
 
 /// <summary>
 /// The config key <c>agent_optim.kwargs.state_dtype</c>: how meta-training stores the learned
-/// optimizer's recurrent state ("float32", the default, or "bfloat16": half the memory, float32
-/// arithmetic, rounded to nearest even when stored). Other runs keep float32.
+/// optimizer's recurrent state ("bfloat16": half the memory, float32 arithmetic, rounded to nearest
+/// even when stored; or "float32", the reference's storage). When the key is absent, MetaA2C and
+/// MetapA2C use bfloat16 where the learned optimizer supports it and float32 otherwise
+/// (<see cref="StateDtypes.DefaultFor"/>); every other run keeps float32. config.json records the
+/// storage a run used under <c>provenance.numerics.state_dtype</c>.
 /// </summary>
 public static class StateDtypeSetting
 {
     /// <summary>The key path.</summary>
     public const string Key = "agent_optim.kwargs.state_dtype";
 
-    /// <summary>The storage type the config asks for (float32 when the key is absent).</summary>
+    /// <summary>The storage type the run uses: the one the config asks for, or the default for its kind of run when the key is absent.</summary>
     /// <exception cref="ConfigException">Not a string, or not a known type.</exception>
-    public static StateDtype Of(RunConfig run) => Parse(run, Key);
+    public static StateDtype Of(RunConfig run) => run.Has(Key) ? Parse(run, Key) : DefaultOf(run);
+
+    /// <summary>True when the config names the storage type itself (the key is present).</summary>
+    public static bool IsExplicit(RunConfig run) => run.Has(Key);
+
+    /// <summary>bfloat16 for MetaA2C/MetapA2C with a learned optimizer that supports it; float32 for everything else.</summary>
+    private static StateDtype DefaultOf(RunConfig run)
+    {
+        if (run.GetString("agent.name", "") is not ("MetaA2C" or "MetapA2C")) return StateDtype.Float32;
+        string name = run.GetString("agent_optim.name", "");
+        return LearnedOptimizers.Names.Contains(name) ? StateDtypes.DefaultFor(LearnedOptimizers.Create(name)) : StateDtype.Float32;
+    }
 
     /// <summary>As <see cref="Of"/>, checked against the learned optimizer meta-training runs with.</summary>
     /// <exception cref="ConfigException">As <see cref="Of"/>, or <paramref name="lopt"/> cannot keep its state in that type.</exception>

@@ -84,7 +84,8 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         Grad = new float[N];
         Grads = new float[K * N];
         StateSize = lopt.StateSize;
-        _states = [new RecurrentState(run.StateDtype, StateSize, N), new RecurrentState(run.StateDtype, StateSize, N)];
+        var dtype = run.StateDtype ?? StateDtypes.DefaultFor(lopt);
+        _states = [new RecurrentState(dtype, StateSize, N), new RecurrentState(dtype, StateSize, N)];
 
         Envs = new IDiscreteVectorEnv[local];
         Losses = new A2CLoss<float>[local];

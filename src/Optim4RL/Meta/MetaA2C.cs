@@ -42,10 +42,10 @@ public sealed class MetaA2C : MetaTrainer
         : base(BuildTasks(cfg, lopt, ranks, estimator), lopt, metaOptimizer, estimator ?? new BackpropThroughTime(),
             new MetaTrainerSettings(cfg.TrainSteps, cfg.MaxNorm, cfg.Seed, Layout), initialPhi)
     {
-        Config = cfg;
+        Config = Resolved(cfg, lopt);
     }
 
-    /// <summary>Run settings.</summary>
+    /// <summary>Run settings, with <see cref="MetaA2CConfig.StateDtype"/> resolved to the storage the run uses.</summary>
     public MetaA2CConfig Config { get; }
 
     /// <summary>The tasks' agents, buffers and states (for tests and measurements).</summary>
@@ -65,8 +65,10 @@ public sealed class MetaA2C : MetaTrainer
     {
         if (cfg.Tasks.Count == 0) throw new ArgumentException("Meta-training needs at least one task (env.name).", nameof(cfg));
         if (cfg.InnerUpdates < 1) throw new ArgumentException("inner_updates must be ≥ 1.", nameof(cfg));
-        if (!lopt.Supports(cfg.StateDtype))
-            throw new NotSupportedException($"{lopt.Name} does not support a {cfg.StateDtype.Name()} recurrent state (agent_optim.kwargs.state_dtype); use float32.");
+        cfg = Resolved(cfg, lopt);
+        var dtype = cfg.StateDtype!.Value;
+        if (!lopt.Supports(dtype))
+            throw new NotSupportedException($"{lopt.Name} does not support a {dtype.Name()} recurrent state (agent_optim.kwargs.state_dtype); use float32.");
         var root = new Rng(cfg.Seed);
         var tasks = new A2CInnerProblem[cfg.Tasks.Count];
         var slices = Slices(cfg, lopt, ranks, estimator, root);
@@ -75,6 +77,10 @@ public sealed class MetaA2C : MetaTrainer
         for (int i = 0; i < tasks.Length; i++) tasks[i] = new A2CInnerProblem(cfg.Tasks[i], cfg, lopt, root.Split((ulong)i), shared, slices?[i]);
         return tasks;
     }
+
+    /// <summary><paramref name="cfg"/> with its storage type chosen: the one asked for, or <see cref="StateDtypes.DefaultFor"/>.</summary>
+    private static MetaA2CConfig Resolved(MetaA2CConfig cfg, ILearnedOptimizer lopt) =>
+        cfg.StateDtype is null ? cfg with { StateDtype = StateDtypes.DefaultFor(lopt) } : cfg;
 
     /// <summary>This rank's agents of every task (a task it has none of: an empty slice), or null when this process runs them all.</summary>
     private static (int First, int Count)[]? Slices(MetaA2CConfig cfg, ILearnedOptimizer lopt, Communicator? ranks, IMetaGradientEstimator? estimator, Rng root)

@@ -24,7 +24,8 @@ public sealed record MetaTaskConfig(string Env, int NumAgents, float LearningRat
 /// <param name="Agent">A2C hyper-parameters of the inner updates and the meta-loss.</param>
 /// <param name="Seed">Seed of every random stream of the run.</param>
 /// <param name="ConvLayout">How the big gridworlds' conv reads the observation (<c>agent.conv_layout</c>; the reference's by default).</param>
-/// <param name="StateDtype">How the learned optimizer's recurrent state is stored (<c>agent_optim.kwargs.state_dtype</c>; float32 by default).</param>
+/// <param name="StateDtype">How the learned optimizer's recurrent state is stored (<c>agent_optim.kwargs.state_dtype</c>); null, the default,
+/// picks <see cref="StateDtypes.DefaultFor"/>: bfloat16 where the learned optimizer supports it, float32 otherwise.</param>
 public sealed record MetaA2CConfig(
     IReadOnlyList<MetaTaskConfig> Tasks,
     long TrainSteps,
@@ -35,7 +36,7 @@ public sealed record MetaA2CConfig(
     A2CConfig Agent,
     ulong Seed,
     ConvLayout ConvLayout = ConvLayout.Reference,
-    StateDtype StateDtype = StateDtype.Float32)
+    StateDtype? StateDtype = null)
 {
     /// <summary>Environment steps per meta-iteration of one task: B·T·(K+1).</summary>
     public long StepsPerIteration(int task) => (long)Tasks[task].NumAgents * Agent.RolloutSteps * (InnerUpdates + 1);

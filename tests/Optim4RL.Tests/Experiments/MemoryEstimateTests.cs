@@ -45,20 +45,21 @@ public class MemoryEstimateTests
     }
 
     [Theory]
-    [InlineData("catch", 64)]
-    [InlineData("small_dense_long", 128)]
-    public void Meta_estimate_is_within_half_of_the_heap_it_takes(string task, int agents)
+    [InlineData("catch", 64, StateDtype.BFloat16)]
+    [InlineData("small_dense_long", 128, StateDtype.BFloat16)]
+    [InlineData("small_dense_long", 128, StateDtype.Float32)]
+    public void Meta_estimate_is_within_half_of_the_heap_it_takes(string task, int agents, StateDtype dtype)
     {
         var spec = Network(task);
         var lopt = LearnedOptimizers.Create("Optim4RL");
         double measured = Measured(() =>
         {
-            var cfg = new MetaA2CConfig([new MetaTaskConfig(task, agents, 1e-3f)], 1_000_000, 4, true, 1, -1, new A2CConfig(), 1);
+            var cfg = new MetaA2CConfig([new MetaTaskConfig(task, agents, 1e-3f)], 1_000_000, 4, true, 1, -1, new A2CConfig(), 1, StateDtype: dtype);
             var meta = new MetaA2C(cfg, lopt, Optax.Adam(1e-3)) { MaxDegreeOfParallelism = 1 };
             meta.Step();
             return meta;
         });
-        double estimate = agents * MemoryEstimate.MetaAgentBytes(spec, 20, 4, lopt.StateSize);
+        double estimate = agents * MemoryEstimate.MetaAgentBytes(spec, 20, 4, lopt.StateSize, dtype.Bytes());
         Assert.InRange(estimate / measured, 0.67, 1.5);
     }
 

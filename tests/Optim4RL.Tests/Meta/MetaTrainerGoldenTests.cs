@@ -29,13 +29,16 @@ public sealed class MetaTrainerGoldenTests : IDisposable
     public static TheoryData<string, string, string, string, string> Cases => new()
     {
         // MetaA2C, Catch, 8 agents, 3 iterations of 8 × 20 × 5 steps, resets every 2 iterations.
-        { "quick_meta_rl_catch", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2", "C5ED7C1910EA5A40", "94D28BC420008B66", "287D37A81024F0A7" },
+        { "quick_meta_rl_catch", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2;agent_optim.kwargs.state_dtype=float32", "C5ED7C1910EA5A40", "94D28BC420008B66", "287D37A81024F0A7" },
         // MetapA2C (no pipeline).
-        { "quick_meta_rlp_catch", "env.train_steps=2400;env.num_envs=8", "773EB97ED139005C", "22DBBA131F666F12", "E556C179A7709874" },
+        { "quick_meta_rlp_catch", "env.train_steps=2400;env.num_envs=8;agent_optim.kwargs.state_dtype=float32", "773EB97ED139005C", "22DBBA131F666F12", "E556C179A7709874" },
         // MetaA2C with grad_clip on small_dense_long.
-        { "quick_meta_rl_sdl", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2", "CA4E3F29D592DF59", "58C54A6CB7666930", "C6A7D0F6E22F8F23" },
+        { "quick_meta_rl_sdl", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2;agent_optim.kwargs.state_dtype=float32", "CA4E3F29D592DF59", "58C54A6CB7666930", "C6A7D0F6E22F8F23" },
         // Six gridworlds with per-task rescaling (max_norm) and per-task α, 4 agents each, 3 iterations.
-        { "quick_meta_rl_grid", "env.train_steps=1200;env.num_envs=4", "1B1B7B68A1B11817", "037940048D06BA25", "4F332AA2CC38D1CF" },
+        { "quick_meta_rl_grid", "env.train_steps=1200;env.num_envs=4;agent_optim.kwargs.state_dtype=float32", "1B1B7B68A1B11817", "037940048D06BA25", "4F332AA2CC38D1CF" },
+        // The same with the default storage of the recurrent state, bfloat16 (recorded when it became the default).
+        { "quick_meta_rl_catch", "env.train_steps=2400;env.num_envs=8;agent.reset_interval=2", "E62E4C49A9F5F96E", "276DF354AF05470B", "CAF49023319FDCD2" },
+        { "quick_meta_rl_grid", "env.train_steps=1200;env.num_envs=4", "2FD8A4324ABC91D1", "0A6066AF4872D9B4", "A8CCE691350890F3" },
         // STAR's kernel.
         { "quick_meta_star_catch", "env.train_steps=2400;env.num_envs=8", "8714813D9A5F8934", "D2BEA5C2CC8AD2F6", "02EA9E12D0246991" },
         // MetaPPO on Ant, 2 agents of 4 environments: the agent-ordered reduction (2 iterations of 8 × 5 × 2 × 4 steps).
@@ -59,9 +62,12 @@ public sealed class MetaTrainerGoldenTests : IDisposable
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(ShippedConfigTests.ConfigsDir(), config + ".json")))!.AsObject();
         foreach (string setting in settings.Split(';'))
         {
-            var (key, value) = (setting[..setting.IndexOf('=')], long.Parse(setting[(setting.IndexOf('=') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-            var section = key.Contains('.') ? json[key[..key.IndexOf('.')]]![0]!.AsObject() : json;
-            section[key.Contains('.') ? key[(key.IndexOf('.') + 1)..] : key] = new JsonArray(value);
+            string key = setting[..setting.IndexOf('=')], text = setting[(setting.IndexOf('=') + 1)..];
+            JsonNode value = long.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out long number) ? JsonValue.Create(number) : JsonValue.Create(text);
+            var parts = key.Split('.');
+            var section = json; // each section is a one-element list of objects
+            foreach (string part in parts[..^1]) section = (section[part] ??= new JsonArray(new JsonObject()))[0]!.AsObject();
+            section[parts[^1]] = new JsonArray(value);
         }
         string name = $"golden_{config}";
         string path = Path.Combine(_root, name + ".json");

@@ -11,7 +11,8 @@ namespace Optim4RL.Experiments;
 /// <summary>
 /// The loop of a meta-training run (MetaA2C, MetapA2C, MetaPPO, MetapPPO) and its files:
 /// <c>meta_train.csv</c>, <c>metrics.csv</c>, <c>checkpoint.bin</c> (+ <c>checkpoint.prev.bin</c>), <c>param.json</c>
-/// and <c>meta_state.bin</c>, all rewritten at every checkpoint, and a TensorBoard event file
+/// and <c>meta_state.bin</c>, all rewritten at every checkpoint, <c>phi/param_&lt;meta-iteration&gt;.json</c>, one more per
+/// checkpoint (φ along the run, kept), and a TensorBoard event file
 /// (<see cref="RunMetrics"/>), flushed at every checkpoint; a resumed run starts a new one.
 /// </summary>
 /// <remarks>
@@ -39,6 +40,13 @@ internal static class MetaRun
 
     /// <summary>Settings that may change between a checkpoint and its resumption: they do not change any result.</summary>
     // state_dtype is compared as the storage each side resolves to (the numeric options below), so naming the default changes nothing.
+    /// <summary>The folder of a meta-training run directory that keeps φ at every checkpoint (<c>phi/param_&lt;meta-iteration&gt;.json</c>).</summary>
+    public const string PhiHistoryFolder = "phi";
+
+    /// <summary>The file of φ after <paramref name="iteration"/> meta-iterations in <see cref="PhiHistoryFolder"/>.</summary>
+    internal static string PhiSnapshotPath(RunDirectory dir, long iteration) =>
+        dir.PathOf(Path.Combine(PhiHistoryFolder, $"param_{iteration.ToString(CultureInfo.InvariantCulture)}.json"));
+
     private static readonly string[] ResumableKeys = ["display_interval", "env.train_steps", StateDtypeSetting.Key];
 
     /// <summary>Builds the trainer and, when resuming, restores it; returns the loop to run once the directory is set up.</summary>
@@ -145,6 +153,9 @@ internal static class MetaRun
                 meta.SaveCheckpoint(w.BaseStream);
             });
             MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
+            // φ along meta-training, to choose one by held-out returns: a longer run is not always better (short-horizon bias).
+            Directory.CreateDirectory(dir.PathOf(PhiHistoryFolder));
+            MetaParamsFile.Save(PhiSnapshotPath(dir, meta.Iteration), lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
             // The small file is self-contained (it carries the rows too), so --restart-population needs nothing else.
             var small = Header(run, agent, meta.Iteration, options);
             small["meta_train_csv"] = rows.ToString();

@@ -93,6 +93,23 @@ public sealed class ExperimentRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Meta_run_keeps_phi_at_every_checkpoint_equal_to_a_shorter_runs_phi()
+    {
+        Assert.True(ExperimentRunner.Run(Write("hist", MetaJson()), 1, new RunOptions(Logs, CheckpointEvery: 4)).Completed);
+        string dir = Path.Combine(Logs, "hist", "1");
+        var files = Directory.GetFiles(Path.Combine(dir, "phi")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["param_10.json", "param_4.json", "param_8.json"], files); // checkpoints at 4 and 8, and the end
+        Assert.Equal(Arrays(Path.Combine(dir, "param.json")), Arrays(Path.Combine(dir, "phi", "param_10.json")));
+
+        // φ after 4 of 10 iterations is the φ of a run that stops after 4 (the shorter run is a prefix of the longer one).
+        Assert.True(ExperimentRunner.Run(Write("short", MetaJson(steps: "1600")), 1, new RunOptions(Logs)).Completed);
+        Assert.Equal(Arrays(Path.Combine(Logs, "short", "1", "param.json")), Arrays(Path.Combine(dir, "phi", "param_4.json")));
+        Assert.NotEqual(Arrays(Path.Combine(dir, "phi", "param_4.json")), Arrays(Path.Combine(dir, "phi", "param_8.json")));
+
+        static string Arrays(string path) => JsonNode.Parse(File.ReadAllText(path))!["arrays"]!.ToJsonString();
+    }
+
+    [Fact]
     public void Resume_continues_to_the_same_phi_as_an_uninterrupted_run()
     {
         var full = Write("full", MetaJson());

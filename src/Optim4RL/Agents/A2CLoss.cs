@@ -32,14 +32,19 @@ public readonly record struct A2CLossTerms(double Policy, double Value, double E
 /// targets not differentiated (rlax <c>td_lambda</c> with stop-gradient targets,
 /// <c>policy_gradient_loss</c>, <c>entropy_loss</c>). All buffers are allocated once.
 /// Generic over T so the whole loss can be checked by finite differences in double.
+/// <see cref="Retarget"/> points the loss at another agent (its environments and its slice of θ/∇θ),
+/// so a population needs one loss per worker thread, not one per agent: a rollout rewrites every
+/// buffer it reads, so no state of one agent's call reaches another's.
 /// </remarks>
 public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
 {
-    private readonly IDiscreteVectorEnv _env;
+    private IDiscreteVectorEnv _env;
     private readonly A2CConfig _cfg;
     private readonly int _n, _t, _obsSize, _actions;
-    private readonly T[] _grad;
-    private readonly int _offset, _paramCount;
+    private readonly int[] _obsShape;
+    private readonly T[] _theta, _grad;
+    private int _offset;
+    private readonly int _paramCount;
 
     private readonly Graph<T> _loss;
     private readonly Node<T> _obs, _logits, _values, _adv, _targets, _total;
@@ -74,15 +79,15 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
         _t = cfg.RolloutSteps;
         _obsSize = env.ObservationSize;
         _actions = env.ActionCount;
+        _theta = theta;
         _grad = grad;
         _offset = offset;
         _paramCount = spec.Layout.Count;
-
-        int[] obsShape = env.ObservationShape.ToArray();
+        _obsShape = env.ObservationShape.ToArray();
 
         int rows = (_t + 1) * _n, used = _t * _n;
         _loss = new Graph<T>();
-        _obs = _loss.Input([rows, .. obsShape]);
+        _obs = _loss.Input([rows, .. _obsShape]);
         (_logits, _values) = spec.Build(_loss, _obs, theta, grad, offset);
         _netEnd = _loss.Count;
 
@@ -110,9 +115,47 @@ public sealed class A2CLoss<T> where T : unmanaged, System.Numerics.IFloatingPoi
     /// <summary>The environments this agent acts in.</summary>
     public IDiscreteVectorEnv Env => _env;
 
+    /// <summary>Start of the agent's θ (and ∇θ) in the parameter and gradient vectors.</summary>
+    internal int Offset => _offset;
+
+    /// <summary>
+    /// Points this loss at another agent of the same network: from now on it acts in <paramref name="env"/> and
+    /// reads θ / writes ∇θ at [<paramref name="offset"/>, offset + P) of the same vectors. The graph is not
+    /// rebuilt; its parameter views move (O(number of parameter tensors)). The next <see cref="RolloutAndGradient"/>
+    /// computes exactly what a loss built for that agent would: a rollout overwrites every observation, action,
+    /// reward, activation and target, and the backward pass zeroes all inner gradients and the agent's ∇θ slice
+    /// first. <see cref="LastTerms"/> and the stored rollout then belong to the previous agent until that call.
+    /// </summary>
+    /// <param name="env">The agent's environments: the same NumEnvs, observation shape and action count as the current ones.</param>
+    /// <param name="offset">Start of the agent's θ in the parameter vector (elements).</param>
+    /// <exception cref="ArgumentException"><paramref name="env"/> differs in NumEnvs, observation shape or action count.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">[offset, offset + P) is outside the parameter or gradient vector.</exception>
+    internal void Retarget(IDiscreteVectorEnv env, int offset)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        if (!ReferenceEquals(env, _env)
+            && (env.NumEnvs != _n || env.ActionCount != _actions || !env.ObservationShape.SequenceEqual(_obsShape)))
+        {
+            throw new ArgumentException(
+                $"An A2C loss built for {_n} environments with observations {Tensor.ShapeString(_obsShape)} and {_actions} actions cannot act in "
+                + $"'{env.Name}' with {env.NumEnvs} environments, observations {Tensor.ShapeString(env.ObservationShape.ToArray())} and {env.ActionCount} actions.",
+                nameof(env));
+        }
+
+        if (offset < 0 || (long)offset + _paramCount > Math.Min(_theta.Length, _grad.Length))
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                $"The agent's {_paramCount} parameters at offset {offset} do not fit in θ ({_theta.Length}) and ∇θ ({_grad.Length}).");
+        }
+
+        _loss.MoveParameters(offset - _offset);
+        _offset = offset;
+        _env = env;
+    }
+
     /// <summary>
     /// The terms of the loss last computed (read from the graph's values; nothing is recomputed).
-    /// Valid until the next rollout or loss of this agent.
+    /// Valid until this object's next rollout or loss, whichever agent it is then pointed at (<see cref="Retarget"/>).
     /// </summary>
     public A2CLossTerms LastTerms => new(Scalar(_actorTerm), Scalar(_criticTerm), Scalar(_entropyTerm), Scalar(_entropyMean));
 

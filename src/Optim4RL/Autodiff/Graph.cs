@@ -9,9 +9,12 @@ namespace Optim4RL.Autodiff;
 /// creation order; each node's <see cref="Node{T}.Index"/> is its op's position in that order.
 /// </summary>
 /// <remarks>
-/// Not thread-safe and needs no locking: callers parallelise over agents with one graph per agent.
-/// Graphs share no mutable state with each other, although several graphs may view different
-/// slices of the same θ and gradient arrays through <see cref="Parameter"/>.
+/// Not thread-safe and needs no locking: one thread uses a graph at a time. Graphs share no
+/// mutable state with each other, although several graphs may view different slices of the same
+/// θ and gradient arrays through <see cref="Parameter"/>. Callers that run many agents of one
+/// network keep one graph per worker thread and point it at each agent's slice in turn
+/// (<see cref="MoveParameters"/>): every buffer but the parameters is rewritten by each
+/// forward/backward pass, so nothing of one agent's pass reaches the next one's results.
 /// Typical use: fill <see cref="Input"/> values, <c>Forward()</c>, read outputs, zero the
 /// gradient vector, <c>Backward(loss)</c>. <see cref="Forward(int, int)"/> runs a sub-range, e.g.
 /// only the loss ops after filling targets computed from the network's outputs.
@@ -22,6 +25,7 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly List<Op<T>> ops = [];
     private readonly List<Node<T>> nodes = [];
     private readonly List<Tensor<T>> gradsToZero = [];
+    private readonly List<Tensor<T>> parameterViews = []; // values and gradients of parameters and of views of them
 
     /// <summary>Number of ops (= nodes), inputs and parameters included.</summary>
     public int Count => ops.Count;
@@ -326,6 +330,28 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>
+    /// Moves every parameter's value and gradient views (and every view of them, e.g. a reshaped parameter)
+    /// by <paramref name="delta"/> elements within their θ and gradient arrays: the graph then computes with
+    /// the parameters at the new place, e.g. another agent's slice of one shared [B·P] θ. All other buffers
+    /// stay as they are; each forward and backward pass rewrites them. Costs O(number of parameters), not of elements.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A moved view would leave its array; nothing is moved then.</exception>
+    internal void MoveParameters(int delta)
+    {
+        if (delta == 0) return;
+        foreach (Tensor<T> t in parameterViews)
+        {
+            if (!t.Fits((long)t.Offset + delta))
+            {
+                throw new ArgumentOutOfRangeException(nameof(delta), delta,
+                    $"Moving the parameters by {delta} puts a view of {t.Length} elements at offset {(long)t.Offset + delta}, outside its array of {t.Data.Length}.");
+            }
+        }
+
+        foreach (Tensor<T> t in parameterViews) t.MoveTo(t.Offset + delta);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private Node<T> Unary(Node<T> x, UnaryKind kind, T c)
@@ -366,6 +392,13 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         ops.Add(op);
         nodes.Add(node);
         if (grad != null && !gradIsParameter) gradsToZero.Add(grad);
+        if (gradIsParameter)
+        {
+            // A parameter or a view of one: its value views θ and its gradient ∇θ.
+            parameterViews.Add(value);
+            parameterViews.Add(grad!);
+        }
+
         return node;
     }
 

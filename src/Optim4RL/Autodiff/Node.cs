@@ -33,7 +33,8 @@ public sealed class Node<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>
     /// ∂loss/∂value after <see cref="Graph{T}.Backward"/>; null when no parameter influences this
     /// node (inputs, and ops computed only from inputs). For parameters (and views of them) it is a
-    /// view of the caller's gradient vector, into which backward passes accumulate.
+    /// view of the caller's gradient vector, into which backward passes accumulate
+    /// (<see cref="Graph{T}.MoveParameters"/> may move such a view and the matching value view within their arrays).
     /// </summary>
     public Tensor<T>? Grad { get; }
 

@@ -26,10 +26,13 @@ internal enum InnerUpdateMode
 /// <summary>
 /// The inner problem of MetaA2C (docs/algorithms.md, "Meta-training"), one discrete task: B agents whose parameters θ live in one contiguous
 /// vector [B·P] (agent j at j·P), the learned optimizer's recurrent state [StateSize, B·P] in two
-/// buffers of the run's storage type, the K stored inner gradients [K, B·P], one
-/// single-environment vector env, one A2C rollout/loss and RNG streams per agent. Buffers are
-/// allocated once. Under MPI ranks a process holds only its slice of the agents (<see cref="FirstAgent"/>,
-/// <see cref="OwnedAgents"/>), each seeded by its global index, and the sums over agents are combined over
+/// buffers of the run's storage type, the K stored inner gradients [K, B·P], and per agent one
+/// single-environment vector env, RNG streams and an episode tracker. The A2C rollouts/losses (each an
+/// autodiff graph with all activations of a rollout, ≈ 0.86 MB on big_dense_long) are pooled: one per worker
+/// thread running agents at once, bound to an agent (its env, its offset j·P) just before that agent's
+/// rollout, so their memory does not grow with B. Results are bit-identical to one loss per agent.
+/// Buffers are allocated once (the pool's losses on first use). Under MPI ranks a process holds only
+/// its slice of the agents (<see cref="FirstAgent"/>, <see cref="OwnedAgents"/>), each seeded by its global index, and the sums over agents are combined over
 /// the ranks in global order (<see cref="Communicator.OrderedSum"/>), so every rank gets one process's bits.
 /// </summary>
 /// <remarks>
@@ -44,9 +47,14 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     private readonly ILearnedOptimizer _lopt;
     private readonly float _gradClip;
     private readonly float[] _phi;
-    private readonly double[] _agentLoss;
+    private readonly A2CConfig _agentConfig;
     private readonly Communicator _ranks;
-    private ParallelOptions _parallel = new();
+    private ParallelOptions _parallel = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+
+    // Idle A2C losses (lock it to take or return one); a worker takes one for its whole share of a parallel loop.
+    private readonly Stack<A2CLoss<float>> _idleLosses = new();
+    private int _lossesBuilt;
+    private A2CLoss<float>[]? _lossPerAgent;
     private RecurrentState? _h0;
 
     /// <param name="cfg">The task.</param>
@@ -61,6 +69,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         _lopt = lopt;
         _gradClip = (float)run.GradClip;
         _phi = new float[lopt.Layout.Count];
+        _agentConfig = run.Agent;
         B = cfg.NumAgents;
         _ranks = ranks ?? SingleProcessCommunicator.Instance;
         (FirstAgent, OwnedAgents) = slice ?? (0, B);
@@ -78,7 +87,6 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         Schedule = new PipelineSchedule(B, cfg.ResetInterval, run.Pipeline);
         StepsPerInnerUpdate = (long)B * run.Agent.RolloutSteps;
         StepsPerIteration = StepsPerInnerUpdate * (run.InnerUpdates + 1); // MetaA2CConfig.StepsPerIteration
-        _agentLoss = new double[local];
 
         Theta = new float[N];
         Grad = new float[N];
@@ -88,7 +96,6 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         _states = [new RecurrentState(dtype, StateSize, N), new RecurrentState(dtype, StateSize, N)];
 
         Envs = new IDiscreteVectorEnv[local];
-        Losses = new A2CLoss<float>[local];
         Trackers = new EpisodeTracker[local];
         ActionRngs = new Rng[local];
         InitRngs = new Rng[local];
@@ -98,7 +105,6 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
             Envs[j] = EnvRegistry.CreateDiscrete(cfg.Env, 1, agentRng.Split(0), cfg.RewardScaling);
             InitRngs[j] = agentRng.Split(1);
             ActionRngs[j] = agentRng.Split(2);
-            Losses[j] = new A2CLoss<float>(Spec, Envs[j], run.Agent, Theta, Grad, j * P);
             Trackers[j] = new EpisodeTracker(1);
             ResetAgent(FirstAgent + j);
         }
@@ -121,7 +127,21 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     public long EnvStepsPerIteration => StepsPerIteration;
     public long StepsPerInnerUpdate { get; }
     public bool CanRestartPopulation => true;
-    public int? MaxDegreeOfParallelism { set => _parallel = new ParallelOptions { MaxDegreeOfParallelism = value ?? -1 }; }
+
+    /// <summary>
+    /// Caps the threads that run agents at once (null: <see cref="Environment.ProcessorCount"/>). It also bounds
+    /// the pool of A2C losses, which holds one per thread that ran agents at the same time.
+    /// </summary>
+    public int? MaxDegreeOfParallelism { set => _parallel = new ParallelOptions { MaxDegreeOfParallelism = value ?? Environment.ProcessorCount }; }
+
+    /// <summary>How many A2C losses (autodiff graphs) the pool has built: at most the number of threads that ran agents at once.</summary>
+    internal int PooledLosses => Volatile.Read(ref _lossesBuilt);
+
+    /// <summary>
+    /// The reference for tests: one A2C loss per agent, built at the agent's offset and never moved, as before the pool
+    /// (B graphs in memory). Either way gives bit-identical results; false (the pool) is the default.
+    /// </summary>
+    internal bool LossPerAgent { get; set; }
 
     /// <summary>How <see cref="Unroll"/> runs the inner updates; every mode gives bit-identical results (Fused, the default, is the fastest).</summary>
     public InnerUpdateMode UpdateMode { get; set; } = InnerUpdateMode.Fused;
@@ -159,7 +179,6 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     public void Advance() => _current = 1 - _current;
 
     public IDiscreteVectorEnv[] Envs { get; }
-    public A2CLoss<float>[] Losses { get; }
     public EpisodeTracker[] Trackers { get; }
     public Rng[] ActionRngs { get; }
     public Rng[] InitRngs { get; }
@@ -190,7 +209,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         for (int k = 0; k < updates; k++)
         {
             var rollouts = PhaseClock.Begin(PhaseRegion.Inner);
-            Parallel.For(0, OwnedAgents, _parallel, j => Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
+            ForEachAgent((j, loss) => loss.RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
             PhaseClock.End(MetaPhase.InnerRollouts, rollouts);
             var kernel = PhaseClock.Begin();
             var gk = Grads.AsSpan((record ? k : 0) * N, N);
@@ -216,14 +235,15 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     /// <inheritdoc/>
     public double MetaLoss(long iteration, ref A2CLossTerms terms, double termsWeight)
     {
-        Parallel.For(0, OwnedAgents, _parallel, j => _agentLoss[j] = Losses[j].RolloutAndGradient(ref ActionRngs[j], Trackers[j]));
-        // Every agent's loss and terms, in global agent order on every rank, folded in that order.
+        // Every agent's loss and terms, in global agent order on every rank, folded in that order. The terms are
+        // read right after the agent's call: its pooled loss moves on to another agent afterwards.
         var rows = new double[OwnedAgents * 5];
-        for (int j = 0; j < OwnedAgents; j++)
+        ForEachAgent((j, loss) =>
         {
-            var lt = Losses[j].LastTerms;
-            (rows[5 * j], rows[5 * j + 1], rows[5 * j + 2], rows[5 * j + 3], rows[5 * j + 4]) = (_agentLoss[j], lt.Policy, lt.Value, lt.EntropyLoss, lt.Entropy);
-        }
+            double l = loss.RolloutAndGradient(ref ActionRngs[j], Trackers[j]);
+            var lt = loss.LastTerms;
+            (rows[5 * j], rows[5 * j + 1], rows[5 * j + 2], rows[5 * j + 3], rows[5 * j + 4]) = (l, lt.Policy, lt.Value, lt.EntropyLoss, lt.Entropy);
+        });
         double[] all = AgentRows(rows);
         double taskLoss = 0;
         for (int j = 0; j < all.Length; j += 5) taskLoss += all[j];
@@ -231,6 +251,48 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
             throw new TrainingDivergedException($"The agents of task {Config.Env} diverged at meta-iteration {iteration}: their A2C loss is NaN/Inf, so the learned optimizer's steps were too large; lower agent_optim.kwargs.learning_rate (α = {Config.LearningRate}) or set agent_optim.kwargs.grad_clip. φ is kept at its value after iteration {iteration - 1}.");
         for (int j = 0; j < all.Length; j += 5) terms = terms.AddScaled(new A2CLossTerms(all[j + 1], all[j + 2], all[j + 3], all[j + 4]), termsWeight);
         return taskLoss;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for every owned agent j (local index) in parallel, with an A2C loss bound to agent j
+    /// (env j, offset j·P). Each worker takes a loss from the pool on its first agent and keeps it for the rest of
+    /// its share, so the pool never holds more losses than workers ran at once.
+    /// </summary>
+    private void ForEachAgent(Action<int, A2CLoss<float>> body)
+    {
+        if (LossPerAgent)
+        {
+            var own = _lossPerAgent ??= [.. Enumerable.Range(0, OwnedAgents).Select(j => new A2CLoss<float>(Spec, Envs[j], _agentConfig, Theta, Grad, j * P))];
+            Parallel.For(0, OwnedAgents, _parallel, j => body(j, own[j]));
+            return;
+        }
+
+        Parallel.For(0, OwnedAgents, _parallel,
+            static () => (A2CLoss<float>?)null,
+            (j, _, loss) =>
+            {
+                loss ??= RentLoss(j);
+                loss.Retarget(Envs[j], j * P);
+                body(j, loss);
+                return loss;
+            },
+            loss =>
+            {
+                if (loss is null) return;
+                lock (_idleLosses) _idleLosses.Push(loss);
+            });
+    }
+
+    /// <summary>An idle pooled loss, or a new one (built for agent <paramref name="j"/>, whom the caller binds anyway).</summary>
+    private A2CLoss<float> RentLoss(int j)
+    {
+        lock (_idleLosses)
+        {
+            if (_idleLosses.TryPop(out var idle)) return idle;
+        }
+
+        Interlocked.Increment(ref _lossesBuilt);
+        return new A2CLoss<float>(Spec, Envs[j], _agentConfig, Theta, Grad, j * P);
     }
 
     /// <summary>Every rank's per-agent rows, concatenated in rank order: the global agent order.</summary>

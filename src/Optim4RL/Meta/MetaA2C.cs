@@ -14,7 +14,8 @@ namespace Optim4RL.Meta;
 /// agents); then optional per-task rescale to max_norm, mean over tasks, and one meta-optimizer step on φ.
 /// </summary>
 /// <remarks>
-/// Agents of a task run in parallel (one Parallel.For per inner update); every agent has its
+/// Agents of a task run in parallel (one Parallel.For per inner update), each worker thread with one
+/// autodiff graph that it points at each of its agents in turn; every agent has its
 /// own RNG streams, so results do not depend on the thread count. The learned optimizer
 /// runs over all B·P coordinates of a task at once.
 /// </remarks>
@@ -58,6 +59,16 @@ public sealed class MetaA2C : MetaTrainer
         set
         {
             foreach (var t in Tasks) t.UpdateMode = value;
+        }
+    }
+
+    /// <summary>One A2C loss (graph) per agent instead of the per-thread pool, as a reference for tests (see <see cref="A2CInnerProblem.LossPerAgent"/>).</summary>
+    internal bool LossPerAgent
+    {
+        get => Tasks[0].LossPerAgent;
+        set
+        {
+            foreach (var t in Tasks) t.LossPerAgent = value;
         }
     }
 

@@ -6,7 +6,9 @@ using static Optim4RL.Tensors.Tensor;
 /// A dense, row-major tensor: a contiguous window <c>Data[Offset .. Offset + Length)</c> of an
 /// array plus a shape. Either owns its array (<see cref="Tensor{T}(int[])"/>) or is a view of
 /// someone else's (<see cref="Tensor{T}(T[], int, int[])"/>), e.g. one layer's weights inside a
-/// network's flat parameter vector θ. The shape is fixed for the tensor's life.
+/// network's flat parameter vector θ. The shape and the backing array are fixed for the tensor's
+/// life; only the autodiff graph may move a parameter view's window within its array
+/// (<see cref="MoveTo"/>), when it retargets a graph to another agent's slice of θ.
 /// </summary>
 /// <typeparam name="T">Element type (<c>float</c> in production, <c>double</c> in gradient tests).</typeparam>
 public sealed class Tensor<T> where T : unmanaged
@@ -47,7 +49,7 @@ public sealed class Tensor<T> where T : unmanaged
     public T[] Data { get; }
 
     /// <summary>Index of this tensor's first element in <see cref="Data"/>.</summary>
-    public int Offset { get; }
+    public int Offset { get; private set; }
 
     /// <summary>Number of elements (the product of <see cref="Shape"/>).</summary>
     public int Length { get; }
@@ -76,6 +78,26 @@ public sealed class Tensor<T> where T : unmanaged
 
     /// <summary>Sets every element to zero.</summary>
     public void Clear() => Span.Clear();
+
+    /// <summary>
+    /// Moves this view's window to start at <paramref name="offset"/> in the same array (shape unchanged, nothing
+    /// copied). Only for views whose owner points them at another slice, e.g. a graph's parameters moved to
+    /// another agent's θ (<c>Graph.MoveParameters</c>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The window would not fit in <see cref="Data"/>.</exception>
+    internal void MoveTo(int offset)
+    {
+        if (!Fits(offset))
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                $"A view of shape {ShapeString(Shape)} ({Length} elements) at offset {offset} does not fit in an array of {Data.Length}.");
+        }
+
+        Offset = offset;
+    }
+
+    /// <summary>Whether a window of this tensor's length starting at <paramref name="offset"/> fits in <see cref="Data"/>.</summary>
+    internal bool Fits(long offset) => offset >= 0 && offset + Length <= Data.Length;
 
     /// <inheritdoc/>
     public override string ToString() => $"Tensor<{typeof(T).Name}>{ShapeString(Shape)}";

@@ -171,3 +171,80 @@ public class A2CLossRowReuseTests
         for (int i = 0; i < g1.Length; i++) Assert.Equal(grad[i], g1[i], 12);
     }
 }
+
+/// <summary>One A2C loss pointed at several agents in turn (how MetaA2C pools one graph per worker thread).</summary>
+public class A2CLossRetargetTests
+{
+    private const int Agents = 3, Envs = 2;
+
+    private static IDiscreteVectorEnv Env(string task, int agent, int envs = Envs)
+    {
+        var env = EnvRegistry.CreateDiscrete(task, envs, new Rng(40 + (ulong)agent));
+        env.Reset();
+        return env;
+    }
+
+    private static (NetworkSpec Spec, float[] Theta) Population(string task)
+    {
+        var probe = Env(task, 0);
+        var spec = NetworkSpec.ForTask(probe.Name, probe.ObservationShape.ToArray(), probe.ActionCount, ConvLayout.Reference);
+        int p = spec.Layout.Count;
+        var theta = new float[Agents * p];
+        var rng = new Rng(5);
+        for (int a = 0; a < Agents; a++) spec.InitParams(theta.AsSpan(a * p, p), ref rng); // every agent its own θ
+        return (spec, theta);
+    }
+
+    [Theory]
+    [InlineData("catch")]
+    [InlineData("big_dense_long")]
+    public void A_retargeted_loss_gives_the_loss_terms_and_gradient_of_one_built_for_that_agent(string task)
+    {
+        var (spec, theta) = Population(task);
+        int p = spec.Layout.Count;
+        var cfg = new A2CConfig(RolloutSteps: 6);
+        var grad = new float[theta.Length];
+        var pooled = new A2CLoss<float>(spec, Env(task, 0), cfg, theta, grad, 0);
+        // Forward, backward, then back to the middle: each call leaves the previous agent's activations behind.
+        foreach (int agent in new[] { 0, 2, 1 })
+        {
+            Array.Clear(grad);
+            var fresh = new A2CLoss<float>(spec, Env(task, agent), cfg, theta, grad, agent * p);
+            var rng = new Rng(100 + (ulong)agent);
+            double want = fresh.RolloutAndGradient(ref rng, null);
+            var wantGrad = grad.AsSpan(agent * p, p).ToArray();
+            var wantTerms = fresh.LastTerms;
+
+            Array.Fill(grad, 7f); // ∇θ must be overwritten in the agent's slice and left alone elsewhere
+            pooled.Retarget(Env(task, agent), agent * p);
+            Assert.Equal(agent * p, pooled.Offset);
+            rng = new Rng(100 + (ulong)agent);
+            Assert.Equal(want, pooled.RolloutAndGradient(ref rng, null));
+            Assert.Equal(wantTerms, pooled.LastTerms);
+            Assert.Equal(wantGrad, grad.AsSpan(agent * p, p).ToArray());
+            Assert.True(grad.AsSpan(0, agent * p).IndexOfAnyExcept(7f) < 0, "a slice before the agent's was written");
+            Assert.True(grad.AsSpan((agent + 1) * p).IndexOfAnyExcept(7f) < 0, "a slice after the agent's was written");
+        }
+    }
+
+    [Fact]
+    public void Retargeting_to_environments_of_another_shape_or_outside_theta_throws_and_changes_nothing()
+    {
+        var (spec, theta) = Population("small_sparse_short");
+        int p = spec.Layout.Count;
+        var env = Env("small_sparse_short", 0);
+        var loss = new A2CLoss<float>(spec, env, new A2CConfig(RolloutSteps: 3), theta, new float[theta.Length], p);
+
+        var more = Assert.Throws<ArgumentException>(() => loss.Retarget(Env("small_sparse_short", 1, envs: 3), 0));
+        Assert.Contains("2 environments", more.Message);
+        Assert.Contains("3 environments", more.Message);
+        var shape = Assert.Throws<ArgumentException>(() => loss.Retarget(Env("big_sparse_short", 1), 0)); // another grid size
+        Assert.Contains("observations", shape.Message);
+        var actions = Assert.Throws<ArgumentException>(() => loss.Retarget(Env("catch", 1), 0));
+        Assert.Contains("9 actions", actions.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => loss.Retarget(Env("small_sparse_short", 1), 2 * p + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => loss.Retarget(Env("small_sparse_short", 1), -1));
+        Assert.Same(env, loss.Env);
+        Assert.Equal(p, loss.Offset);
+    }
+}

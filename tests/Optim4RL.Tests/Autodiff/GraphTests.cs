@@ -146,6 +146,56 @@ public class GraphTests
         var g = new Graph<double>();
         Assert.Throws<ArgumentException>(() => g.Parameter(new double[5], new double[5], 3, 3));
     }
+
+    /// <summary>y = Σ tanh(x·reshape(w, [2, 3]) + b) with w [6] and b [3] at <paramref name="offset"/> (9 parameters): a parameter used through a view.</summary>
+    private static (Graph<double> G, Node<double> Loss, Node<double> Weights) ViewedParameterGraph(double[] theta, double[] grad, int offset)
+    {
+        var g = new Graph<double>();
+        var x = g.Input(4, 2);
+        for (int i = 0; i < 8; i++) x.Value.Span[i] = 0.3 * i - 1;
+        var w = g.Reshape(g.Parameter(theta, grad, offset, 6), 2, 3);
+        var b = g.Parameter(theta, grad, offset + 6, 3);
+        return (g, g.Sum(g.Tanh(g.Dense(x, w, b))), w);
+    }
+
+    [Fact]
+    public void Moving_parameters_moves_their_views_and_computes_what_a_graph_built_there_does()
+    {
+        var theta = new double[27];
+        for (int i = 0; i < theta.Length; i++) theta[i] = Math.Sin(i + 1);
+        var gradBuilt = new double[27];
+        var (built, builtLoss, _) = ViewedParameterGraph(theta, gradBuilt, 18);
+        built.Forward();
+        built.Backward(builtLoss);
+
+        var grad = new double[27];
+        var (moved, loss, w) = ViewedParameterGraph(theta, grad, 0);
+        moved.Forward();
+        moved.Backward(loss); // stale values and gradients of the first place
+        Array.Clear(grad);
+        moved.MoveParameters(18);
+        Assert.Equal(18, w.Value.Offset); // the reshape's views moved with the parameter
+        Assert.Equal(18, w.Grad!.Offset);
+        moved.Forward();
+        moved.Backward(loss);
+        Assert.Equal(builtLoss.Value.Span[0], loss.Value.Span[0]);
+        Assert.Equal(gradBuilt, grad);
+
+        // Back to the middle (a negative move).
+        moved.MoveParameters(-9);
+        Assert.Equal(9, w.Value.Offset);
+    }
+
+    [Fact]
+    public void Moving_parameters_out_of_their_arrays_throws_and_moves_nothing()
+    {
+        var theta = new double[18];
+        var (g, _, w) = ViewedParameterGraph(theta, new double[18], 9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.MoveParameters(3)); // the bias would end past 18
+        Assert.Throws<ArgumentOutOfRangeException>(() => g.MoveParameters(-10));
+        Assert.Equal(9, w.Value.Offset);
+        Assert.Equal(15, g.Nodes.Single(n => n.Kind == "Parameter" && n.Shape[0] == 3).Value.Offset);
+    }
 }
 
 public class ParallelGraphTests
@@ -153,7 +203,7 @@ public class ParallelGraphTests
     [Fact]
     public void Graphs_of_different_agents_run_in_parallel_with_identical_results()
     {
-        // One graph per agent, all viewing slices of one θ / gradient array, as MetaA2C does.
+        // One graph per agent, all viewing slices of one θ / gradient array, run by several threads at once.
         var net = NetworkSpec.ForTask("big_sparse_short", [12, 14, 5], 9);
         int p = net.Layout.Count, agents = 8;
         var theta = new float[agents * p];

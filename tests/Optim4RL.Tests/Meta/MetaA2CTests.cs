@@ -42,6 +42,30 @@ public class MetaA2CTests
         Assert.Equal(reference.Tasks[0].State.Span.ToFloat32(), fused.Tasks[0].State.Span.ToFloat32());
     }
 
+    [Theory]
+    [InlineData("small_sparse_short", 1)]
+    [InlineData("small_sparse_short", 2)]
+    [InlineData("catch", 2)]
+    public void Graphs_pooled_per_thread_give_the_bits_of_one_graph_per_agent(string env, int threads)
+    {
+        // The reference builds one A2C loss per agent at its own offset, as before the pool (at one thread);
+        // the pool moves each worker's loss from agent to agent. Resets (R = 3) happen on the way.
+        var reference = Make(threads: 1, env: env);
+        reference.LossPerAgent = true;
+        var pooled = Make(threads: threads, env: env);
+        Assert.False(pooled.LossPerAgent); // the default
+        for (int i = 0; i < 5; i++) Assert.Equal(reference.Step(), pooled.Step());
+        Assert.Equal(reference.Phi, pooled.Phi);
+        var (r, q) = (reference.Tasks[0], pooled.Tasks[0]);
+        Assert.Equal(r.Theta, q.Theta);
+        Assert.Equal(r.Grad, q.Grad);
+        Assert.Equal(r.Grads, q.Grads);
+        Assert.Equal(r.State.Span.ToFloat32(), q.State.Span.ToFloat32());
+        Assert.Equal(0, r.PooledLosses);
+        // Fewer graphs than the 4 agents: one per worker that ran at once (a single one at one thread).
+        Assert.InRange(q.PooledLosses, 1, threads);
+    }
+
     [Fact]
     public void Bfloat16_state_runs_are_thread_independent_resumable_and_checkpoint_two_bytes_per_value()
     {

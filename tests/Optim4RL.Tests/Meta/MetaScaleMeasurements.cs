@@ -259,8 +259,10 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
         output.WriteLine($"workload {workload}, B = {agents} agents per task, K = {K}, {Environment.ProcessorCount} cores; GiB = 2^30 bytes (the bench's \"GB\")");
         output.WriteLine($"process before the population: working set {GiB(baseline)}, GC heap {GiB(GC.GetTotalMemory(false))}");
 
-        // One agent's own allocations per task: environment, A2C loss graph (activations, their gradients, im2col), tracker.
+        // One agent's own allocations per task (environment, tracker), and one pooled A2C loss (its graph: activations,
+        // their gradients, im2col); the pool holds at most one loss per core (the threads that run agents at once).
         var agentBytes = new Dictionary<string, long>();
+        var lossBytes = new Dictionary<string, long>();
         var meta = MakeWorkload(workload, agents);
         foreach (var task in meta.Tasks)
         {
@@ -269,12 +271,16 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
             var grad = new float[task.P];
             long before = GC.GetAllocatedBytesForCurrentThread();
             var env = Optim4RL.Envs.EnvRegistry.CreateDiscrete(task.Config.Env, 1, rng, 1f);
-            var loss = new A2CLoss<float>(task.Spec, env, new A2CConfig(), theta, grad, 0);
             var tracker = new EpisodeTracker(1);
-            agentBytes[task.Config.Env] = GC.GetAllocatedBytesForCurrentThread() - before;
+            long mid = GC.GetAllocatedBytesForCurrentThread();
+            var loss = new A2CLoss<float>(task.Spec, env, new A2CConfig(), theta, grad, 0);
+            agentBytes[task.Config.Env] = mid - before;
+            lossBytes[task.Config.Env] = GC.GetAllocatedBytesForCurrentThread() - mid;
             GC.KeepAlive(loss);
             GC.KeepAlive(tracker);
         }
+
+        int threads = Environment.ProcessorCount;
 
         double total = 0;
         var lopt = meta.LearnedOptimizer;
@@ -292,7 +298,8 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
                 ($"K = {task.K} recorded clipped gradients g_k", "K·B·P·4 B", task.K * n * 4.0),
                 ($"recurrent state, 2 buffers (h_0 and the running state), {task.StateSize} units, {task.State.Dtype.Name()}", $"2·{task.StateSize}·B·P·{bytes} B", 2.0 * task.StateSize * n * bytes),
                 ($"meta-gradient per-chunk partials ({chunks:N0} chunks × {lopt.Layout.Count} φ, double; pooled)", "⌈B·P/4096⌉·|φ|·8 B, to 2^k", pooled),
-                ("agents' own: graph (activations + their gradients, im2col), env, buffers", $"B × {agentBytes[task.Config.Env]:N0} B", (double)task.B * agentBytes[task.Config.Env]),
+                ("agents' own: env, episode tracker", $"B × {agentBytes[task.Config.Env]:N0} B", (double)task.B * agentBytes[task.Config.Env]),
+                ("pooled A2C losses: graph (activations + their gradients, im2col), rollout buffers", $"≤ {threads} × {lossBytes[task.Config.Env]:N0} B", (double)threads * lossBytes[task.Config.Env]),
             };
             output.WriteLine($"task {task.Config.Env} ({task.Spec.ConvLayout}): P = {task.P:N0}, N = B·P = {n:N0}");
             foreach (var r in rows) output.WriteLine($"  {r.Name,-100} {r.Formula,-28} {GiB(r.Bytes)}");
@@ -305,10 +312,39 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
         proc.Refresh();
         output.WriteLine($"after construction: GC heap {GiB(GC.GetTotalMemory(false))}, working set {GiB(proc.WorkingSet64)} (buffers are touched by the first iteration)");
         for (int i = 0; i < iterations; i++) meta.Step();
+        output.WriteLine($"pooled A2C losses built: {string.Join(", ", meta.Tasks.Select(t => $"{t.Config.Env} {t.PooledLosses}"))} (≤ {threads} counted above)");
         proc.Refresh();
         var info = GC.GetGCMemoryInfo();
         output.WriteLine($"after {iterations} meta-iterations: peak working set {GiB(proc.PeakWorkingSet64)}; GC heap {GiB(info.HeapSizeBytes)}, committed {GiB(info.TotalCommittedBytes)}, fragmented {GiB(info.FragmentedBytes)}");
         output.WriteLine($"peak − process before the population − the buffers above: {GiB(proc.PeakWorkingSet64 - baseline - total)} (runtime, JIT, BLAS threads' buffers, GC slack)");
+        GC.KeepAlive(meta);
+    }
+
+    /// <summary>
+    /// The managed heap that the A2C losses take on big_dense_long (reference network) with B = 64 agents
+    /// (OPTIM4RL_BENCH_AGENTS overrides), pooled per thread and one per agent: GC.GetTotalMemory after a full
+    /// collection, before and after building the trainer, after a meta-iteration with the pool, after one with a
+    /// loss per agent. Not timed.
+    /// </summary>
+    [Fact]
+    public void Heap_of_pooled_and_per_agent_graphs()
+    {
+        if (!Enabled) return;
+        int agents = int.Parse(Env("OPTIM4RL_BENCH_AGENTS", "64"));
+        static long Heap() => GC.GetTotalMemory(forceFullCollection: true);
+        long start = Heap();
+        var meta = Optim4RL.Experiments.Bench.ScaleMetaTrainer(["big_dense_long"], agents, Optim4RL.Nn.ConvLayout.Reference, StateDtype.Float32, threads: null);
+        var task = meta.Tasks[0];
+        long built = Heap();
+        output.WriteLine($"big_dense_long, B = {agents}, P = {task.P:N0}, {Environment.ProcessorCount} cores; MB = 10^6 bytes");
+        output.WriteLine($"after building the trainer: +{(built - start) / 1e6:F1} MB (θ, ∇θ, g_k, states, envs; no losses yet)");
+        meta.Step();
+        long pooled = Heap();
+        output.WriteLine($"after a meta-iteration with the pool ({task.PooledLosses} losses): +{(pooled - built) / 1e6:F1} MB");
+        meta.LossPerAgent = true;
+        meta.Step();
+        long perAgent = Heap();
+        output.WriteLine($"after a meta-iteration with one loss per agent ({agents} more losses): +{(perAgent - pooled) / 1e6:F1} MB, {(perAgent - pooled) / (double)agents:N0} B per loss");
         GC.KeepAlive(meta);
     }
 

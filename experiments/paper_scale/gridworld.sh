@@ -8,11 +8,15 @@
 #     72/144, so every agent lives through several pipeline resets): 2 × 3 meta learning rates with
 #     grad_norm 0.5, and 2 with grad_clip 1 at reset interval 144;
 #  2. score each pre-screened φ with one A2C run on a selection seed (1000), keep the best 3;
-#  3. meta-train those 3 at full scale, and the best one's settings without pipeline (MetapA2C);
-#  4. select the best full-scale φ on 3 selection seeds (2000…); tune Adam and RMSProp over
+#  3. meta-train those 3 at full scale (checkpoints, hence φ snapshots in phi/, every 100 meta-iterations),
+#     and the best one's settings without pipeline (MetapA2C);
+#  4. select the best full-scale φ on 3 selection seeds (2000…) among each run's final φ and its φ after 200
+#     meta-iterations (early stopping: truncated back-propagation can keep lowering the meta-loss while the
+#     agents it trains get worse, docs/results/estimators/README.md); tune Adam and RMSProp over
 #     {3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4} on 3 selection seeds (3000…);
 #  5. evaluate the best φ, its untrained φ (param_init.json, same α), the no-pipeline φ, tuned Adam and
 #     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures.
+# (The committed small_dense_long results predate stage 4's snapshot candidates: they selected among final φ only.)
 # NOPIPE=0 skips the no-pipeline ablation (stage 3's MetapA2C run and its evaluation rows).
 # Logs: logs/<task>_{pre,pre_eval,full,nopipe,select,tune,eval}; results: docs/results/paper_scale/<task>/.
 source "$(dirname "$0")/../common.sh"
@@ -69,7 +73,7 @@ if [ "$FROM" -le 3 ]; then
   rm -rf logs/${T}_full logs/${T}_full_clip logs/${T}_nopipe logs/${T}_nopipe_clip
   for p in $top3; do
     k=$(basename "$(dirname "$p")"); f=${T}_full; [[ $p == *_pre_clip/* ]] && f=${T}_full_clip
-    timed $O run --config "$E/$f.json" --config-idx "$k"
+    timed $O run --config "$E/$f.json" --config-idx "$k" --checkpoint-every 100
   done
   best=$(echo "$top3" | head -1); k=$(basename "$(dirname "$best")")
   if [[ $best == *_pre_clip/* ]]; then src=${T}_full_clip; else src=${T}_full; fi
@@ -80,7 +84,7 @@ if [ "$FROM" -le 3 ]; then
   fi
 fi
 if [ "$FROM" -le 4 ]; then
-  fulls=$(for p in $top3; do echo "$p" | sed "s#_pre_clip/#_full_clip/#; s#_pre/#_full/#"; done | jq -R . | jq -s -c .)
+  fulls=$(for p in $top3; do f=$(echo "$p" | sed "s#_pre_clip/#_full_clip/#; s#_pre/#_full/#"); echo "$f"; echo "${f%param.json}phi/param_200.json"; done | jq -R . | jq -s -c .)
   a2c_file 2000 "$(lopt "$fulls")" >"$E/${T}_select.json"
   n=$(jq '.agent_optim[0].kwargs[0].param_load_path | length' "$E/${T}_select.json")
   rm -rf logs/${T}_select; timed $O sweep --config "$E/${T}_select.json" --run --from 1 --to $((3 * n))
@@ -90,7 +94,8 @@ if [ "$FROM" -le 4 ]; then
   $O report logs/${T}_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
 fi
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
-init="${phi%param.json}param_init.json"
+run_of() { local d; d=$(dirname "$1"); [ "$(basename "$d")" = phi ] && d=$(dirname "$d"); echo "$d"; } # a φ file's run directory
+init="$(run_of "$phi")/param_init.json"
 nopipe=""; [ "$NOPIPE" = 1 ] && nopipe=$(cat "$out/nopipe_phi.txt")
 phis="\"$phi\", \"$init\""; [ -n "$nopipe" ] && phis="$phis, \"$nopipe\""
 adam=$(jq -r --arg t "$T" '.[$t].Adam.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
@@ -103,5 +108,6 @@ $O report logs/${T}_eval --normalise-by agent_optim.name=Adam --untrained "agent
   --compare-with "agent_optim.kwargs.param_load_path=*param_init.json" --title "$T, paper scale: 10 reported seeds" --output "$out/report.md" >/dev/null
 $O plot logs/${T}_eval --output "$out/curves.png" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
 mkdir -p "$out/curves"; for f in logs/${T}_eval/*/result_$T.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves/run$k.csv"; done
-for d in "$(dirname "$phi")" ${nopipe:+"$(dirname "$nopipe")"}; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
+cp "$phi" "$out/param_selected.json"
+for d in "$(run_of "$phi")" ${nopipe:+"$(dirname "$nopipe")"}; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
 echo "done: $out"

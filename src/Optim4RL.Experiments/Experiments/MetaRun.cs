@@ -38,8 +38,6 @@ internal static class MetaRun
 
     private const string CsvHeader = "iteration,step,meta_loss,meta_grad_norm,agents_mean_return\n";
 
-    /// <summary>Settings that may change between a checkpoint and its resumption: they do not change any result.</summary>
-    // state_dtype is compared as the storage each side resolves to (the numeric options below), so naming the default changes nothing.
     /// <summary>The folder of a meta-training run directory that keeps φ at every checkpoint (<c>phi/param_&lt;meta-iteration&gt;.json</c>).</summary>
     public const string PhiHistoryFolder = "phi";
 
@@ -47,6 +45,8 @@ internal static class MetaRun
     internal static string PhiSnapshotPath(RunDirectory dir, long iteration) =>
         dir.PathOf(Path.Combine(PhiHistoryFolder, $"param_{iteration.ToString(CultureInfo.InvariantCulture)}.json"));
 
+    /// <summary>Settings that may change between a checkpoint and its resumption: they do not change any result.</summary>
+    // state_dtype is compared as the storage each side resolves to (the numeric options below), so naming the default changes nothing.
     private static readonly string[] ResumableKeys = ["display_interval", "env.train_steps", StateDtypeSetting.Key];
 
     /// <summary>Builds the trainer and, when resuming, restores it; returns the loop to run once the directory is set up.</summary>

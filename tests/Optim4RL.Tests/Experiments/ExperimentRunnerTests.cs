@@ -97,7 +97,7 @@ public sealed class ExperimentRunnerTests : IDisposable
     {
         Assert.True(ExperimentRunner.Run(Write("hist", MetaJson()), 1, new RunOptions(Logs, CheckpointEvery: 4)).Completed);
         string dir = Path.Combine(Logs, "hist", "1");
-        var files = Directory.GetFiles(Path.Combine(dir, "phi")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        string[] files = [.. Directory.GetFiles(Path.Combine(dir, "phi")).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
         Assert.Equal(["param_10.json", "param_4.json", "param_8.json"], files); // checkpoints at 4 and 8, and the end
         Assert.Equal(Arrays(Path.Combine(dir, "param.json")), Arrays(Path.Combine(dir, "phi", "param_10.json")));
 

@@ -152,10 +152,11 @@ internal static class MetaRun
                 w.Flush();
                 meta.SaveCheckpoint(w.BaseStream);
             });
-            MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
+            var phiInfo = PhiInfo(run, meta.Iteration);
+            MetaParamsFile.Save(dir.ParamPath, lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, phiInfo);
             // φ along meta-training, to choose one by held-out returns: a longer run is not always better (short-horizon bias).
             Directory.CreateDirectory(dir.PathOf(PhiHistoryFolder));
-            MetaParamsFile.Save(PhiSnapshotPath(dir, meta.Iteration), lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, PhiInfo(run, meta.Iteration));
+            MetaParamsFile.Save(PhiSnapshotPath(dir, meta.Iteration), lopt.Name, lopt.HiddenSize, lopt.Layout, meta.Phi, phiInfo);
             // The small file is self-contained (it carries the rows too), so --restart-population needs nothing else.
             var small = Header(run, agent, meta.Iteration, options);
             small["meta_train_csv"] = rows.ToString();

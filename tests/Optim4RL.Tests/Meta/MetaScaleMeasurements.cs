@@ -214,8 +214,10 @@ public class MetaScaleMeasurements(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The bench's scale workloads with <paramref name="agents"/> agents per task: "bdl" (meta_bdl_512), "bdl_bf16"
-    /// (meta_bdl_512_bf16), "rows_cols" (meta_bdl_512_rows_cols), "grid6" (meta_grid6_512).
+    /// The bench's scale workloads with <paramref name="agents"/> agents per task and an explicit state type, so the
+    /// memory account stays comparable with the one recorded before bfloat16 became the default: "bdl" (meta_bdl_512_f32),
+    /// "bdl_bf16" (meta_bdl_512, the default), "rows_cols" and "grid6" (meta_bdl_512_rows_cols and meta_grid6_512 with
+    /// float32 state; the bench rows now run bfloat16).
     /// </summary>
     private static MetaA2C MakeWorkload(string workload, int agents)
     {

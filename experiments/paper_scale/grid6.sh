@@ -11,7 +11,8 @@
 #     from {3e-2, 1e-2, 3e-3, 1e-3} and Adam's from {3e-2 … 1e-4} chosen on 3 selection seeds (1000…);
 #     then the φ, the untrained φ (param_init.json, same α) and tuned Adam on 10 reported seeds (42…);
 #  3. transfer: PPO on Ant, Humanoid, Walker2d and InvertedDoublePendulum (64 envs, 3e6 steps, 3 seeds)
-#     with the φ, the untrained φ and Adam, all at α = 3e-4 with gradient clip 1; it reads the committed copies
+#     with the φ, the untrained φ and Adam, with each task's reference PPO settings (experiments/transfer/) and one
+#     α for all three (3e-5 on Walker2d, 3e-4 elsewhere), gradient clip 1; it reads the committed copies
 #     of the two φ files and writes its runs into the committed transfer_logs/, so it resumes on a new machine.
 # FROM=n starts at stage n (earlier stages' logs must exist); TASKS="…" picks the transfer tasks and their order. Results: docs/results/paper_scale/grid6/.
 source "$(dirname "$0")/../common.sh"
@@ -65,9 +66,11 @@ if [ "$FROM" -le 3 ]; then
   # index whose wall.txt exists and redoes the others from scratch.
   runs=$out/transfer_logs
   for t in ${TASKS:-ant humanoid walker2d inverted_double_pendulum}; do
+    # The task's own PPO settings and α (the reference's per-task files: 3e-5 for walker2d, 3e-4 elsewhere).
     jq --arg phi "$out/param.json" --arg init "$out/param_init.json" '.env[0].train_steps = [3e6] | .seed = [42]
-      | .optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": [3e-4], "grad_clip": [1]}]},
-                  {"name": ["Adam"], "kwargs": [{"learning_rate": [3e-4], "grad_clip": [1]}]}]' \
+      | (.optim[0].kwargs[0].learning_rate) as $a
+      | .optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": $a, "grad_clip": [1]}]},
+                  {"name": ["Adam"], "kwargs": [{"learning_rate": $a, "grad_clip": [1]}]}]' \
       experiments/transfer/exp4_ppo_$t.json >"$E/transfer_$t.json"
     for k in $(seq 1 9); do
       d=$runs/transfer_$t/$k

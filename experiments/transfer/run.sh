@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Transfer (paper §5.4, Fig. 7): Optim4RL meta-trained only on six gridworlds (MetaA2C, pipeline training),
 # then used to train PPO agents on unseen MuJoCo tasks (Ant, Humanoid, InvertedDoublePendulum, Walker2d),
-# against Adam and RMSProp (same learning rate 3e-4 and gradient clip 1, as the reference's files).
+# against Adam and RMSProp, with each task's PPO settings from the reference's files and one α for all three
+# optimizers (3e-5 on Walker2d, 3e-4 elsewhere), gradient clip 1.
 # Scale: meta-training B = 16 agents per gridworld, 150 meta-iterations; PPO with 64 environments and
 # 3e5 (Ant, Humanoid) or 5e5 (InvertedDoublePendulum, Walker2d) steps, 2 seeds per optimizer.
 source "$(dirname "$0")/../common.sh"

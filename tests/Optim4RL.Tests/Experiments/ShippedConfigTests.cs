@@ -272,18 +272,19 @@ public partial class ShippedConfigTests
         }
     }
 
+    // docs/algorithms.md, "PPO" (the reference's per-task table): steps, envs, unroll, batch, minibatches, epochs, γ, reward scale, entropy, lr.
+    private static readonly (string File, string Env, double Steps, int Envs, int Unroll, int Batch, int Minibatches, int Epochs, double Gamma, double Scale, double Entropy, double Lr)[] ReferencePpo =
+    [
+        ("ppo_ant", "ant", 1e8, 4096, 5, 2048, 32, 4, 0.97, 10, 1e-2, 3e-4),
+        ("ppo_humanoid", "humanoid", 1e8, 2048, 10, 1024, 32, 8, 0.97, 0.1, 1e-3, 3e-4),
+        ("ppo_pendulum", "inverted_double_pendulum", 2e7, 2048, 5, 1024, 32, 4, 0.97, 10, 1e-2, 3e-4),
+        ("ppo_walker2d", "walker2d", 5e7, 2048, 20, 512, 32, 8, 0.997, 5, 1e-3, 3e-5),
+    ];
+
     [Fact]
     public void Ppo_configs_carry_the_reference_hyper_parameters()
     {
-        // docs/algorithms.md, "PPO" (the reference's per-task table): steps, envs, unroll, batch, minibatches, epochs, γ, reward scale, entropy, lr.
-        (string File, string Env, double Steps, int Envs, int Unroll, int Batch, int Minibatches, int Epochs, double Gamma, double Scale, double Entropy, double Lr)[] rows =
-        [
-            ("ppo_ant", "ant", 1e8, 4096, 5, 2048, 32, 4, 0.97, 10, 1e-2, 3e-4),
-            ("ppo_humanoid", "humanoid", 1e8, 2048, 10, 1024, 32, 8, 0.97, 0.1, 1e-3, 3e-4),
-            ("ppo_pendulum", "inverted_double_pendulum", 2e7, 2048, 5, 1024, 32, 4, 0.97, 10, 1e-2, 3e-4),
-            ("ppo_walker2d", "walker2d", 5e7, 2048, 20, 512, 32, 8, 0.997, 5, 1e-3, 3e-5),
-        ];
-        foreach (var r in rows)
+        foreach (var r in ReferencePpo)
         {
             foreach (string file in new[] { r.File, r.File.Replace("ppo_", "lopt_rl_grid_", StringComparison.Ordinal) })
             {
@@ -306,6 +307,37 @@ public partial class ShippedConfigTests
             }
             var names = Enumerable.Range(1, 2).Select(k => Load(r.File).ResolveRun(k).GetString("optim.name")).ToArray();
             Assert.Equal(["RMSProp", "Adam"], names);
+        }
+    }
+
+    [Fact]
+    public void Scaled_down_ppo_experiments_keep_each_tasks_reference_settings()
+    {
+        // The 2-core transfer experiments shrink only the environment count (and the batch with it) and the steps;
+        // every other PPO setting and the α of every optimizer stay the task's own (Humanoid and Walker2d differ from Ant).
+        string root = Path.GetDirectoryName(ConfigsDir())!;
+        string[] files = Directory.GetFiles(Path.Combine(root, "experiments", "transfer"), "exp4_ppo_*.json")
+            .Concat(Directory.GetFiles(Path.Combine(root, "experiments", "paper_scale", "grid6"), "transfer_*.json"))
+            .Concat(ReferencePpo.Select(r => Path.Combine(ConfigsDir(), "quick_" + r.File + ".json")))
+            .ToArray();
+        Assert.True(files.Length >= 10, $"found only {files.Length} scaled-down PPO files");
+        foreach (string file in files)
+        {
+            SweepConfig sweep = SweepConfig.Load(file);
+            for (int k = 1; k <= sweep.Total; k++)
+            {
+                RunConfig run = sweep.ResolveRun(k);
+                var r = ReferencePpo.Single(x => x.Env == run.GetString("env.name"));
+                string at = $"{Path.GetFileName(file)} #{k}";
+                Assert.True(r.Batch * run.GetInt("env.num_envs") == r.Envs * run.GetInt("batch_size"), $"{at}: batch/envs ratio differs from the reference");
+                Assert.True(r.Unroll == run.GetInt("agent.rollout_steps"), $"{at}: rollout_steps");
+                Assert.True(r.Minibatches == run.GetInt("agent.num_minibatches"), $"{at}: num_minibatches");
+                Assert.True(r.Epochs == run.GetInt("agent.update_epochs"), $"{at}: update_epochs");
+                Assert.True(r.Gamma == run.GetDouble("discount"), $"{at}: discount");
+                Assert.True(r.Scale == run.GetDouble("env.reward_scaling"), $"{at}: reward_scaling");
+                Assert.True(r.Entropy == run.GetDouble("agent.entropy_weight"), $"{at}: entropy_weight");
+                Assert.True(r.Lr == run.GetDouble("optim.kwargs.learning_rate"), $"{at}: learning_rate");
+            }
         }
     }
 

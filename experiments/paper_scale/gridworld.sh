@@ -18,7 +18,11 @@
 #     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures.
 # (The committed small_dense_long results predate stage 4's snapshot candidates: they selected among final φ only.)
 # NOPIPE=0 skips the no-pipeline ablation (stage 3's MetapA2C run and its evaluation rows).
-# Logs: logs/<task>_{pre,pre_eval,full,nopipe,select,tune,eval}; results: docs/results/paper_scale/<task>/.
+# Every run writes into docs/results/paper_scale/<task>/runs/<task>_{pre,pre_clip,pre_eval,full,full_clip,nopipe,
+# select,tune,eval}/<index>/ (committed; checkpoints, policies and per-update metrics stay out), and a rerun skips
+# each run whose wall.txt exists: the protocol (about 12 h on 2 cores for big_dense_long) goes on over several
+# working sessions and machines, losing at most the run in flight (run_once in experiments/common.sh). Delete a
+# run's folder to redo it. Reports, tables and figures: docs/results/paper_scale/<task>/.
 source "$(dirname "$0")/../common.sh"
 T=${1:?usage: gridworld.sh TASK}
 case $T in
@@ -29,11 +33,12 @@ esac
 E=experiments/paper_scale/$T; mkdir -p "$E"
 out=docs/results/paper_scale/$T; mkdir -p "$out"
 LOG=$out/run.log
+TIMELOG=$out/time.log
+R=$out/runs
 FROM=${FROM:-1}
 NOPIPE=${NOPIPE:-1}
 ALPHA=$(jq -r '.agent_optim[0].kwargs[0].learning_rate[0]' configs/meta_rl_$abbr.json)
 CLIP=$(jq -r '.agent_optim[0].kwargs[0].grad_clip[0]' configs/meta_rl_$abbr.json)
-timed() { /usr/bin/time -a -o "$out/time.log" -f "%e s wall, %M KB peak: $*" "$@" >>"$LOG" 2>&1; }
 meta_file() { # $1 = agent name, $2 = train steps → the 8 pre-screen configurations as a sweep file
   jq --arg agent "$1" --argjson steps "$2" '
     .env[0].train_steps = [$steps] | .agent[0].name = [$agent]
@@ -53,45 +58,43 @@ lopt() { printf '{"name": ["Optim4RL"], "kwargs": [{"param_load_path": %s, "lear
 lr_grid='[3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4]'
 
 if [ "$FROM" -le 1 ]; then
-  : >"$out/time.log"; : >"$LOG"
   meta_file MetaA2C 7.5e6 >"$E/${T}_pre.json"   # ¼ of 3e7
-  rm -rf logs/${T}_pre; timed $O sweep --config "$E/${T}_pre.json" --run --from 1 --to 6
+  run_range "$E/${T}_pre.json" 1 6 "$R" --checkpoint-every 50
   jq '.agent[0].reset_interval = [144] | .meta_optim[0].kwargs[0] = {"learning_rate": [3e-4, 1e-3], "grad_clip": [1.0]}' "$E/${T}_pre.json" >"$E/${T}_pre_clip.json"
-  rm -rf logs/${T}_pre_clip; timed $O sweep --config "$E/${T}_pre_clip.json" --run --from 1 --to 2
+  run_range "$E/${T}_pre_clip.json" 1 2 "$R" --checkpoint-every 50
 fi
 if [ "$FROM" -le 2 ]; then
-  paths=$( (for k in 1 2 3 4 5 6; do echo "logs/${T}_pre/$k/param.json"; done; for k in 1 2; do echo "logs/${T}_pre_clip/$k/param.json"; done) | jq -R . | jq -s -c .)
+  paths=$( (for k in 1 2 3 4 5 6; do echo "$R/${T}_pre/$k/param.json"; done; for k in 1 2; do echo "$R/${T}_pre_clip/$k/param.json"; done) | jq -R . | jq -s -c .)
   a2c_file 1000 "$(lopt "$paths")" >"$E/${T}_pre_eval.json"
-  rm -rf logs/${T}_pre_eval; timed $O sweep --config "$E/${T}_pre_eval.json" --run --from 1 --to 8
-  $O report logs/${T}_pre_eval --best-by agent_optim.kwargs.param_load_path --normalise-by none --best-json "$out/pre_eval.json" --output "$out/pre_eval.md" >/dev/null
+  run_range "$E/${T}_pre_eval.json" 1 8 "$R"
+  $O report $R/${T}_pre_eval --best-by agent_optim.kwargs.param_load_path --normalise-by none --best-json "$out/pre_eval.json" --output "$out/pre_eval.md" >/dev/null
 fi
 top3=$(jq -r --arg t "$T" '.[$t] | to_entries | sort_by(-.value.final) | .[:3][] | .key' "$out/pre_eval.json")
 if [ "$FROM" -le 3 ]; then
   # Full scale: the same sweep indices with 3e7 steps; MetapA2C with the best pre-screened settings.
   jq '.env[0].train_steps = [3e7]' "$E/${T}_pre.json" >"$E/${T}_full.json"
   jq '.env[0].train_steps = [3e7]' "$E/${T}_pre_clip.json" >"$E/${T}_full_clip.json"
-  rm -rf logs/${T}_full logs/${T}_full_clip logs/${T}_nopipe logs/${T}_nopipe_clip
   for p in $top3; do
     k=$(basename "$(dirname "$p")"); f=${T}_full; [[ $p == *_pre_clip/* ]] && f=${T}_full_clip
-    timed $O run --config "$E/$f.json" --config-idx "$k" --checkpoint-every 100
+    run_once "$E/$f.json" "$k" "$R" --checkpoint-every 100
   done
   best=$(echo "$top3" | head -1); k=$(basename "$(dirname "$best")")
   if [[ $best == *_pre_clip/* ]]; then src=${T}_full_clip; else src=${T}_full; fi
   if [ "$NOPIPE" = 1 ]; then
     jq '.agent[0].name = ["MetapA2C"] | .agent[0].reset_interval = [-1]' "$E/$src.json" >"$E/${T}_nopipe.json"
-    timed $O run --config "$E/${T}_nopipe.json" --config-idx "$k"
-    echo "logs/${T}_nopipe/$k/param.json" >"$out/nopipe_phi.txt"
+    run_once "$E/${T}_nopipe.json" "$k" "$R" --checkpoint-every 100
+    echo "$R/${T}_nopipe/$k/param.json" >"$out/nopipe_phi.txt"
   fi
 fi
 if [ "$FROM" -le 4 ]; then
   fulls=$(for p in $top3; do f=$(echo "$p" | sed "s#_pre_clip/#_full_clip/#; s#_pre/#_full/#"); echo "$f"; echo "${f%param.json}phi/param_200.json"; done | jq -R . | jq -s -c .)
   a2c_file 2000 "$(lopt "$fulls")" >"$E/${T}_select.json"
   n=$(jq '.agent_optim[0].kwargs[0].param_load_path | length' "$E/${T}_select.json")
-  rm -rf logs/${T}_select; timed $O sweep --config "$E/${T}_select.json" --run --from 1 --to $((3 * n))
-  $O report logs/${T}_select --best-by agent_optim.name --normalise-by none --best-json "$out/select_best.json" --output "$out/select.md" >/dev/null
+  run_range "$E/${T}_select.json" 1 $((3 * n)) "$R"
+  $O report $R/${T}_select --best-by agent_optim.name --normalise-by none --best-json "$out/select_best.json" --output "$out/select.md" >/dev/null
   a2c_file 3000 "{\"name\": [\"Adam\", \"RMSProp\"], \"kwargs\": [{\"learning_rate\": $lr_grid, \"grad_clip\": [-1]}]}" >"$E/${T}_tune.json"
-  rm -rf logs/${T}_tune; timed $O sweep --config "$E/${T}_tune.json" --run --from 1 --to 36
-  $O report logs/${T}_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
+  run_range "$E/${T}_tune.json" 1 36 "$R"
+  $O report $R/${T}_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
 fi
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
 run_of() { local d; d=$(dirname "$1"); [ "$(basename "$d")" = phi ] && d=$(dirname "$d"); echo "$d"; } # a φ file's run directory
@@ -103,11 +106,9 @@ rms=$(jq -r --arg t "$T" '.[$t].RMSProp.config["agent_optim.kwargs.learning_rate
 a2c_file 42 "$(lopt "[$phis]")" "{\"name\": [\"Adam\"], \"kwargs\": [{\"learning_rate\": [$adam], \"grad_clip\": [-1]}]}" \
   "{\"name\": [\"RMSProp\"], \"kwargs\": [{\"learning_rate\": [$rms], \"grad_clip\": [-1]}]}" >"$E/${T}_eval.json"
 n=$(( 10 * ($(jq '.agent_optim[0].kwargs[0].param_load_path | length' "$E/${T}_eval.json") + 2) ))
-rm -rf logs/${T}_eval; timed $O sweep --config "$E/${T}_eval.json" --run --from 1 --to $n
-$O report logs/${T}_eval --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init.json" \
+run_range "$E/${T}_eval.json" 1 $n "$R"
+$O report $R/${T}_eval --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init.json" \
   --compare-with "agent_optim.kwargs.param_load_path=*param_init.json" --title "$T, paper scale: 10 reported seeds" --output "$out/report.md" >/dev/null
-$O plot logs/${T}_eval --output "$out/curves.png" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
-mkdir -p "$out/curves"; for f in logs/${T}_eval/*/result_$T.csv; do k=$(basename "$(dirname "$f")"); cp "$f" "$out/curves/run$k.csv"; done
+$O plot $R/${T}_eval --output "$out/curves.png" --title "A2C on $T (10 seeds, 90% CI)" >/dev/null
 cp "$phi" "$out/param_selected.json"
-for d in "$(run_of "$phi")" ${nopipe:+"$(dirname "$nopipe")"}; do n=$(basename "$(dirname "$d")")_$(basename "$d"); cp "$d/meta_train.csv" "$out/meta_train_$n.csv"; cp "$d/config.json" "$out/meta_config_$n.json"; cp "$d/param.json" "$out/param_$n.json"; done
 echo "done: $out"

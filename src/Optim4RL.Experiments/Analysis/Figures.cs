@@ -19,11 +19,13 @@ public static class Figures
     /// <param name="title">Figure title (null: none).</param>
     /// <param name="level">The band's confidence level (for the axis note).</param>
     /// <param name="executable">gnuplot to run (default <see cref="Gnuplot.DefaultExecutable"/>).</param>
+    /// <param name="metric">The metrics.csv column the bands show (<see cref="MetricSeries"/>), named on the y axis; null for returns.</param>
     /// <returns>The files written.</returns>
     /// <exception cref="ArgumentException">No bands.</exception>
     /// <exception cref="GnuplotMissingException">gnuplot cannot be started.</exception>
     /// <exception cref="GnuplotException">gnuplot failed.</exception>
-    public static (string Svg, string Png, string Script) LearningCurves(IReadOnlyList<CurveBand> bands, string outputBase, string? title, double level = Bootstrap.DefaultLevel, string? executable = null)
+    public static (string Svg, string Png, string Script) LearningCurves(IReadOnlyList<CurveBand> bands, string outputBase, string? title, double level = Bootstrap.DefaultLevel, string? executable = null,
+        string? metric = null)
     {
         ArgumentNullException.ThrowIfNull(bands);
         if (bands.Count == 0) throw new ArgumentException("No learning curves to plot.", nameof(bands));
@@ -57,12 +59,12 @@ public static class Figures
         (double scale, string unit) = maxStep >= 2e6 ? (1e6, " (millions)") : maxStep >= 2e3 ? (1e3, " (thousands)") : (1.0, "");
         body.Append("set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\n");
         body.Append("set xlabel 'environment steps").Append(unit).Append("' noenhanced\n");
-        body.Append(CultureInfo.InvariantCulture, $"set ylabel 'return (mean over seeds, {level * 100:0.#} % bootstrap CI)' noenhanced\n");
+        body.Append("set ylabel ").Append(Gnuplot.Quote($"{metric ?? "return"} (mean over seeds, {(level * 100).ToString("0.#", CultureInfo.InvariantCulture)} % bootstrap CI)")).Append(" noenhanced\n");
         body.Append("set key outside right top vertical Left reverse noenhanced samplen 2 spacing 1.2 font ',10'\n");
         foreach (string env in envs)
         {
             var mine = Enumerable.Range(0, bands.Count).Where(i => bands[i].Env == env).ToList();
-            string series = mine.All(i => bands[i].Evaluation) ? " (deterministic evaluations)" : mine.Any(i => bands[i].Evaluation) ? "" : " (training episodes)";
+            string series = metric is not null ? " (metrics.csv, per update)" : mine.All(i => bands[i].Evaluation) ? " (deterministic evaluations)" : mine.Any(i => bands[i].Evaluation) ? "" : " (training episodes)";
             body.Append("set title ").Append(Gnuplot.Quote(env + series)).Append(" noenhanced\n");
             var parts = new List<string>();
             foreach (int i in mine)

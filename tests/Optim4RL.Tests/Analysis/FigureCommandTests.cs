@@ -130,6 +130,72 @@ public sealed class FigureCommandTests : IDisposable
         Assert.Equal(1, Program.Main(["analyze", "gradients", _tmp["nothing-here"], "--no-figure"]));
     }
 
+    /// <summary>A PPO-style metrics.csv (env, update, step, entropy_nats, update_norm) for each run of <see cref="Sweep"/>: update_norm = seed-dependent level, an empty entropy cell every 10th row.</summary>
+    private string SweepWithMetrics()
+    {
+        string sweep = Sweep();
+        foreach (string run in Directory.GetDirectories(sweep))
+        {
+            int k = int.Parse(Path.GetFileName(run), System.Globalization.CultureInfo.InvariantCulture);
+            var lines = new List<string> { "env,update,step,entropy_nats,update_norm" };
+            for (int u = 1; u <= 50; u++)
+            {
+                string entropy = u % 10 == 0 ? "" : (-0.1 * u).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                lines.Add($"catch,{u},{u * 640},{entropy},{k * 0.5}");
+            }
+
+            File.WriteAllLines(Path.Combine(run, "metrics.csv"), lines);
+        }
+
+        return sweep;
+    }
+
+    [Fact]
+    public void Metric_series_reads_one_column_per_task_and_names_the_columns_it_has_when_one_is_missing()
+    {
+        string run = Directory.GetDirectories(SweepWithMetrics()).Order(NaturalPathComparer.Instance).First();
+        var norms = MetricSeries.Load(run, "update_norm");
+        Assert.Equal(["catch"], norms.Keys);
+        Assert.Equal(50, norms["catch"].Count);
+        Assert.Equal(new ResultRow(640, 0.5), norms["catch"][0]);
+        var entropy = MetricSeries.Load(run, "entropy_nats")["catch"];
+        Assert.True(double.IsNaN(entropy[9].Return)); // the empty cell of update 10
+        Assert.Equal(-1.1, entropy[10].Return, 12);
+
+        var e = Assert.Throws<InvalidDataException>(() => MetricSeries.Load(run, "kl"));
+        Assert.Contains("no column 'kl'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("entropy_nats, update_norm", e.Message, StringComparison.Ordinal);
+
+        string meta = _tmp["meta-run"];
+        Directory.CreateDirectory(meta);
+        File.WriteAllLines(Path.Combine(meta, "metrics.csv"), ["iteration,step,meta_loss", "1,100,0.5", "2,200,0.25"]);
+        Assert.Equal([new ResultRow(100, 0.5), new ResultRow(200, 0.25)], MetricSeries.Load(meta, "meta_loss")[MetricSeries.MetaTrainingPanel]);
+        Assert.Empty(MetricSeries.Load(_tmp["no-metrics"], "meta_loss"));
+    }
+
+    [GnuplotFact]
+    public void Plot_metric_draws_the_column_averaged_over_seeds_and_rejects_a_missing_column_in_one_line()
+    {
+        string sweep = SweepWithMetrics();
+        string output = _tmp["figs/norm"];
+        Assert.Equal(0, Program.Main(["plot", sweep, "--metric", "update_norm", "--output", output]));
+        AssertFigure(output);
+        string script = File.ReadAllText(output + ".gp");
+        Assert.Contains("set ylabel 'update_norm (mean over seeds", script, StringComparison.Ordinal);
+        Assert.Contains("catch (metrics.csv, per update)", script, StringComparison.Ordinal);
+
+        // Independent check of the averaging: RMSProp runs are k = 1, 3, 5 and Adam runs k = 2, 4, 6 (Sweep's order),
+        // so their update_norm lines sit at the mean of k/2: 1.5 and 2.0.
+        var runs = RunSet.LoadAll([sweep]).Select(r => r with { Curves = MetricSeries.Load(r.Directory, "update_norm"), Evaluations = null }).ToList();
+        var bands = LearningCurves.Aggregate(RunGrouping.Group(runs, null), points: 10);
+        Assert.Equal(1.5, bands.Single(b => b.Env == "catch" && b.Label.StartsWith("RMSProp", StringComparison.Ordinal)).Mean[^1], 12);
+        Assert.Equal(2.0, bands.Single(b => b.Env == "catch" && b.Label.StartsWith("Adam", StringComparison.Ordinal)).Mean[^1], 12);
+
+        Assert.Equal(1, Program.Main(["plot", sweep, "--metric", "no_such_column", "--output", _tmp["figs/bad"]]));
+        Assert.Equal(1, Program.Main(["plot", sweep, "--metric", "update_norm", "--series", "training", "--output", _tmp["figs/bad"]]));
+        Assert.False(File.Exists(_tmp["figs/bad"] + ".svg"));
+    }
+
     [Fact]
     public void Report_command_writes_the_markdown_file()
     {

@@ -22,7 +22,9 @@
 # select,tune,eval}/<index>/ (committed; checkpoints, policies and per-update metrics stay out), and a rerun skips
 # each run whose wall.txt exists: the protocol (about 12 h on 2 cores for big_dense_long) goes on over several
 # working sessions and machines, losing at most the run in flight (run_once in experiments/common.sh). Delete a
-# run's folder to redo it. Reports, tables and figures: docs/results/paper_scale/<task>/.
+# run's folder to redo it. JOBS=2 runs the A2C runs (stages 2, 4, 5) two at a time with one thread each, the same
+# numbers as one after the other; meta-training always runs alone on every core. Reports, tables and figures:
+# docs/results/paper_scale/<task>/.
 source "$(dirname "$0")/../common.sh"
 T=${1:?usage: gridworld.sh TASK}
 case $T in
@@ -59,9 +61,9 @@ lr_grid='[3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4]'
 
 if [ "$FROM" -le 1 ]; then
   meta_file MetaA2C 7.5e6 >"$E/${T}_pre.json"   # ¼ of 3e7
-  run_range "$E/${T}_pre.json" 1 6 "$R" --checkpoint-every 50
+  JOBS=1 run_range "$E/${T}_pre.json" 1 6 "$R" --checkpoint-every 50
   jq '.agent[0].reset_interval = [144] | .meta_optim[0].kwargs[0] = {"learning_rate": [3e-4, 1e-3], "grad_clip": [1.0]}' "$E/${T}_pre.json" >"$E/${T}_pre_clip.json"
-  run_range "$E/${T}_pre_clip.json" 1 2 "$R" --checkpoint-every 50
+  JOBS=1 run_range "$E/${T}_pre_clip.json" 1 2 "$R" --checkpoint-every 50
 fi
 if [ "$FROM" -le 2 ]; then
   paths=$( (for k in 1 2 3 4 5 6; do echo "$R/${T}_pre/$k/param.json"; done; for k in 1 2; do echo "$R/${T}_pre_clip/$k/param.json"; done) | jq -R . | jq -s -c .)

@@ -12,6 +12,7 @@ sweep_bg() { $O sweep --config "$1" --run --from "$2" --to "$3" --threads 1 >>"$
 # stopped part-way resumes exactly from its checkpoint.bin, or, on a machine without that file, continues from its
 # small meta_state.bin with a fresh population (--restart-population, docs/run-directories.md); any other run is
 # redone. So a stop loses at most the run in flight, and the next session, on any machine, goes on from there.
+# A finished run's checkpoints are deleted.
 run_once() {
   local cfg=$1 k=$2 runs=$3; shift 3
   local name; name=$(basename "$cfg" .json)
@@ -26,6 +27,7 @@ run_once() {
     rm -f "$tmp"; echo "run_once: $name #$k failed; see $LOG" >&2; return 1
   fi
   { cat "$tmp"; [ "$how" = --overwrite ] || echo "(last part only: continued with $how)"; } >"$d/wall.txt"
+  rm -f "$d"/checkpoint*.bin   # a finished run's population (gigabytes for B = 512) is not needed again; φ and meta_state.bin stay
   echo "$(head -1 "$d/wall.txt"): $name #$k${JOBS_NOTE:-}" >>"${TIMELOG:-/dev/null}"
   rm -f "$tmp"
 }

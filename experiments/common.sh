@@ -8,7 +8,8 @@ O=${OPTIM4RL:-./optim4rl}
 # Runs "sweep --run" over indices FROM..TO of a config, in the background.
 sweep_bg() { $O sweep --config "$1" --run --from "$2" --to "$3" --threads 1 >>"$LOG" 2>&1 & }
 # run_once CONFIG K RUNS [OPTIONS…]: runs index K of CONFIG into RUNS/<config name>/K, a folder meant to be committed
-# (RUNS/.gitignore keeps checkpoints, policies and event files out), unless its wall.txt shows it finished. A run
+# (a RUNS/.gitignore, written when the folder has none, keeps checkpoints, policies, event files and per-update
+# metrics out), unless its wall.txt shows it finished. A run
 # stopped part-way resumes exactly from its checkpoint.bin, or, on a machine without that file, continues from its
 # small meta_state.bin with a fresh population (--restart-population, docs/run-directories.md); any other run is
 # redone. So a stop loses at most the run in flight, and the next session, on any machine, goes on from there.
@@ -21,7 +22,7 @@ run_once() {
   local how=--overwrite
   if [ -f "$d/checkpoint.bin" ]; then how=--resume; elif [ -f "$d/meta_state.bin" ]; then how=--restart-population; fi
   mkdir -p "$runs"
-  printf 'checkpoint*.bin\npolicy_*.bin\nevents.out.tfevents.*\nmetrics.csv\n.lock*\n.*.tmp\n' >"$runs/.gitignore"
+  [ -f "$runs/.gitignore" ] || printf 'checkpoint*.bin\npolicy_*.bin\nevents.out.tfevents.*\nmetrics.csv\n.lock*\n.*.tmp\n' >"$runs/.gitignore"
   # Checked here, not left to set -e, which a caller's `run_once … || …` would switch off.
   if ! /usr/bin/time -o "$tmp" -f "%e s wall, %M KB peak" $O run --config "$cfg" --config-idx "$k" --logs "$runs" $how "$@" >>"$LOG" 2>&1; then
     rm -f "$tmp"; echo "run_once: $name #$k failed; see $LOG" >&2; return 1

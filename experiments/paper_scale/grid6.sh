@@ -61,9 +61,9 @@ if [ "$FROM" -le 2 ]; then
 fi
 
 if [ "$FROM" -le 3 ]; then
-  # Each run writes straight into the committed folder transfer_logs/ (its .gitignore keeps the policies and
-  # event files out), one index at a time, so a stop loses at most the run in flight: a rerun skips every
-  # index whose wall.txt exists and redoes the others from scratch.
+  # Each run writes straight into the committed folder transfer_logs/ (its own .gitignore keeps the policies and
+  # event files out, and metrics.csv in), one index at a time (run_range, experiments/common.sh), so a stop loses
+  # at most the run in flight: a rerun skips every index whose wall.txt exists and redoes the others from scratch.
   runs=$out/transfer_logs
   for t in ${TASKS:-ant humanoid walker2d inverted_double_pendulum}; do
     # The task's own PPO settings and α (the reference's per-task files: 3e-5 for walker2d, 3e-4 elsewhere).
@@ -72,12 +72,7 @@ if [ "$FROM" -le 3 ]; then
       | .optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": $a, "grad_clip": [1]}]},
                   {"name": ["Adam"], "kwargs": [{"learning_rate": $a, "grad_clip": [1]}]}]' \
       experiments/transfer/exp4_ppo_$t.json >"$E/transfer_$t.json"
-    for k in $(seq 1 9); do
-      d=$runs/transfer_$t/$k
-      [ -f "$d/wall.txt" ] && continue
-      /usr/bin/time -o "$out/wall.tmp" -f "%e s wall, %M KB peak" $O run --config "$E/transfer_$t.json" --config-idx $k --logs "$runs" --overwrite >>"$LOG" 2>&1
-      mv "$out/wall.tmp" "$d/wall.txt"
-    done
+    run_range "$E/transfer_$t.json" 1 9 "$runs"
     $O report "$runs/transfer_$t" --normalise-by optim.name=Adam --untrained "optim.kwargs.param_load_path=*param_init.json" \
       --compare-with "optim.kwargs.param_load_path=*param_init.json" --title "PPO on $t, six-gridworld φ (3 seeds)" --output "$out/transfer_$t.md" >/dev/null
     $O plot "$runs/transfer_$t" --output "$out/transfer_$t" --title "PPO on $t, six-gridworld φ (3 seeds)" >/dev/null

@@ -35,7 +35,7 @@ public static class MetricSeries
         if (step < 0) throw new InvalidDataException($"{path}: no 'step' column; is it a metrics.csv written by optim4rl run?");
         if (value < 0)
         {
-            string have = string.Join(", ", header.Where(h => h is not ("env" or "step" or "update" or "iteration")));
+            string have = string.Join(", ", header.Where(h => !RunMetrics.KeyColumns.Contains(h)));
             throw new InvalidDataException($"{path} has no column '{column}'; it has: {have}.");
         }
 

@@ -35,7 +35,7 @@ internal sealed class RunMetrics : IDisposable
          "agents_policy_loss", "agents_value_loss", "agents_entropy_loss", "agents_entropy_nats", "env_steps_per_s", "wall_time_s"];
 
     /// <summary>Columns that identify a row rather than measure something: not written to TensorBoard.</summary>
-    private static readonly string[] KeyColumns = ["env", "update", "iteration", "step"];
+    public static readonly string[] KeyColumns = ["env", "update", "iteration", "step"];
 
     private readonly string _path;
     private readonly string _header;

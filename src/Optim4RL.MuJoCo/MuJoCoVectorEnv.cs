@@ -151,8 +151,8 @@ public sealed class MuJoCoVectorEnv : IContinuousVectorEnv, IDisposable
         _rewardBuf = new float[numEnvs];
         _terminatedBuf = new bool[numEnvs];
         _truncatedBuf = new bool[numEnvs];
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism };
-        int threads = Options.MaxDegreeOfParallelism > 0 ? Options.MaxDegreeOfParallelism : Environment.ProcessorCount;
+        int threads = Optim4RL.Tensors.Threads.Count(Options.MaxDegreeOfParallelism);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
         _chunks = Math.Min(numEnvs, Math.Max(1, threads * 4));
         Reset();
     }

@@ -97,7 +97,7 @@ public static partial class Bench
         var cfg = new PpoConfig { BatchSize = 32, NumMinibatches = 32, UnrollLength = 5, UpdateEpochs = 4 };
         var env = ContinuousEnvRegistry.Create(task, numEnvs, new Rng(11));
         var nets = PpoNetworks.For(env.ObservationSize, env.ActionSize, cfg);
-        return new Ppo(nets, env, optimizer, cfg, new Rng(12)) { Parallelism = new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 } };
+        return new Ppo(nets, env, optimizer, cfg, new Rng(12)) { Parallelism = Tensors.Threads.Options(threads) };
     }
 
     private static BenchResult PpoWorkload(string name, string desc, string task, int numEnvs, int repeats, int? threads)

@@ -394,7 +394,7 @@ public static class ExperimentRunner
         var lrs = run.GetDoublePerTask(optSection + ".kwargs.learning_rate", envs.Count);
         var baseCfg = PpoConfigOf(run);
         baseCfg = baseCfg with { LossChunks = LossChunksFor(baseCfg.BatchSize) };
-        var po = new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? -1 };
+        var po = Tensors.Threads.Options(options.Threads);
         var summary = new RunSummary(dir, log);
         var root = new Rng(run.RunSeed);
         using var metrics = RunMetrics.ForPpo(dir);

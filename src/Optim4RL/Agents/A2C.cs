@@ -151,7 +151,7 @@ public sealed class A2C
         }
         else
         {
-            Parallel.For(0, _shards.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism ?? -1 },
+            Parallel.For(0, _shards.Length, Tensors.Threads.Options(MaxDegreeOfParallelism),
                 s => _shardLoss[s] = _shards[s].RolloutAndGradient(ref _rngs[s], _trackers[s]));
             // Mean over all environments = shard means weighted by shard size, summed in shard order.
             loss = 0;

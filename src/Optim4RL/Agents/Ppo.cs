@@ -65,7 +65,7 @@ public sealed class Ppo
     /// <summary>Environment steps per training step (<see cref="PpoConfig.EnvStepsPerTrainingStep"/>).</summary>
     public long StepsPerIteration => Config.EnvStepsPerTrainingStep;
 
-    /// <summary>Parallelism of the loss chunks (null = default).</summary>
+    /// <summary>Parallelism of the loss chunks (null: one thread per core).</summary>
     public ParallelOptions? Parallelism
     {
         get => Agent.Parallelism;

@@ -124,7 +124,7 @@ public sealed class PpoAgent<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>This agent's gradient slice (written by <see cref="MinibatchGradient"/> and <see cref="MetaLossGradient"/>).</summary>
     public Span<T> Gradient => _grad.AsSpan(_offset, ParamCount);
 
-    /// <summary>Parallelism of the loss's chunks (null = default).</summary>
+    /// <summary>Parallelism of the loss's chunks (null: one thread per core).</summary>
     public ParallelOptions? Parallelism
     {
         get => Loss.Parallelism;

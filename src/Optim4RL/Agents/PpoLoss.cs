@@ -58,7 +58,7 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly int[] _segments;
     private readonly double[] _values, _targets, _adv, _boot;
     private readonly Action<int> _forwardChunk, _headChunk;
-    private static readonly ParallelOptions DefaultParallelism = new();
+    private static readonly ParallelOptions DefaultParallelism = Tensors.Threads.Options(null);
     private PpoBatch? _batch;
     private int _count;
 
@@ -123,7 +123,7 @@ public sealed class PpoLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public double[] EntropyNoise { get; }
 
-    /// <summary>Parallelism of the chunks (null = default).</summary>
+    /// <summary>Parallelism of the chunks (null: one thread per core).</summary>
     public ParallelOptions? Parallelism { get; set; }
 
     /// <summary>The terms of the last computed loss.</summary>

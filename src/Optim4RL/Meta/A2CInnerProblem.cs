@@ -49,7 +49,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     private readonly float[] _phi;
     private readonly A2CConfig _agentConfig;
     private readonly Communicator _ranks;
-    private ParallelOptions _parallel = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
+    private ParallelOptions _parallel = Tensors.Threads.Options(null);
 
     // Idle A2C losses (lock it to take or return one); a worker takes one for its whole share of a parallel loop.
     private readonly Stack<A2CLoss<float>> _idleLosses = new();
@@ -132,7 +132,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     /// Caps the threads that run agents at once (null: <see cref="Environment.ProcessorCount"/>). It also bounds
     /// the pool of A2C losses, which holds one per thread that ran agents at the same time.
     /// </summary>
-    public int? MaxDegreeOfParallelism { set => _parallel = new ParallelOptions { MaxDegreeOfParallelism = value ?? Environment.ProcessorCount }; }
+    public int? MaxDegreeOfParallelism { set => _parallel = Tensors.Threads.Options(value); }
 
     /// <summary>How many A2C losses (autodiff graphs) the pool has built: at most the number of threads that ran agents at once.</summary>
     internal int PooledLosses => Volatile.Read(ref _lossesBuilt);

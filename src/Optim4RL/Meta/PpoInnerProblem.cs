@@ -33,7 +33,7 @@ internal sealed class PpoInnerProblem : IInnerProblem, ISlicedProblem
     private readonly int[] _episodes;
     private readonly A2CLossTerms[] _agentTerms;
     private readonly Communicator _ranks;
-    private ParallelOptions _parallel = new();
+    private ParallelOptions _parallel = Tensors.Threads.Options(null);
     private int? _threads;
 
     /// <param name="cfg">Run settings (validated).</param>
@@ -121,7 +121,7 @@ internal sealed class PpoInnerProblem : IInnerProblem, ISlicedProblem
         set
         {
             _threads = value;
-            _parallel = new ParallelOptions { MaxDegreeOfParallelism = value ?? -1 };
+            _parallel = Tensors.Threads.Options(value);
             foreach (var a in _agents) a.Parallelism = _parallel;
         }
     }

@@ -14,7 +14,7 @@ namespace Optim4RL.Optimizers.Learned;
 /// </summary>
 internal sealed class KernelExecution
 {
-    /// <summary>The most threads one call may use; null: the default scheduler (all cores).</summary>
+    /// <summary>The most threads one call may use; null: one per core.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to a value below 1.</exception>
     public int? MaxDegreeOfParallelism
     {
@@ -466,7 +466,7 @@ internal static unsafe class LearnedKernelDriver
 
     // Kept apart from Run so that the closure is allocated only on the parallel path.
     private static void RunParallel<TPass>(Job<TPass> job, int? threads) where TPass : struct, IBlockPass =>
-        Parallel.For(0, job.Plan.Count, new ParallelOptions { MaxDegreeOfParallelism = threads ?? -1 }, c => job.RunChunk(c));
+        Parallel.For(0, job.Plan.Count, Tensors.Threads.Options(threads), c => job.RunChunk(c));
 
     private enum StateMode
     {

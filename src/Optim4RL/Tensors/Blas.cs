@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Optim4RL.Tensors;
 
@@ -17,7 +18,7 @@ namespace Optim4RL.Tensors;
 /// <see cref="NativeLibrary.SetDllImportResolver"/>: an assembly has only one resolver slot, which
 /// other native bindings (e.g. MuJoCo) may need. Calls allocate nothing on the managed heap. OpenBLAS
 /// is asked to stay single-threaded (<c>OPENBLAS_NUM_THREADS=1</c> before loading, and
-/// <c>openblas_set_num_threads(1)</c>) since callers parallelise over agents. The pthread flavour is
+/// <c>openblas_set_num_threads(1)</c>) since callers parallelise over agents. On x86-64 with AVX2 and FMA it runs its Haswell kernels (<c>OPENBLAS_CORETYPE=Haswell</c>, unless the variable is already set), whatever the CPU: its AVX-512 kernels round differently, and the same seed must give the same numbers on every machine. The pthread flavour is
 /// preferred because it is built with locking: Debian's serial flavour is built without
 /// <c>USE_LOCKING</c>, and concurrent calls into it from several threads can race on its shared buffers. Set the environment variable <c>OPTIM4RL_BLAS=managed</c> to force the managed kernel.
 /// </remarks>
@@ -39,6 +40,10 @@ internal static unsafe class Blas
         {
             // No worker pool: every product runs on the calling thread (callers parallelise over agents).
             SetEnv("OPENBLAS_NUM_THREADS", "1", 0);
+            // OpenBLAS picks its kernels by CPU model, and its AVX-512 kernels (SkylakeX, Cooperlake) round products
+            // differently from the AVX2 ones: the same seed gave other numbers on an AVX-512 machine. Every x86-64 CPU
+            // with AVX2 and FMA runs the Haswell kernels instead, so results agree across such machines.
+            if (Avx2.IsSupported && Fma.IsSupported) SetEnv("OPENBLAS_CORETYPE", "Haswell", 0);
         }
         string arch = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "aarch64" : "x86_64";
         foreach (string name in new[] { $"/usr/lib/{arch}-linux-gnu/openblas-pthread/libopenblas.so.0", "libopenblas.so.0", "libblas.so.3", "openblas" })

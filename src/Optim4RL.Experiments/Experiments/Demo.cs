@@ -125,7 +125,7 @@ public static class Demo
         var jobs = (from t in o.EvalTasks from opt in optimizers from s in Enumerable.Range(0, o.Seeds) select (Task: t, Opt: opt, Seed: s)).ToArray();
         var results = new (List<IterationLog> Logs, double Seconds)[jobs.Length];
         long totalSteps = jobs.Sum(j => j.Task.TrainSteps), doneSteps = 0;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = o.Threads ?? Environment.ProcessorCount, CancellationToken = cancel };
+        var po = new ParallelOptions { MaxDegreeOfParallelism = Tensors.Threads.Count(o.Threads), CancellationToken = cancel };
         Parallel.For(0, jobs.Length, po, i =>
         {
             var (task, opt, seed) = jobs[i];

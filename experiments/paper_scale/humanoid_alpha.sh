@@ -4,7 +4,6 @@
 # loss stays 10⁴ times Adam's. This runs the learned φ at α 1e-4 and 3e-5 on one selection seed (1000, disjoint
 # from the reported seeds 42…44), with Humanoid's own PPO settings and 3e6 steps as in the transfer runs.
 # A diagnostic, not a reported result: a better α found here would need the 3 reported seeds to count.
-# Index 1 (α 1e-4) ran on 2026-12-03 (humanoid_alpha.md); index 2 (α 3e-5) is still to run: the script skips finished runs.
 # Runs go to docs/results/paper_scale/grid6/transfer_logs/humanoid_alpha/<k>/ (skipped when finished).
 source "$(dirname "$0")/../common.sh"
 E=experiments/paper_scale/grid6

@@ -84,7 +84,7 @@ public static class RunGrouping
             foreach (int i in idx)
             {
                 var src = explicitKeys ? values[order[i]] : described[order[i]];
-                var extra = src.Where(p => !p.Key.StartsWith('@') && !Covered(p.Key) && Differs(clashing, p.Key)).Select(p => Part(p.Key, p.Value)).ToList();
+                var extra = src.Where(p => !p.Key.StartsWith('@') && !Covered(p.Key) && Differs(clashing, p.Key)).Select(p => Part(p.Key, p.Value, clashing)).ToList();
                 if (extra.Count > 0) labels[i] = (labels[i] == AllRuns ? "" : labels[i] + " ") + string.Join(' ', extra);
             }
         }
@@ -171,25 +171,39 @@ public static class RunGrouping
         all.Select(a => a.TryGetValue(key, out string? v) ? v : null).Distinct().Count() > 1;
 
     /// <summary>
-    /// A φ path as legends show it: a run's φ (<c>logs/meta/3/param.json</c>) as <c>meta/3</c>; any other file
-    /// as its folder and name without <c>.json</c> (<c>docs/results/estimators/param_sdl_2.json</c> →
-    /// <c>estimators/param_sdl_2</c>), enough to tell φ files apart without a legend wider than the plot.
+    /// A φ path as legends show it: the last two parts of its path without <c>.json</c>, a run's
+    /// <c>param.json</c> standing for its folder (<c>logs/meta/3/param.json</c> → <c>meta/3</c>,
+    /// <c>docs/results/estimators/param_sdl_2.json</c> → <c>estimators/param_sdl_2</c>), and more parts only
+    /// where another path in <paramref name="others"/> ends the same way (<c>full/1/phi/param_200</c> next to
+    /// <c>full_clip/1/phi/param_200</c>), never starting at a run's index folder: enough to tell φ files apart without a legend wider than the plot.
     /// </summary>
-    internal static string ShortPhiPath(string value)
+    /// <param name="value">The φ path (or <c>pretrained:</c> name).</param>
+    /// <param name="others">The φ paths it must be told apart from (may include <paramref name="value"/>).</param>
+    internal static string ShortPhiPath(string value, IEnumerable<string>? others = null)
+    {
+        string[] parts = PhiPathParts(value);
+        var rest = (others ?? []).Select(PhiPathParts).Where(o => !o.SequenceEqual(parts)).ToList();
+        int k = Math.Min(2, parts.Length);
+        while (k < parts.Length && rest.Any(o => o.Length >= k && o[^k..].SequenceEqual(parts[^k..]))) k++;
+        // A run's index folder alone ("4/…") does not say which sweep it belongs to.
+        while (k < parts.Length && parts[^k].All(char.IsAsciiDigit)) k++;
+        return string.Join('/', parts[^k..]);
+    }
+
+    private static string[] PhiPathParts(string value)
     {
         string v = value.Replace('\\', '/');
         if (v.StartsWith("logs/", StringComparison.Ordinal)) v = v["logs/".Length..];
-        if (v.EndsWith("/param.json", StringComparison.Ordinal)) return v[..^"/param.json".Length];
-        if (v.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) v = v[..^".json".Length];
-        string[] parts = v.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        return parts.Length > 2 ? string.Join('/', parts[^2..]) : v;
+        if (v.EndsWith("/param.json", StringComparison.Ordinal)) v = v[..^"/param.json".Length];
+        else if (v.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) v = v[..^".json".Length];
+        return v.Split('/', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    private static string Part(string key, string value)
+    private static string Part(string key, string value, IReadOnlyList<IReadOnlyDictionary<string, string>> clashing)
     {
         if (key.EndsWith("param_load_path", StringComparison.Ordinal))
         {
-            return "φ=" + ShortPhiPath(value);
+            return "φ=" + ShortPhiPath(value, clashing.Where(c => c.ContainsKey(key)).Select(c => c[key]));
         }
 
         int dot = key.LastIndexOf('.');

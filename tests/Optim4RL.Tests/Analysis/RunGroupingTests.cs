@@ -104,10 +104,25 @@ public sealed class RunGroupingTests : IDisposable
     [InlineData("meta/3/param.json", "meta/3")]
     [InlineData("docs/results/estimators/param_sdl_2.json", "estimators/param_sdl_2")]
     [InlineData("docs\\results\\paper_scale\\catch\\param_best.json", "catch/param_best")]
+    [InlineData("docs/results/paper_scale/big_dense_long/runs/big_dense_long_full/1/param.json", "big_dense_long_full/1")]
     [InlineData("phi.json", "phi")]
     [InlineData("pretrained:optim4rl-grid6", "pretrained:optim4rl-grid6")]
     public void Phi_paths_in_legends_keep_the_folder_and_name(string path, string shown) =>
         Assert.Equal(shown, RunGrouping.ShortPhiPath(path));
+
+    [Fact]
+    public void Phi_paths_that_end_alike_keep_the_parts_that_tell_them_apart()
+    {
+        string[] paths =
+        [
+            "docs/results/runs/full/1/param.json", "docs/results/runs/full/1/phi/param_200.json",
+            "docs/results/runs/full_clip/1/param.json", "docs/results/runs/full_clip/1/phi/param_200.json",
+            "docs/results/runs/full/4/phi/param_200.json",
+        ];
+        Assert.Equal(
+            ["full/1", "full/1/phi/param_200", "full_clip/1", "full_clip/1/phi/param_200", "full/4/phi/param_200"],
+            paths.Select(p => RunGrouping.ShortPhiPath(p, paths)));
+    }
 
     [Theory]
     [InlineData("0.001", "1e-3")]

@@ -15,7 +15,9 @@
 #     agents it trains get worse, docs/results/estimators/README.md); tune Adam and RMSProp over
 #     {3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4} on 3 selection seeds (3000…);
 #  5. evaluate the best φ, its untrained φ (param_init.json, same α), the no-pipeline φ, tuned Adam and
-#     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures.
+#     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures. Where stage 4
+#     selected a φ from other settings or another meta-iteration than the no-pipeline run's, the pipeline run with
+#     the no-pipeline run's settings (its final φ) is evaluated too: the ablation then differs in the pipeline only.
 # (The committed small_dense_long results predate stage 4's snapshot candidates: they selected among final φ only.)
 # NOPIPE=0 skips the no-pipeline ablation (stage 3's MetapA2C run and its evaluation rows).
 # Every run writes into docs/results/paper_scale/<task>/runs/<task>_{pre,pre_clip,pre_eval,full,full_clip,nopipe,
@@ -86,6 +88,7 @@ if [ "$FROM" -le 3 ]; then
     jq '.agent[0].name = ["MetapA2C"] | .agent[0].reset_interval = [-1]' "$E/$src.json" >"$E/${T}_nopipe.json"
     run_once "$E/${T}_nopipe.json" "$k" "$R" --checkpoint-every 100
     echo "$R/${T}_nopipe/$k/param.json" >"$out/nopipe_phi.txt"
+    echo "$R/$src/$k/param.json" >"$out/nopipe_matched_phi.txt"   # the pipeline φ with the same settings
   fi
 fi
 if [ "$FROM" -le 4 ]; then
@@ -103,6 +106,8 @@ run_of() { local d; d=$(dirname "$1"); [ "$(basename "$d")" = phi ] && d=$(dirna
 init="$(run_of "$phi")/param_init.json"
 nopipe=""; [ "$NOPIPE" = 1 ] && nopipe=$(cat "$out/nopipe_phi.txt")
 phis="\"$phi\", \"$init\""; [ -n "$nopipe" ] && phis="$phis, \"$nopipe\""
+matched=""; [ -n "$nopipe" ] && [ -f "$out/nopipe_matched_phi.txt" ] && matched=$(cat "$out/nopipe_matched_phi.txt")
+[ -n "$matched" ] && [ "$matched" != "$phi" ] && phis="$phis, \"$matched\""
 adam=$(jq -r --arg t "$T" '.[$t].Adam.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
 rms=$(jq -r --arg t "$T" '.[$t].RMSProp.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
 a2c_file 42 "$(lopt "[$phis]")" "{\"name\": [\"Adam\"], \"kwargs\": [{\"learning_rate\": [$adam], \"grad_clip\": [-1]}]}" \

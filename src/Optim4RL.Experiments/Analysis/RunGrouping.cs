@@ -175,7 +175,8 @@ public static class RunGrouping
     /// <c>param.json</c> standing for its folder (<c>logs/meta/3/param.json</c> → <c>meta/3</c>,
     /// <c>docs/results/estimators/param_sdl_2.json</c> → <c>estimators/param_sdl_2</c>), and more parts only
     /// where another path in <paramref name="others"/> ends the same way (<c>full/1/phi/param_200</c> next to
-    /// <c>full_clip/1/phi/param_200</c>), never starting at a run's index folder: enough to tell φ files apart without a legend wider than the plot.
+    /// <c>full_clip/1/phi/param_200</c>), never starting at a run's index folder: enough to tell φ files apart
+    /// without a legend wider than the plot.
     /// </summary>
     /// <param name="value">The φ path (or <c>pretrained:</c> name).</param>
     /// <param name="others">The φ paths it must be told apart from (may include <paramref name="value"/>).</param>

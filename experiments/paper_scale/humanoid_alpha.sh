@@ -8,7 +8,8 @@
 # transfer runs). Adam's indices (3, 6, 9: α 3e-4, seeds 44, 47, 50) are the transfer runs themselves and are not rerun;
 # the report reads both folders, so it shows the learned and untrained φ at both α against Adam.
 # Runs go to docs/results/paper_scale/grid6/transfer_logs/humanoid_alpha{,_eval}/<k>/ (skipped when finished; 35–40 min
-# each on 2 cores).
+# each on 2 cores). The reports are regenerated on every run; what they show is written by hand in
+# humanoid_alpha_analysis.md, which this script never touches.
 source "$(dirname "$0")/../common.sh"
 E=experiments/paper_scale/grid6
 out=docs/results/paper_scale/grid6
@@ -19,10 +20,9 @@ jq --arg phi "$out/param.json" '.seed = [1000] | .generate_random_seed = [false]
   | .optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi], "learning_rate": [1e-4, 3e-5], "grad_clip": [1]}]}]' \
   "$E/transfer_humanoid.json" >"$E/humanoid_alpha.json"
 run_range "$E/humanoid_alpha.json" 1 2 "$runs"
-$O report "$runs/humanoid_alpha" --normalise-by none --title "PPO on humanoid, six-gridworld φ at smaller α (selection seed 1000)" \
-  --output "$out/humanoid_alpha.md" >/dev/null
+$O report "$runs/humanoid_alpha" --best-by optim.name --normalise-by none --best-json "$out/humanoid_alpha_best.json" \
+  --title "PPO on humanoid, six-gridworld φ at smaller α (selection seed 1000)" --output "$out/humanoid_alpha.md" >/dev/null
 $O plot "$runs/humanoid_alpha" --output "$out/humanoid_alpha" --title "PPO on humanoid, learned φ at α 1e-4 and 3e-5 (seed 1000)" >/dev/null
-$O report "$runs/humanoid_alpha" --best-by optim.name --normalise-by none --best-json "$out/humanoid_alpha_best.json" >/dev/null
 alpha=$(jq -r '.humanoid.Optim4RL.config["optim.kwargs.learning_rate"]' "$out/humanoid_alpha_best.json")
 jq --argjson a "$alpha" '(.optim[] | select(.name == ["Optim4RL"]) | .kwargs[0].learning_rate) = [$a]' \
   "$E/transfer_humanoid.json" >"$E/humanoid_alpha_eval.json"

@@ -65,6 +65,20 @@ public sealed class PretrainedTests : IDisposable
         Assert.Equal(2e-3f, LearnedOptimizer.Load(path, 2e-3).LearningRate);
     }
 
+    [Fact]
+    public void The_big_dense_long_phi_is_the_one_its_selection_chose_with_its_settings()
+    {
+        // select_best.json is written by `report --best-json` over the selection runs; the shipped file must be that φ.
+        using var best = System.Text.Json.JsonDocument.Parse(File.ReadAllText(RepoFile("docs", "results", "paper_scale", "big_dense_long", "select_best.json")));
+        var config = best.RootElement.GetProperty("big_dense_long").GetProperty("Optim4RL").GetProperty("config");
+        string selected = config.GetProperty("agent_optim.kwargs.param_load_path").GetString()!;
+        var opt = LearnedOptimizer.Load("optim4rl-big-dense-long");
+        var kernel = LearnedOptimizers.Create(opt.Name);
+        Assert.Equal(MetaParamsFile.Load(RepoFile(selected.Split('/')), kernel.Name, kernel.HiddenSize, kernel.Layout), opt.MetaParams.ToArray());
+        Assert.Equal(float.Parse(config.GetProperty("agent_optim.kwargs.learning_rate").GetString()!, System.Globalization.CultureInfo.InvariantCulture), opt.LearningRate);
+        Assert.Equal(float.Parse(config.GetProperty("agent_optim.kwargs.grad_clip").GetString()!, System.Globalization.CultureInfo.InvariantCulture), opt.GradClip);
+    }
+
     [Theory]
     [InlineData("optim4rl-catch")]
     [InlineData("optim4rl-grid6")] // never saw Catch in meta-training

@@ -26,7 +26,7 @@ $O plot "$runs/humanoid_alpha" --output "$out/humanoid_alpha" --title "PPO on hu
 alpha=$(jq -r '.humanoid.Optim4RL.config["optim.kwargs.learning_rate"]' "$out/humanoid_alpha_best.json")
 jq --argjson a "$alpha" '(.optim[] | select(.name == ["Optim4RL"]) | .kwargs[0].learning_rate) = [$a]' \
   "$E/transfer_humanoid.json" >"$E/humanoid_alpha_eval.json"
-for k in 1 2 4 5 7 8; do run_once "$E/humanoid_alpha_eval.json" "$k" "$runs"; done
+for k in 1 4 7; do run_range "$E/humanoid_alpha_eval.json" "$k" $((k + 1)) "$runs"; done   # JOBS=2: a pair at a time
 untrained="optim.kwargs.param_load_path=*param_init.json"
 $O report "$runs/humanoid_alpha_eval" "$runs/transfer_humanoid" --best-by optim.name --normalise-by optim.name=Adam --untrained "$untrained" \
   --compare-with "$untrained,optim.kwargs.learning_rate=$alpha" \

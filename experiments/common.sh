@@ -53,3 +53,5 @@ run_range() {
   wait
   if [ -e "$failed" ]; then echo "run_range: $(basename "$cfg" .json) index $(head -1 "$failed") failed; see $LOG" >&2; rm -f "$failed"; return 1; fi
 }
+# run_of PHI: the run directory a φ file belongs to (its param.json, or a snapshot in its phi/ folder).
+run_of() { local d; d=$(dirname "$1"); [ "$(basename "$d")" = phi ] && d=$(dirname "$d"); echo "$d"; }

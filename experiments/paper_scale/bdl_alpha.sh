@@ -16,8 +16,7 @@ LOG=$out/run.log
 TIMELOG=$out/time.log
 R=$out/runs
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
-run=$(dirname "$phi"); [ "$(basename "$run")" = phi ] && run=$(dirname "$run")
-jq --arg phi "$phi" --arg init "$run/param_init.json" '.seed = [2100]
+jq --arg phi "$phi" --arg init "$(run_of "$phi")/param_init.json" '.seed = [2100]
   | .agent_optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": [1e-3, 3e-3, 1e-2], "grad_clip": [1]}]}]' \
   "$E/${T}_select.json" >"$E/${T}_alpha.json"
 run_range "$E/${T}_alpha.json" 1 18 "$R"

@@ -103,7 +103,6 @@ if [ "$FROM" -le 4 ]; then
   $O report $R/${T}_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
 fi
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
-run_of() { local d; d=$(dirname "$1"); [ "$(basename "$d")" = phi ] && d=$(dirname "$d"); echo "$d"; } # a φ file's run directory
 init="$(run_of "$phi")/param_init.json"
 nopipe=""; [ "$NOPIPE" = 1 ] && nopipe=$(cat "$out/nopipe_phi.txt")
 phis="\"$phi\", \"$init\""; [ -n "$nopipe" ] && phis="$phis, \"$nopipe\""

@@ -15,7 +15,7 @@
 #     agents it trains get worse, docs/results/estimators/README.md); tune Adam and RMSProp over
 #     {3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4} on 3 selection seeds (3000…);
 #  5. evaluate the best φ, its untrained φ (param_init.json, same α), the no-pipeline φ, tuned Adam and
-#     tuned RMSProp on 10 reported seeds (42…51); report (normalised by tuned Adam) and figures. Where stage 4
+#     tuned RMSProp on 10 reported seeds each (one seed per run from 42 on, so 42…101 for six optimizers); report (normalised by tuned Adam) and figures. Where stage 4
 #     selected a φ from other settings or another meta-iteration than the no-pipeline run's, the pipeline run with
 #     the no-pipeline run's settings (its final φ) is evaluated too: the ablation then differs in the pipeline only.
 # (The committed small_dense_long results predate stage 4's snapshot candidates: they selected among final φ only.)

@@ -24,6 +24,11 @@ internal static class ReportCommand
                           "deterministic evaluations; last-fraction:F the last F of the logged returns (e.g. last-fraction:0.1).",
             DefaultValueFactory = _ => "protocol",
         };
+        var atStep = new Option<string?>("--at-step")
+        {
+            Description = "Score every run as if it had stopped after this many environment steps (e.g. 1.5e6): the final-return rule sees only rows up to that step, " +
+                          "and runs that stopped before it are left out. Default: the whole run.",
+        };
         var normaliseBy = new Option<string?>("--normalise-by")
         {
             Description = "The configuration whose final return scores 1 in the normalised score, as key=value[,key=value…] (e.g. agent_optim.name=Adam); " +
@@ -52,7 +57,7 @@ internal static class ReportCommand
             "PPO: mean of the last 3 deterministic evaluations; mean over seeds ± 90 % percentile-bootstrap CI), best first, its normalised score " +
             "(R − R_random)/(R_Adam − R_random), whether its CI overlaps the reference's, and the best configuration per optimizer (agent_optim.name).")
         {
-            runSet.Paths, runSet.Output, runSet.Title, bestBy, final, normaliseBy, compareWith, untrained, randomReturns, runSet.GroupBy, bestJson, stats.Level, stats.Resamples, stats.Seed,
+            runSet.Paths, runSet.Output, runSet.Title, bestBy, final, atStep, normaliseBy, compareWith, untrained, randomReturns, runSet.GroupBy, bestJson, stats.Level, stats.Resamples, stats.Seed,
         };
         cmd.SetAction(pr =>
         {
@@ -64,6 +69,7 @@ internal static class ReportCommand
                 var settings = new ReportSettings
                 {
                     Final = FinalReturnDefinition.Parse(pr.GetValue(final)!),
+                    AtStep = StepCount(pr.GetValue(atStep), "--at-step"),
                     Level = pr.GetValue(stats.Level),
                     Resamples = pr.GetValue(stats.Resamples),
                     Seed = pr.GetValue(stats.Seed),
@@ -92,6 +98,8 @@ internal static class ReportCommand
                     AnsiConsole.MarkupLine($"Best configurations written to [blue]{Markup.Escape(bestFile)}[/]");
                 }
 
+                if (tasks.Count == 0 && settings.AtStep is { } cut && runs.Any(r => r.Tasks.Any()))
+                    return Ui.Error($"no run reached --at-step {cut} environment steps; choose a step within the runs' length.");
                 return tasks.Count > 0 ? 0 : Ui.Error($"no final returns (result_<env>.csv, or eval_deterministic_<env>.csv for PPO) under {string.Join(", ", p)}; {runs.Count} run director(ies) found.");
             }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
@@ -100,6 +108,19 @@ internal static class ReportCommand
             }
         });
         return cmd;
+    }
+
+    // Step counts are written like 1.5e6 in the docs and scripts, so accept any whole number in float notation.
+    private static long? StepCount(string? text, string option)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)
+            && v >= 1 && v <= long.MaxValue / 2 && Math.Abs(v - Math.Round(v)) < 1e-9)
+        {
+            return (long)Math.Round(v);
+        }
+
+        throw new ArgumentException($"{option} '{text}' is not a whole number of environment steps ≥ 1; write e.g. {option} 1500000 or {option} 1.5e6.");
     }
 
     private static GroupSelector? Selector(string? text, string option) => string.IsNullOrWhiteSpace(text) ? null : GroupSelector.Parse(text, option);

@@ -15,6 +15,12 @@ public sealed record ReportSettings
     /// <summary>How a run's final return is computed (default: the evaluation protocol).</summary>
     public FinalReturnDefinition Final { get; init; } = FinalReturnDefinition.Protocol;
 
+    /// <summary>
+    /// Score every run as if it had stopped after this many environment steps (see
+    /// <see cref="FinalReturnReport.FinalReturnOf"/>); null: the whole run.
+    /// </summary>
+    public long? AtStep { get; init; }
+
     /// <summary>Confidence level of the intervals.</summary>
     public double Level { get; init; } = Bootstrap.DefaultLevel;
 
@@ -95,19 +101,31 @@ public static class FinalReturnReport
     /// <summary>Config keys naming a run's optimizer (<c>optim</c> in the reference's PPO files).</summary>
     public static readonly IReadOnlyList<string> OptimizerKeys = ["agent_optim.name", "optim.name"];
 
-    /// <summary>The final return of one run on task <paramref name="env"/> under <paramref name="final"/>; NaN when the run has no such data.</summary>
-    public static double FinalReturnOf(RunData run, string env, FinalReturnDefinition final)
+    /// <summary>
+    /// The final return of one run on task <paramref name="env"/> under <paramref name="final"/>; NaN when the run has no such data.
+    /// With <paramref name="atStep"/>, the run is scored as if it had stopped there: the rule sees only the rows with
+    /// Step ≤ <paramref name="atStep"/> (environment steps, all environments together), and a run whose series never
+    /// reaches <paramref name="atStep"/> gets NaN (left out) rather than a score from a shorter run.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="atStep"/> is below 1.</exception>
+    public static double FinalReturnOf(RunData run, string env, FinalReturnDefinition final, long? atStep = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(final);
+        if (atStep is { } cut) ArgumentOutOfRangeException.ThrowIfLessThan(cut, 1L, nameof(atStep));
         var rule = final.RuleFor(run.Agent);
-        return run.Series(rule.Series, env) is { } rows ? rule.Of(rows) : double.NaN;
+        if (run.Series(rule.Series, env) is not { } rows) return double.NaN;
+        if (atStep is not { } s) return rule.Of(rows);
+        return rows.Count > 0 && rows[^1].Step >= s ? rule.Of(rows.Where(r => r.Step <= s)) : double.NaN;
     }
 
-    /// <summary>Every (task, configuration) with at least one finite final return, tasks in name order, best mean first.</summary>
+    /// <summary>
+    /// Every (task, configuration) with at least one finite final return, tasks in name order, best mean first;
+    /// with <paramref name="atStep"/>, each run cut there as in <see cref="FinalReturnOf"/>.
+    /// </summary>
     /// <exception cref="ArgumentException">An argument is out of range.</exception>
     public static IReadOnlyList<ConfigResult> Compute(IReadOnlyList<RunGroup> groups, FinalReturnDefinition? final = null, double level = Bootstrap.DefaultLevel,
-        int resamples = Bootstrap.DefaultResamples, ulong seed = 0)
+        int resamples = Bootstrap.DefaultResamples, ulong seed = 0, long? atStep = null)
     {
         ArgumentNullException.ThrowIfNull(groups);
         final ??= FinalReturnDefinition.Protocol;
@@ -118,7 +136,7 @@ public static class FinalReturnReport
             var rows = new List<ConfigResult>();
             foreach (RunGroup g in groups)
             {
-                var finals = g.Runs.Select(r => FinalReturnOf(r, env, final)).Where(double.IsFinite).ToList();
+                var finals = g.Runs.Select(r => FinalReturnOf(r, env, final, atStep)).Where(double.IsFinite).ToList();
                 if (finals.Count == 0) continue;
                 rows.Add(new ConfigResult(env, g, finals, Bootstrap.Mean(finals, level, resamples, seed)));
             }
@@ -133,7 +151,7 @@ public static class FinalReturnReport
     public static IReadOnlyList<TaskReport> Build(IReadOnlyList<RunGroup> groups, ReportSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var results = Compute(groups, settings.Final, settings.Level, settings.Resamples, settings.Seed);
+        var results = Compute(groups, settings.Final, settings.Level, settings.Resamples, settings.Seed, settings.AtStep);
         var tasks = new List<TaskReport>();
         foreach (var env in results.GroupBy(r => r.Env))
         {
@@ -235,6 +253,11 @@ public static class FinalReturnReport
         var md = new StringBuilder();
         md.Append(inv, $"# {title}\n\n");
         md.Append(inv, $"Final return of a run ({(settings.Final.IsProtocol ? "the evaluation protocol" : $"--final {settings.Final}")}): {settings.Final.Describe()}. ");
+        if (settings.AtStep is { } cut)
+        {
+            md.Append(inv, $"Every run is cut at {cut:N0} environment steps: only its rows up to that step count, and runs that stopped before it are left out. ");
+        }
+
         md.Append(inv, $"Per configuration: the mean over its runs (seeds) and a {level} percentile-bootstrap confidence interval ");
         md.Append(inv, $"over runs ({settings.Resamples} resamples, seed {settings.Seed}); ± is half the interval's width. Best first. ");
         md.Append("Normalised score: (R − R_random) / (R_ref − R_random), 0 for a uniformly random policy and 1 for the reference configuration; ");

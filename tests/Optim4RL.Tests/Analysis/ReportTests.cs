@@ -73,6 +73,27 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void At_step_scores_each_run_as_if_it_had_stopped_there()
+    {
+        var groups = RunGrouping.Group(RunSet.LoadAll([Sweep()]));
+        // Rows every 100 steps up to 4,000; −1 up to step 2,000, the run's constant after.
+        double Best(long step) => FinalReturnReport.Compute(groups, atStep: step)[0].Summary.Mean;
+        Assert.Equal(-1.0, Best(2000), 12);
+        Assert.Equal((10 * -1 + 10 * 0.615) / 20, Best(3000), 12); // steps 1,100…3,000: ten at −1, ten at the constant
+        Assert.Equal(Best(3000), Best(3099), 12);
+        Assert.Equal(FinalReturnReport.Compute(groups)[0].Summary.Mean, Best(4000), 12);
+        // No run reached 4,001 steps: every run is left out rather than scored on a shorter run.
+        Assert.Empty(FinalReturnReport.Compute(groups, atStep: 4001));
+        var run = groups[0].Runs[0];
+        Assert.True(double.IsNaN(FinalReturnReport.FinalReturnOf(run, "catch", FinalReturnDefinition.Protocol, 4001)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FinalReturnReport.FinalReturnOf(run, "catch", FinalReturnDefinition.Protocol, 0));
+
+        var settings = new ReportSettings { AtStep = 3000, Normalise = false };
+        string md = FinalReturnReport.Markdown(FinalReturnReport.Build(groups, settings), "t", settings);
+        Assert.Contains("Every run is cut at 3,000 environment steps", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Best_per_group_can_use_another_key()
     {
         var results = FinalReturnReport.Compute(RunGrouping.Group(RunSet.LoadAll([Sweep()])));

@@ -81,6 +81,9 @@ public sealed class ProtocolCliTests : IDisposable
                      new[] { "report", Sweep(), "--final", "median" },
                      new[] { "report", Sweep(), "--normalise-by", "Adam" },
                      new[] { "report", Sweep(), "--compare-with", "=x" },
+                     new[] { "report", Sweep(), "--at-step", "0" },
+                     new[] { "report", Sweep(), "--at-step", "12.5" },
+                     new[] { "report", Sweep(), "--at-step", "1e9" },
                      new[] { "baseline", "random", "--env", "cartpole", "--output", _tmp["r.json"] },
                      new[] { "baseline", "random", "--env", "catch", "--episodes", "0", "--output", _tmp["r.json"] },
                  })
@@ -93,6 +96,11 @@ public sealed class ProtocolCliTests : IDisposable
         }
 
         Assert.False(File.Exists(_tmp["r.json"]));
+        (code, output, err) = Run("report", Sweep(), "--at-step", "1e2", "--normalise-by", "none");
+        Assert.True(code == 0, err);
+        Assert.Contains("Every run is cut at 100 environment steps", output, StringComparison.Ordinal);
+        (_, _, err) = Run("report", Sweep(), "--at-step", "1e9");
+        Assert.Contains("no run reached --at-step 1000000000 environment steps", err, StringComparison.Ordinal);
         (_, _, err) = Run("report", Sweep(), "--final", "median");
         Assert.Contains("protocol | last:N | eval:N | last-fraction:F", err, StringComparison.Ordinal);
     }
@@ -105,6 +113,6 @@ public sealed class ProtocolCliTests : IDisposable
         Assert.Contains("--episodes", output, StringComparison.Ordinal);
         (code, output, _) = Run("report", "--help");
         Assert.Equal(0, code);
-        foreach (string option in new[] { "--final", "--normalise-by", "--compare-with", "--untrained", "--random-returns" }) Assert.Contains(option, output, StringComparison.Ordinal);
+        foreach (string option in new[] { "--final", "--at-step", "--normalise-by", "--compare-with", "--untrained", "--random-returns" }) Assert.Contains(option, output, StringComparison.Ordinal);
     }
 }

@@ -7,7 +7,7 @@ namespace Optim4RL.Analysis;
 /// <c>untrained φ</c> (the initial φ of a meta-training run: <c>meta_iterations</c> 0 in the file, or
 /// a file named like <c>param_init.json</c> / <c>*untrained*</c>), <c>pretrained φ (NAME)</c>, or
 /// <c>learned φ</c>, plus how it was meta-trained when the meta-training run's <c>config.json</c> sits
-/// beside it: <c>pipeline</c> (MetaA2C, MetaPPO) or <c>no pipeline</c> (MetapA2C, MetapPPO).
+/// beside it (or above it, for a snapshot in the run's <c>phi/</c> folder): <c>pipeline</c> (MetaA2C, MetaPPO) or <c>no pipeline</c> (MetapA2C, MetapPPO).
 /// </summary>
 public static class PhiSource
 {
@@ -43,7 +43,16 @@ public static class PhiSource
             // An unreadable φ file keeps the name's hint.
         }
 
-        return (kind, Training(Path.Combine(Path.GetDirectoryName(file) ?? ".", Experiments.RunDirectory.ConfigFileName)));
+        return (kind, Training(MetaRunDirectory(file)));
+    }
+
+    // A meta-training run writes its final φ beside its config.json and its snapshots into phi/ below it.
+    private static string MetaRunDirectory(string phiFile)
+    {
+        var dir = new DirectoryInfo(Path.GetDirectoryName(phiFile) ?? ".");
+        return dir.Name == Experiments.MetaRun.PhiHistoryFolder && dir.Parent is { } run && !File.Exists(Path.Combine(dir.FullName, Experiments.RunDirectory.ConfigFileName))
+            ? Path.Combine(run.FullName, Experiments.RunDirectory.ConfigFileName)
+            : Path.Combine(dir.FullName, Experiments.RunDirectory.ConfigFileName);
     }
 
     /// <summary>"pipeline" or "no pipeline" from a meta-training run's config.json; null when it is not one.</summary>

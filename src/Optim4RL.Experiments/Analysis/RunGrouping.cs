@@ -186,8 +186,9 @@ public static class RunGrouping
         var rest = (others ?? []).Select(PhiPathParts).Where(o => !o.SequenceEqual(parts)).ToList();
         int k = Math.Min(2, parts.Length);
         while (k < parts.Length && rest.Any(o => o.Length >= k && o[^k..].SequenceEqual(parts[^k..]))) k++;
-        // A run's index folder alone ("4/…") does not say which sweep it belongs to.
-        while (k < parts.Length && parts[^k].All(char.IsAsciiDigit)) k++;
+        // A run's index folder alone ("4/…") does not say which sweep it belongs to, nor does its
+        // snapshot folder ("phi/param_200" from some run), so neither starts a label.
+        while (k < parts.Length && (parts[^k].All(char.IsAsciiDigit) || parts[^k] == Experiments.MetaRun.PhiHistoryFolder)) k++;
         return string.Join('/', parts[^k..]);
     }
 

@@ -65,6 +65,7 @@ public sealed class RunGroupingTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "config.json"), "{\"agent\": {\"name\": \"" + agent + "\"}}");
         var lopt = Optim4RL.Optimizers.Learned.LearnedOptimizers.Create("Optim4RL");
         var phi = new float[lopt.Layout.Count];
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, file))!);
         Optim4RL.Optimizers.Learned.MetaParamsFile.Save(Path.Combine(dir, file), lopt.Name, lopt.HiddenSize, lopt.Layout, phi,
             new Dictionary<string, string> { ["meta_iterations"] = metaIterations.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         return $"logs/{exp}/{k}/{file}";
@@ -94,6 +95,13 @@ public sealed class RunGroupingTests : IDisposable
         Assert.Equal(["Optim4RL (no pipeline) α=3e-3", "Optim4RL (pipeline) α=3e-3"], byExp.Select(g => g.Label)); // directory order
         Assert.Equal(2, byExp[1].Runs.Count);
 
+        // A snapshot in the run's phi/ folder is described from the run's config above it.
+        string snapshot = MetaRun("meta", 1, "MetaA2C", 20, Path.Combine(Optim4RL.Experiments.MetaRun.PhiHistoryFolder, "param_20.json"));
+        SyntheticRuns.Write(logs, "eval_snap", 1, "Optim4RL", 3e-3, 1, curve, phi: snapshot.Replace('\\', '/'));
+        SyntheticRuns.Write(logs, "eval_snap", 2, "Optim4RL", 3e-3, 2, curve, phi: nopipe);
+        Assert.Equal(["Optim4RL (pipeline) α=3e-3", "Optim4RL (no pipeline) α=3e-3"],
+            RunGrouping.Group(RunSet.LoadAll([Path.Combine(logs, "eval_snap")])).Select(g => g.Label));
+
         // Two learned φ files described alike: the path tells them apart.
         var both = RunGrouping.Group(RunSet.LoadAll([Path.Combine(logs, "eval_pipe")]));
         Assert.Equal(["Optim4RL α=3e-3 φ=meta/1", "Optim4RL α=3e-3 φ=meta/2"], both.Select(g => g.Label));
@@ -106,6 +114,7 @@ public sealed class RunGroupingTests : IDisposable
     [InlineData("docs\\results\\paper_scale\\catch\\param_best.json", "catch/param_best")]
     [InlineData("docs/results/paper_scale/big_dense_long/runs/big_dense_long_full/1/param.json", "big_dense_long_full/1")]
     [InlineData("phi.json", "phi")]
+    [InlineData("docs/results/runs/full_clip/1/phi/param_200.json", "full_clip/1/phi/param_200")]
     [InlineData("pretrained:optim4rl-grid6", "pretrained:optim4rl-grid6")]
     public void Phi_paths_in_legends_keep_the_folder_and_name(string path, string shown) =>
         Assert.Equal(shown, RunGrouping.ShortPhiPath(path));

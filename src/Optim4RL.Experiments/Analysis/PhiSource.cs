@@ -7,7 +7,8 @@ namespace Optim4RL.Analysis;
 /// <c>untrained φ</c> (the initial φ of a meta-training run: <c>meta_iterations</c> 0 in the file, or
 /// a file named like <c>param_init.json</c> / <c>*untrained*</c>), <c>pretrained φ (NAME)</c>, or
 /// <c>learned φ</c>, plus how it was meta-trained when the meta-training run's <c>config.json</c> sits
-/// beside it (or above it, for a snapshot in the run's <c>phi/</c> folder): <c>pipeline</c> (MetaA2C, MetaPPO) or <c>no pipeline</c> (MetapA2C, MetapPPO).
+/// beside it (or above it, for a snapshot in the run's <c>phi/</c> folder): <c>pipeline</c> (MetaA2C, MetaPPO) or <c>no pipeline</c> (MetapA2C, MetapPPO);
+/// an untrained φ gets neither.
 /// </summary>
 public static class PhiSource
 {
@@ -43,7 +44,8 @@ public static class PhiSource
             // An unreadable φ file keeps the name's hint.
         }
 
-        return (kind, Training(MetaRunDirectory(file)));
+        // An untrained φ was never meta-trained, so how its run would have trained it says nothing.
+        return (kind, kind == Untrained ? null : Training(MetaRunDirectory(file)));
     }
 
     // A meta-training run writes its final φ beside its config.json and its snapshots into phi/ below it.

@@ -84,7 +84,7 @@ public sealed class RunGroupingTests : IDisposable
         SyntheticRuns.Write(logs, "eval", 3, "Optim4RL", 3e-3, 3, curve, phi: untrained);
         SyntheticRuns.Write(logs, "eval", 4, "Adam", 3e-3, 4, curve);
         var groups = RunGrouping.Group(RunSet.LoadAll([Path.Combine(logs, "eval")]));
-        Assert.Equal(["Optim4RL (learned φ, pipeline) α=3e-3", "Optim4RL (learned φ, no pipeline) α=3e-3", "Optim4RL (untrained φ, pipeline) α=3e-3", "Adam α=3e-3"],
+        Assert.Equal(["Optim4RL (learned φ, pipeline) α=3e-3", "Optim4RL (learned φ, no pipeline) α=3e-3", "Optim4RL (untrained φ) α=3e-3", "Adam α=3e-3"],
             groups.Select(g => g.Label));
 
         // Grouping by a key pools runs; the label still describes what every run of the group shares.

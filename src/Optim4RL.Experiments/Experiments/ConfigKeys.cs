@@ -208,9 +208,11 @@ public static class ConfigKeys
         List<ConfigKey> keys =
         [
             .. RunKeys(agent, DiscreteTasks, "task, or list of tasks meta-trained on together",
-                ConfigType.IntegerPerTask, "B: agents per task, one environment each (bounded by the memory estimate)",
+                ConfigType.IntegerPerTask, "environments per task over all its agents: B = num_envs ÷ envs_per_agent agents (bounded by the memory estimate)",
                 "environment steps of the first task; meta-iterations = train_steps ÷ (num_envs × rollout_steps × (inner_updates + 1))"),
             Key("env.reward_scaling", ConfigType.NumberPerTask, ConfigRange.Above(0), "1", "multiplies the task's rewards"),
+            Key("agent.envs_per_agent", ConfigType.IntegerPerTask, ConfigRange.AtLeast(1), "1",
+                "E: environments each agent steps at once, its gradient averaging over E × rollout_steps transitions (1, the reference's, gives B = num_envs agents of one environment each)"),
             InnerUpdates("K: agent updates per meta-iteration, back-propagated through"),
             ResetInterval(ConfigType.IntegerPerTask, pipeline, "R: meta-iterations between two resets of an agent (resets staggered over the agents)"),
             .. A2CAgentKeys(),
@@ -225,6 +227,13 @@ public static class ConfigKeys
                 "one meta-iteration, num_envs × rollout_steps × (inner_updates + 1)", "meta-update",
                 c => (Int128)c.IntPerTask("env.num_envs")[0] * c.Int("agent.rollout_steps") * ((Int128)c.Int("agent.inner_updates") + 1)),
             .. MetaOptimizerRules(),
+            new("`env.num_envs` is a multiple of `agent.envs_per_agent` on every task.", c =>
+            {
+                int[] envs = c.IntPerTask("env.num_envs"), per = c.IntPerTask("agent.envs_per_agent");
+                for (int i = 0; i < envs.Length; i++)
+                    if (envs[i] % per[i] != 0)
+                        throw c.Error("env.num_envs", $"({envs[i]}) must be a multiple of agent.envs_per_agent ({per[i]}){(envs.Length > 1 ? $" on task {i + 1}" : "")}: the agents share the environments evenly.");
+            }),
             new("Memory: the estimate summed over all tasks' agents (P·(3 + K + 2·state size) values each, plus a rollout) fits in the memory available; B·P and every buffer stay within .NET's array limits.", MetaA2CMemory),
         ];
         return new RunKind(agent, description, keys, [StarTrainSteps], [], rules);
@@ -455,13 +464,14 @@ public static class ConfigKeys
     private static void MetaA2CMemory(ConfigRuleContext c)
     {
         var tasks = c.Run.GetStringList("env.name");
-        int[] agents = c.IntPerTask("env.num_envs");
+        int[] envs = c.IntPerTask("env.num_envs"), perAgent = c.IntPerTask("agent.envs_per_agent");
+        int[] agents = envs.Select((n, i) => Math.Max(1, n / perAgent[i])).ToArray();
         int steps = c.Int("agent.rollout_steps"), inner = c.Int("agent.inner_updates");
         var lopt = LearnedOptimizers.Create(c.String("agent_optim.name"));
         double total = 0, totalAgents = agents.Sum(a => (double)a);
         int stateBytes = StateDtypeSetting.Of(c.Run).Bytes();
         for (int i = 0; i < tasks.Count; i++)
-            total += agents[i] * MemoryEstimate.MetaAgentBytes(NetworkOf(tasks[i]), steps, inner, lopt.StateSize, stateBytes);
+            total += agents[i] * MemoryEstimate.MetaAgentBytes(NetworkOf(tasks[i]), steps, inner, lopt.StateSize, stateBytes, perAgent[i]);
         CheckAvailable(c, "env.num_envs", total, $"{MemoryEstimate.Format(total / totalAgents)} per agent on average × {totalAgents} agents over {tasks.Count} task(s)");
         for (int i = 0; i < tasks.Count; i++)
         {

@@ -497,14 +497,15 @@ public static class ExperimentRunner
     {
         var envs = run.GetStringList("env.name");
         int n = envs.Count;
-        var numAgents = run.GetIntPerTask("env.num_envs", n);
+        var numEnvs = run.GetIntPerTask("env.num_envs", n);
+        var envsPerAgent = run.GetIntPerTask("agent.envs_per_agent", n, 1);
         var scaling = run.GetDoublePerTask("env.reward_scaling", n, 1.0);
         var alphas = run.GetDoublePerTask("agent_optim.kwargs.learning_rate", n);
         // reset_interval is −1 in the no-pipeline files; it is unused there.
         var resets = run.GetIntPerTask("agent.reset_interval", n, 1).Select(r => pipeline ? r : Math.Max(1, r)).ToArray();
         var agentOptim = OptimizerSection.Of(run, "agent_optim");
         var lopt = LearnedOptimizers.Create(MetaOptimizerName(agentOptim));
-        var tasks = Enumerable.Range(0, n).Select(i => new MetaTaskConfig(envs[i], numAgents[i], (float)alphas[i], (float)scaling[i], resets[i])).ToList();
+        var tasks = Enumerable.Range(0, n).Select(i => new MetaTaskConfig(envs[i], numEnvs[i] / envsPerAgent[i], (float)alphas[i], (float)scaling[i], resets[i], envsPerAgent[i])).ToList();
         var cfg = new MetaA2CConfig(tasks, run.GetLong("env.train_steps"), run.GetInt("agent.inner_updates", 4), pipeline,
             agentOptim.GradClip, run.GetDouble("meta_optim.kwargs.max_norm", -1), A2CConfigOf(run), run.RunSeed, ConvLayoutOf(run),
             StateDtypeSetting.For(run, lopt));

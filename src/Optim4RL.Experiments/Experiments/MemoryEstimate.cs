@@ -70,16 +70,17 @@ public static class MemoryEstimate
         return 4.0 * spec.Layout.Count * (7 + optimizerStatePerParam) + numEnvs * RolloutBytesPerEnv(spec, rolloutSteps);
     }
 
-    /// <summary>Bytes of one meta-training agent: P·(3 + K) float32 values, 2·S state values of <paramref name="stateBytes"/> bytes per parameter (two buffers), its one-environment rollout and <see cref="AgentObjectBytes"/>.</summary>
+    /// <summary>Bytes of one meta-training agent: P·(3 + K) float32 values, 2·S state values of <paramref name="stateBytes"/> bytes per parameter (two buffers), the rollout of its E environments and <see cref="AgentObjectBytes"/>.</summary>
     /// <param name="spec">The agent's network.</param>
     /// <param name="rolloutSteps">T.</param>
     /// <param name="innerUpdates">K (<c>agent.inner_updates</c>).</param>
     /// <param name="learnedStateSize">S, the learned optimizer's state values per parameter.</param>
     /// <param name="stateBytes">Bytes per stored state value: 4 for float32, 2 for bfloat16 (<c>agent_optim.kwargs.state_dtype</c>).</param>
-    public static double MetaAgentBytes(NetworkSpec spec, double rolloutSteps, double innerUpdates, double learnedStateSize, double stateBytes = 4)
+    /// <param name="envsPerAgent">E (<c>agent.envs_per_agent</c>; 1 in the reference).</param>
+    public static double MetaAgentBytes(NetworkSpec spec, double rolloutSteps, double innerUpdates, double learnedStateSize, double stateBytes = 4, double envsPerAgent = 1)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return spec.Layout.Count * (4.0 * (3 + innerUpdates) + 2 * learnedStateSize * stateBytes) + RolloutBytesPerEnv(spec, rolloutSteps) + AgentObjectBytes;
+        return spec.Layout.Count * (4.0 * (3 + innerUpdates) + 2 * learnedStateSize * stateBytes) + envsPerAgent * RolloutBytesPerEnv(spec, rolloutSteps) + AgentObjectBytes;
     }
 
     /// <summary>

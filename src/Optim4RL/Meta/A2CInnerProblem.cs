@@ -27,7 +27,7 @@ internal enum InnerUpdateMode
 /// The inner problem of MetaA2C (docs/algorithms.md, "Meta-training"), one discrete task: B agents whose parameters θ live in one contiguous
 /// vector [B·P] (agent j at j·P), the learned optimizer's recurrent state [StateSize, B·P] in two
 /// buffers of the run's storage type, the K stored inner gradients [K, B·P], and per agent one
-/// single-environment vector env, RNG streams and an episode tracker. The A2C rollouts/losses (each an
+/// vector env of E environments (<see cref="MetaTaskConfig.EnvsPerAgent"/>; one in the reference), RNG streams and an episode tracker. The A2C rollouts/losses (each an
 /// autodiff graph with all activations of a rollout, ≈ 0.86 MB on big_dense_long) are pooled: one per worker
 /// thread running agents at once, bound to an agent (its env, its offset j·P) just before that agent's
 /// rollout, so their memory does not grow with B. Results are bit-identical to one loss per agent.
@@ -71,6 +71,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         _phi = new float[lopt.Layout.Count];
         _agentConfig = run.Agent;
         B = cfg.NumAgents;
+        ArgumentOutOfRangeException.ThrowIfLessThan(cfg.EnvsPerAgent, 1, nameof(cfg));
         _ranks = ranks ?? SingleProcessCommunicator.Instance;
         (FirstAgent, OwnedAgents) = slice ?? (0, B);
         if (FirstAgent < 0 || OwnedAgents < 0 || FirstAgent + OwnedAgents > B)
@@ -85,7 +86,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         N = local * P;
         K = run.InnerUpdates;
         Schedule = new PipelineSchedule(B, cfg.ResetInterval, run.Pipeline);
-        StepsPerInnerUpdate = (long)B * run.Agent.RolloutSteps;
+        StepsPerInnerUpdate = cfg.NumEnvs * run.Agent.RolloutSteps;
         StepsPerIteration = StepsPerInnerUpdate * (run.InnerUpdates + 1); // MetaA2CConfig.StepsPerIteration
 
         Theta = new float[N];
@@ -102,10 +103,10 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         for (int j = 0; j < local; j++)
         {
             var agentRng = rng.Split((ulong)(FirstAgent + j) + 1);
-            Envs[j] = EnvRegistry.CreateDiscrete(cfg.Env, 1, agentRng.Split(0), cfg.RewardScaling);
+            Envs[j] = EnvRegistry.CreateDiscrete(cfg.Env, cfg.EnvsPerAgent, agentRng.Split(0), cfg.RewardScaling);
             InitRngs[j] = agentRng.Split(1);
             ActionRngs[j] = agentRng.Split(2);
-            Trackers[j] = new EpisodeTracker(1);
+            Trackers[j] = new EpisodeTracker(cfg.EnvsPerAgent);
             ResetAgent(FirstAgent + j);
         }
     }
@@ -183,7 +184,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
     public Rng[] ActionRngs { get; }
     public Rng[] InitRngs { get; }
 
-    /// <summary>Fresh θ (LeCun normal from the agent's init stream), zero optimizer state, fresh episode; <paramref name="agent"/> is global.</summary>
+    /// <summary>Fresh θ (LeCun normal from the agent's init stream), zero optimizer state, fresh episodes; <paramref name="agent"/> is global.</summary>
     public void ResetAgent(int agent)
     {
         int j = agent - FirstAgent;
@@ -191,7 +192,7 @@ internal sealed class A2CInnerProblem : IInnerProblem, ISlicedProblem
         Spec.InitParams(Theta.AsSpan(j * P, P), ref init);
         State.ClearCoordinates(j * P, P);
         Envs[j].Reset();
-        Trackers[j].Restart(0);
+        for (int e = 0; e < Config.EnvsPerAgent; e++) Trackers[j].Restart(e);
     }
 
     /// <inheritdoc/>

@@ -122,6 +122,10 @@ public sealed partial class ConfigSchemaTests : IDisposable
     {
         Assert.Contains("'env.train_steps' (100) is below one iteration", Error(A2CJson.Replace("[8000]", "[100]")));
         Assert.Contains("below one meta-iteration", Error(MetaJson.Replace("[4000]", "[399]")));
+        ConfigSchema.Validate(Resolve(MetaJson.Replace("\"inner_updates\"", "\"envs_per_agent\": [2], \"inner_updates\"")));
+        Assert.Contains("'env.num_envs' (4) must be a multiple of agent.envs_per_agent (3): the agents share the environments evenly.",
+            Error(MetaJson.Replace("\"inner_updates\"", "\"envs_per_agent\": [3], \"inner_updates\"")));
+        Assert.Contains("'agent.envs_per_agent'", Error(MetaJson.Replace("\"inner_updates\"", "\"envs_per_agent\": [0], \"inner_updates\"")));
         Assert.Contains("'agent_optim.kwargs.grad_norm' (1) and grad_clip (1) are both > 0", Error(A2CJson.Replace("\"grad_clip\": [-1]", "\"grad_clip\": [1], \"grad_norm\": [1]")));
         Assert.Contains("'agent_optim.kwargs.param_load_path' is empty", Error(A2CJson.Replace("\"RMSProp\"", "\"Optim4RL\"")));
         Assert.Contains("'agent_optim.kwargs.param_load_path' is set but RMSProp", Error(A2CJson.Replace("\"grad_clip\": [-1]", "\"param_load_path\": [\"x.json\"]")));

@@ -8,8 +8,8 @@ namespace Optim4RL.Tests.Meta;
 public class MetaA2CTests
 {
     private static MetaA2C Make(bool pipeline = true, int? threads = null, ulong seed = 5, string env = "small_sparse_short",
-        StateDtype dtype = StateDtype.Float32, double gradClip = 1.0, string lopt = "Optim4RL") =>
-        new(new MetaA2CConfig([new MetaTaskConfig(env, 4, 3e-3f, 1f, 3)], 4 * 20 * 5 * 100, 4, pipeline, gradClip, -1, new A2CConfig(), seed,
+        StateDtype dtype = StateDtype.Float32, double gradClip = 1.0, string lopt = "Optim4RL", int envsPerAgent = 1) =>
+        new(new MetaA2CConfig([new MetaTaskConfig(env, 4, 3e-3f, 1f, 3, envsPerAgent)], 4 * 20 * 5 * 100, 4, pipeline, gradClip, -1, new A2CConfig(), seed,
                 StateDtype: dtype),
             LearnedOptimizers.Create(lopt), Optax.FromConfig("Adam", 1e-3, gradClip: 1.0))
         { MaxDegreeOfParallelism = threads };
@@ -154,6 +154,44 @@ public class MetaA2CTests
         var e2 = Assert.Throws<InvalidDataException>(() => other.LoadCheckpoint(new MemoryStream(bytes)));
         Assert.Contains("small_sparse_short", e2.Message);
         Assert.Throws<InvalidDataException>(() => Make().LoadCheckpoint(new MemoryStream([1, 2, 3, 4, 5, 6, 7, 8])));
+    }
+
+    [Fact]
+    public void Agents_with_several_environments_step_them_all_and_stay_thread_independent_and_resumable()
+    {
+        // 4 agents × 3 catch environments: every inner update and meta-loss rollout steps all 12.
+        var a = Make(env: "catch", envsPerAgent: 3, threads: 1);
+        var task = a.Tasks[0];
+        Assert.All(task.Envs, e => Assert.Equal(3, e.NumEnvs));
+        Assert.Equal(4 * 3 * 20 * 5, task.StepsPerIteration);
+        int finished = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            var log = a.Step();
+            Assert.Equal(1200, log.EnvSteps);
+            finished += log.Episodes;
+        }
+        // Catch episodes last 9 steps, so 4 iterations × 100 steps finish 44 episodes per environment, 12 environments in all:
+        // far more than one environment per agent could (4 × 44).
+        Assert.Equal(12 * 44, finished);
+
+        var b = Make(env: "catch", envsPerAgent: 3, threads: 2);
+        for (int i = 0; i < 4; i++) b.Step();
+        Assert.Equal(a.Phi, b.Phi);
+
+        var first = Make(env: "catch", envsPerAgent: 3);
+        for (int i = 0; i < 2; i++) first.Step();
+        using var ms = new MemoryStream();
+        first.SaveCheckpoint(ms);
+        ms.Position = 0;
+        var resumed = Make(env: "catch", envsPerAgent: 3);
+        resumed.LoadCheckpoint(ms);
+        for (int i = 0; i < 2; i++) resumed.Step();
+        Assert.Equal(a.Phi, resumed.Phi);
+
+        var one = Make(env: "catch");
+        for (int i = 0; i < 4; i++) one.Step();
+        Assert.NotEqual(a.Phi, one.Phi);
     }
 
     [Fact]

@@ -4,9 +4,7 @@
 # updates as an agent makes in the selected φ's meta-training, reset interval 144 × K = 4, though there each update
 # sees 20 transitions of one environment, here 10,240), 1.5e7 and 29,992,960 steps (2,929 updates: the whole run), with report --at-step.
 # Cheap (seconds); writes docs/results/paper_scale/big_dense_long/budgets.md.
-source "$(dirname "$0")/../common.sh"
-T=big_dense_long
-out=docs/results/paper_scale/$T
+source "$(dirname "$0")/bdl_common.sh"
 runs=()
 for d in "$out/runs/${T}_eval"/*/; do [ -f "$d/wall.txt" ] && runs+=("${d%/}"); done
 [ ${#runs[@]} -gt 0 ] || { echo "no finished runs under $out/runs/${T}_eval" >&2; exit 1; }

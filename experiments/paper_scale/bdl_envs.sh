@@ -10,13 +10,7 @@
 # seeds each (2000-2005, one per run, from select.md's pool 2000-2017), and envs.md reports them beside the six
 # candidates of select.md. agent.envs_per_agent needs a build from commit 06d1e63 on (OPTIM4RL=… a newer frozen CLI).
 # Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_envs{,_eval}/<k>/ (skipped when finished).
-source "$(dirname "$0")/../common.sh"
-T=big_dense_long
-E=experiments/paper_scale/$T
-out=docs/results/paper_scale/$T
-LOG=$out/run.log
-TIMELOG=$out/time.log
-R=$out/runs
+source "$(dirname "$0")/bdl_common.sh"
 RUNS=${RUNS:-1}
 jq '.agent[0].envs_per_agent = [32] | .agent[0].reset_interval = [144, 576]
   | .meta_optim[0].kwargs[0].learning_rate = [3e-4]' "$E/${T}_full_clip.json" >"$E/${T}_envs.json"

@@ -52,9 +52,8 @@ public static class PhiSource
     private static string MetaRunDirectory(string phiFile)
     {
         var dir = new DirectoryInfo(Path.GetDirectoryName(phiFile) ?? ".");
-        return dir.Name == Experiments.MetaRun.PhiHistoryFolder && dir.Parent is { } run && !File.Exists(Path.Combine(dir.FullName, Experiments.RunDirectory.ConfigFileName))
-            ? Path.Combine(run.FullName, Experiments.RunDirectory.ConfigFileName)
-            : Path.Combine(dir.FullName, Experiments.RunDirectory.ConfigFileName);
+        if (dir.Name == Experiments.MetaRun.PhiHistoryFolder && dir.Parent is { } run) dir = run;
+        return Path.Combine(dir.FullName, Experiments.RunDirectory.ConfigFileName);
     }
 
     /// <summary>"pipeline" or "no pipeline" from a meta-training run's config.json; null when it is not one.</summary>

@@ -23,6 +23,6 @@ paths=$(printf '%s\n' "${phis[@]}" | jq -R . | jq -s -c .)
 jq --argjson paths "$paths" '.agent_optim[0].kwargs[0].param_load_path = $paths' "$E/${T}_select.json" >"$E/${T}_envs_eval.json"
 run_range "$E/${T}_envs_eval.json" 1 $((3 * ${#phis[@]})) "$R"
 $O report "$R/${T}_envs_eval" "$R/${T}_select" --best-by agent_optim.kwargs.param_load_path --normalise-by none \
-  --title "$T: φ meta-trained with 32 environments per agent beside the six candidates of select.md (selection seeds 2000-2002)" \
+  --title "$T: φ meta-trained with 32 environments per agent beside the six candidates of select.md (selection seeds)" \
   --output "$out/envs.md" >/dev/null
 echo "done: $out/envs.md"

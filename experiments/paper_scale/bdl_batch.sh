@@ -5,7 +5,9 @@
 # 2,304 updates at those two batch sizes — 1 environment (46,080 steps) and 32 environments (1,474,560 steps) —
 # with tuned Adam (α 3e-3), the selected φ and its untrained φ (α 3e-3, clip 1, as in meta-training), on 3
 # diagnostic seeds (5000-5008, one per run, disjoint from every other seed of the protocol), and reports each batch
-# size normalised by Adam at that batch size. About 10 s per run at 1 environment, 25 s at 32.
+# size normalised by Adam at that batch size. About 10 s per run at 1 environment, 25 s at 32. Then, at 32
+# environments, Adam and both φ at α 1e-3 and 3e-4 (seeds 5100-5117): does a smaller step let the φ learn from
+# these noisier gradients?
 # Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_batch{1,32}/<k>/ (skipped when finished).
 source "$(dirname "$0")/bdl_common.sh"
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
@@ -21,4 +23,9 @@ for n in 1 32; do
     --title "$T: A2C for 2,304 updates with $n environment(s) per gradient (a meta-training agent's batch; diagnostic seeds)" \
     --output "$out/batch$n.md" >/dev/null
 done
-echo "done: $out/batch1.md, $out/batch32.md"
+jq '.seed = [5100] | .agent_optim[].kwargs[0].learning_rate = [1e-3, 3e-4]' "$E/${T}_batch32.json" >"$E/${T}_batch32_alpha.json"
+run_range "$E/${T}_batch32_alpha.json" 1 18 "$R"
+$O report "$R/${T}_batch32_alpha" "$R/${T}_batch32" --normalise-by agent_optim.name=Adam --untrained "agent_optim.kwargs.param_load_path=*param_init.json" \
+  --title "$T: A2C for 2,304 updates with 32 environments per gradient at three α (diagnostic seeds)" \
+  --output "$out/batch32_alpha.md" >/dev/null
+echo "done: $out/batch1.md, $out/batch32.md, $out/batch32_alpha.md"

@@ -8,7 +8,7 @@
 # size normalised by Adam at that batch size. About 10 s per run at 1 environment, 25 s at 32. Then, at 32
 # environments, Adam and both φ at α 1e-3 and 3e-4 (seeds 5100-5117): does a smaller step let the φ learn from
 # these noisier gradients?
-# Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_batch{1,32}/<k>/ (skipped when finished).
+# Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_batch{1,32,32_alpha}/<k>/ (skipped when finished).
 source "$(dirname "$0")/bdl_common.sh"
 phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
 for n in 1 32; do

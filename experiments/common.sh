@@ -53,5 +53,7 @@ run_range() {
   wait
   if [ -e "$failed" ]; then echo "run_range: $(basename "$cfg" .json) index $(head -1 "$failed") failed; see $LOG" >&2; rm -f "$failed"; return 1; fi
 }
+# selected_phi OUT TASK: the φ file the selection picked, as `report --best-json` wrote it into OUT/select_best.json.
+selected_phi() { jq -r --arg t "$2" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$1/select_best.json"; }
 # run_of PHI: the run directory a φ file belongs to (its param.json, or a snapshot in its phi/ folder).
 run_of() { local d; d=$(dirname "$1"); [ "$(basename "$d")" = phi ] && d=$(dirname "$d"); echo "$d"; }

@@ -9,7 +9,7 @@
 # Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_alpha/<k>/ (skipped when finished; about
 # 5 min each on 2 cores, JOBS=2 runs two at a time: 18 runs ≈ 75 min). The report is regenerated on every run.
 source "$(dirname "$0")/bdl_common.sh"
-phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
+phi=$(selected_phi "$out" "$T")
 jq --arg phi "$phi" --arg init "$(run_of "$phi")/param_init.json" '.seed = [2100]
   | .agent_optim = [{"name": ["Optim4RL"], "kwargs": [{"param_load_path": [$phi, $init], "learning_rate": [1e-3, 3e-3, 1e-2], "grad_clip": [1]}]}]' \
   "$E/${T}_select.json" >"$E/${T}_alpha.json"

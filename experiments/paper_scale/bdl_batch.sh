@@ -10,7 +10,7 @@
 # these noisier gradients?
 # Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_batch{1,32,32_alpha}/<k>/ (skipped when finished).
 source "$(dirname "$0")/bdl_common.sh"
-phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
+phi=$(selected_phi "$out" "$T")
 for n in 1 32; do
   jq --arg phi "$phi" --arg init "$(run_of "$phi")/param_init.json" --argjson n "$n" '.seed = [5000]
     | .env[0].num_envs = [$n] | .env[0].train_steps = [2304 * 20 * $n]

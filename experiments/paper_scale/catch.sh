@@ -26,7 +26,7 @@ if [ "$FROM" -le 2 ]; then
   $O report logs/catch_select --best-by agent_optim.name --normalise-by none --best-json "$out/select_best.json" --output "$out/select.md" >/dev/null
   $O report logs/catch_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
 fi
-phi=$(jq -r '.catch.Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
+phi=$(selected_phi "$out" catch)
 init="${phi%param.json}param_init.json"
 adam=$(jq -r '.catch.Adam.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")
 rms=$(jq -r '.catch.RMSProp.config["agent_optim.kwargs.learning_rate"]' "$out/tune_best.json")

@@ -102,7 +102,7 @@ if [ "$FROM" -le 4 ]; then
   run_range "$E/${T}_tune.json" 1 36 "$R"
   $O report $R/${T}_tune --best-by agent_optim.name --normalise-by none --best-json "$out/tune_best.json" --output "$out/tune.md" >/dev/null
 fi
-phi=$(jq -r --arg t "$T" '.[$t].Optim4RL.config["agent_optim.kwargs.param_load_path"]' "$out/select_best.json")
+phi=$(selected_phi "$out" "$T")
 init="$(run_of "$phi")/param_init.json"
 nopipe=""; [ "$NOPIPE" = 1 ] && nopipe=$(cat "$out/nopipe_phi.txt")
 phis="\"$phi\", \"$init\""; [ -n "$nopipe" ] && phis="$phis, \"$nopipe\""

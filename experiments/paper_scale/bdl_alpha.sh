@@ -7,7 +7,7 @@
 # 3000-3035), normalised by the best Adam. Learned against untrained at each α says whether meta-training helped
 # at any α.
 # Runs go to docs/results/paper_scale/big_dense_long/runs/big_dense_long_alpha/<k>/ (skipped when finished; about
-# 5 min each on 2 cores, JOBS=2 runs two at a time: 18 runs ≈ 75 min). The report is regenerated on every run.
+# 5 min each on 2 cores, JOBS=2 runs two at a time: 18 runs ≈ 75 min). alpha.md is written when the runs are done.
 source "$(dirname "$0")/bdl_common.sh"
 phi=$(selected_phi "$out" "$T")
 jq --arg phi "$phi" --arg init "$(run_of "$phi")/param_init.json" '.seed = [2100]
